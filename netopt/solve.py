@@ -1,0 +1,437 @@
+"""Solve a scenario: validate → visits and costs → build → solve → evaluate → Plan.
+
+:func:`solve` is the one entry point; :func:`evaluate` measures a plan a
+planner wrote by hand with the same yardstick. A :class:`Plan` is immutable and
+records the solver status, objective, best bound, gap and every parameter used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import geometry
+from .costs import CostModel, fit_costs
+from .data import Network, load_network
+from .errors import InfeasibleError, ScenarioError
+from .metrics import CLOSED, FLEXIBLE, KEPT, StageResult, evaluate_stage
+from .model import Instance, build_model
+from .params import Parameters, load_parameters
+from .scenario import Scenario
+from .visits import VisitModel, fit_visits
+
+__all__ = ["Plan", "solve", "evaluate", "prepare", "Prepared"]
+
+log = logging.getLogger("netopt")
+
+MODE_NAMES = {CLOSED: "close", FLEXIBLE: "flexible", KEPT: "keep"}
+INITIAL_CANDIDATES = 8
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A network with its calibrated visit and cost models for one scenario."""
+
+    network: Network
+    scenario: Scenario
+    params: Parameters
+    visits: VisitModel
+    costs: CostModel
+    instance: Instance
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """The result of a scenario: decisions per stage and what they do.
+
+    ``status`` is the solver's (``OPTIMAL``, ``FEASIBLE`` when a time limit
+    stopped it, or ``EVALUATED`` for a hand-written plan); ``objective`` is the
+    independently evaluated objective summed over stages, ``best_bound`` the
+    solver's proven bound and ``gap`` their relative difference.
+    """
+
+    prepared: Prepared
+    status: str
+    objective: float
+    solver_objective: float | None
+    best_bound: float | None
+    gap: float | None
+    solve_seconds: float
+    build_seconds: float
+    rounds: int
+    model_size: dict
+    stages: tuple  # StageResult per stage
+    phase: str = "optimise"
+    notes: tuple = field(default_factory=tuple)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.prepared.scenario
+
+    @property
+    def final(self) -> StageResult:
+        return self.stages[-1]
+
+    def summary(self, stage: int = -1) -> dict:
+        """The summary fields of one stage (default the last) plus solver facts."""
+        st = self.stages[stage]
+        sc = self.scenario
+        stage_def = sc.stages[stage]
+        out = {
+            "scenario": sc.name,
+            "stage_year": stage_def.year,
+            "cut_msek": stage_def.cut_msek,
+            "flexible_allowance_msek": stage_def.flexible_allowance_msek,
+            "objective_name": sc.objective,
+            "status": self.status,
+            "objective": self.objective,
+            "solver_objective": self.solver_objective,
+            "best_bound": self.best_bound,
+            "gap": self.gap,
+            "solve_seconds": round(self.solve_seconds, 3),
+            "build_seconds": round(self.build_seconds, 3),
+            "model_rounds": self.rounds,
+            "model_size": self.model_size,
+            "fa_division": self.prepared.network.division_name,
+        }
+        out.update(st.metrics)
+        return out
+
+    def office_table(self, stage: int = -1) -> pd.DataFrame:
+        """One row per office: decision, visits before/after, receiving office, distance."""
+        prep = self.prepared
+        off = prep.network.offices
+        st = self.stages[stage]
+        ids = off["office_id"].to_numpy()
+        names = off["office_name"].to_numpy()
+        rec = st.receiver
+        cost_before = prep.costs.fixed_full_sek + prep.costs.staff_per_visit_sek * prep.visits.baseline_visits
+        t = pd.DataFrame(
+            {
+                "office_id": ids,
+                "office_name": names,
+                "municipality_code": off["municipality_code"].to_numpy(),
+                "municipality": off["municipality"].to_numpy(),
+                "fa_code": off["fa_code"].to_numpy(),
+                "fa_name": off["fa_name"].to_numpy(),
+                "ssc_region": off["ssc_region"].to_numpy(),
+                "lat": off["lat"].to_numpy(),
+                "lon": off["lon"].to_numpy(),
+                "decision": [MODE_NAMES[int(m)] for m in st.modes],
+                "visits_before": np.round(prep.visits.baseline_visits, 1),
+                "visits_after": np.round(st.visits_after, 1),
+                "cost_msek_before": np.round(cost_before / 1e6, 4),
+                "cost_msek_after": np.round(st.cost_after_sek / 1e6, 4),
+                "cost_per_visit_sek": np.round(np.divide(st.cost_after_sek, st.visits_after, out=np.full(len(ids), np.nan), where=st.visits_after > 0), 1),
+                "receiver_id": [ids[r] if r >= 0 else "" for r in rec],
+                "receiver_name": [names[r] if r >= 0 else "" for r in rec],
+                "receiver_distance_km": np.where(rec >= 0, np.round(st.receiver_dist_m / 1000.0, 1), np.nan),
+                "visits_estimated": prep.visits.visits_estimated,
+                "cost_estimated": prep.costs.cost_estimated,
+            }
+        )
+        t["estimated"] = t["visits_estimated"] | t["cost_estimated"]
+        return t
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def prepare(network: Network, scenario: Scenario, params: Parameters | None = None) -> Prepared:
+    """Calibrate visits and costs and build the numeric instance for a scenario."""
+    scenario.check()
+    params = params or load_parameters()
+    if scenario.parameters:
+        params = params.with_overrides(**scenario.parameters)
+    off = network.offices
+    ids = off["office_id"].tolist()
+    known = set(ids)
+    for key in ("lock_open", "lock_closed"):
+        unknown = [x for x in getattr(scenario, key) if x not in known]
+        if unknown:
+            raise ScenarioError(f"{scenario.source or 'scenario'}: '{key}' names unknown office IDs: {', '.join(unknown)}. Fix: use office_id values of the register (netopt validate lists them)")
+    vm = fit_visits(network, params)
+    cm = fit_costs(network, vm, params)
+    fa_codes = sorted(network.fa_regions["fa_code"])
+    fa_index = {c: k for k, c in enumerate(fa_codes)}
+    munis = sorted(off["municipality_code"].unique())
+    mi = {c: k for k, c in enumerate(munis)}
+    base = cm.baseline_cost_sek
+    inst = Instance(
+        office_ids=tuple(ids),
+        ox=off["x_m"].to_numpy(float),
+        oy=off["y_m"].to_numpy(float),
+        dx=network.demand["x_m"].to_numpy(float),
+        dy=network.demand["y_m"].to_numpy(float),
+        population=network.demand["population"].to_numpy(np.int64),
+        propensity=vm.propensity,
+        detour=params.detour_factor,
+        floor=params.floor,
+        decay_km=params.decay_km,
+        fixed_full_sek=cm.fixed_full_sek,
+        fixed_flex_sek=cm.fixed_flex_sek,
+        staff_per_visit_sek=cm.staff_per_visit_sek,
+        flex_capacity_visits=cm.flexible_capacity_visits,
+        baseline_visits=vm.baseline_visits,
+        baseline_dist_m=vm.baseline_dist_m,
+        fa_of_office=np.array([fa_index.get(c, -1) for c in off["fa_code"]]),
+        n_fa=len(fa_codes),
+        muni_of_office=np.array([mi[c] for c in off["municipality_code"]]),
+        budgets_sek=tuple(base - st.cut_msek * 1e6 for st in scenario.stages),
+        allowances_sek=tuple(st.flexible_allowance_msek * 1e6 for st in scenario.stages),
+        objective=scenario.objective,
+        coverage_m=int(round(scenario.coverage_km * 1000)),
+        lock_open=np.isin(ids, scenario.lock_open),
+        lock_closed=np.isin(ids, scenario.lock_closed),
+        flex_allowed=np.full(len(ids), bool(scenario.flexible)),
+        max_growth=scenario.max_growth,
+        max_distance_m=None if scenario.max_distance_km is None else int(round(scenario.max_distance_km * 1000)),
+        keep_municipalities=scenario.keep_municipalities,
+        max_closures=scenario.max_closures,
+        cover_fa=True,
+    )
+    return Prepared(network=network, scenario=scenario, params=params, visits=vm, costs=cm, instance=inst)
+
+
+# --------------------------------------------------------------------------- solving
+
+
+def _highs_options(scenario: Scenario, inst: Instance, time_left: float) -> str:
+    integer_objective = inst.objective in ("distance", "coverage")
+    opts = {
+        "output_flag": "false",
+        "threads": str(scenario.threads),
+        "random_seed": str(scenario.seed),
+        "mip_rel_gap": repr(float(scenario.relative_gap)),
+        # integer objectives (person-metres, inhabitants): a gap below 1 proves optimality
+        "mip_abs_gap": "0.999" if integer_objective else "1e-6",
+    }
+    return "\n".join(f"{k}={v}" for k, v in opts.items()) + "\n"
+
+
+def _run(built, scenario, inst, time_left):
+    from ortools.linear_solver.python import model_builder_helper as mbh
+
+    solver = mbh.ModelSolverHelper("highs")
+    solver.set_time_limit_in_seconds(max(time_left, 0.1))
+    solver.set_solver_specific_parameters(_highs_options(scenario, inst, time_left))
+    t0 = time.perf_counter()
+    solver.solve(built.helper)
+    secs = time.perf_counter() - t0
+    status = solver.status().name
+    has = solver.has_solution() if status in ("OPTIMAL", "FEASIBLE") else False
+    values = solver.variable_values() if has else None
+    obj = float(solver.objective_value()) if has else None
+    bound = float(solver.best_objective_bound()) if status in ("OPTIMAL", "FEASIBLE") else None
+    return status, values, obj, bound, secs
+
+
+def _modes_from(values: np.ndarray, built, n_stages: int) -> list[np.ndarray]:
+    out = []
+    for s in range(n_stages):
+        y = values[built.y[s]] > 0.5
+        f = values[built.f[s]] > 0.5
+        out.append(np.where(y, KEPT, np.where(f, FLEXIBLE, CLOSED)).astype(np.int64))
+    return out
+
+
+def _candidate_sizes(inst: Instance) -> np.ndarray:
+    k = np.full(inst.m, min(INITIAL_CANDIDATES, inst.n), dtype=np.int64)
+    if inst.max_distance_m is not None:
+        # every office within the maximum distance must be a candidate
+        cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, inst.n, inst.detour)
+        within = np.add.reduceat((cand.dist_m <= inst.max_distance_m).astype(np.int64), cand.ptr[:-1]) if inst.m else np.zeros(0, np.int64)
+        k = np.maximum(k, np.minimum(within + 1, inst.n))
+    return k
+
+
+def solve(network: Network, scenario: Scenario, *, params: Parameters | None = None) -> Plan:
+    """Find the best office network for a scenario.
+
+    Raises :class:`~netopt.errors.InfeasibleError` (with an explanation) when
+    no plan meets every constraint.
+    """
+    prep = prepare(network, scenario, params)
+    inst = prep.instance
+    _precheck(prep)
+    t_start = time.perf_counter()
+    deadline = t_start + scenario.time_limit_s
+    k = _candidate_sizes(inst)
+    rounds = 0
+    build_s = solve_s = 0.0
+    while True:
+        rounds += 1
+        t0 = time.perf_counter()
+        cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, k, inst.detour)
+        built = build_model(inst, cand)
+        build_s += time.perf_counter() - t0
+        log.info("round %d: %s", rounds, built.sizes())
+        status, values, sobj, bound, secs = _run(built, scenario, inst, deadline - time.perf_counter())
+        solve_s += secs
+        if status == "INFEASIBLE":
+            raise _explain_infeasible(prep)
+        if values is None:
+            raise InfeasibleError(
+                f"the solver stopped ({status}) after {solve_s:.0f} s without finding any plan. Fix: raise solver.time_limit_s (now {scenario.time_limit_s:g} s)",
+                {"status": status},
+            )
+        # widen where the optimum left a demand point with all its candidates closed
+        last = cand.ptr[1:] - 1
+        tail = np.zeros(inst.m, bool)
+        for s in range(inst.n_stages):
+            tail |= (values[built.u[s][last]] > 0.5) & (cand.next_m >= 0)
+        if not tail.any() or time.perf_counter() >= deadline:
+            break
+        k = np.where(tail, np.minimum(k * 2, inst.n), k)
+        log.info("widening candidate lists of %d demand points", int(tail.sum()))
+
+    modes = _modes_from(values, built, inst.n_stages)
+    phase = "optimise"
+    if scenario.tie_break and status == "OPTIMAL" and time.perf_counter() < deadline:
+        # Among plans with the optimal objective, take the cheapest (largest saving).
+        t0 = time.perf_counter()
+        b2 = build_model(inst, cand, cost_objective=True, objective_cap=_cap(sobj, inst))
+        build_s += time.perf_counter() - t0
+        st2, v2, _, _, secs = _run(b2, scenario, inst, deadline - time.perf_counter())
+        solve_s += secs
+        if v2 is not None:
+            m2 = _modes_from(v2, b2, inst.n_stages)
+            if sum(evaluate_stage(inst, m, s).objective for s, m in enumerate(m2)) <= sum(evaluate_stage(inst, m, s).objective for s, m in enumerate(modes)) + 1e-9:
+                modes = m2
+                phase = "optimise, then cheapest among equals"
+
+    stages = tuple(evaluate_stage(inst, m, s) for s, m in enumerate(modes))
+    objective = float(sum(st.objective for st in stages))
+    gap = None
+    if bound is not None:
+        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+        if status == "OPTIMAL" and inst.objective in ("distance", "coverage") and objective - bound < 1.0:
+            gap = 0.0
+    notes = []
+    if any(st.metrics.get("tail", 0) for st in stages):
+        notes.append("candidate lists were not widened to the end: the time limit was reached")
+    return Plan(
+        prepared=prep,
+        status="OPTIMAL" if status == "OPTIMAL" and not tail.any() else ("FEASIBLE" if status in ("OPTIMAL", "FEASIBLE") else status),
+        objective=objective,
+        solver_objective=sobj,
+        best_bound=bound,
+        gap=gap,
+        solve_seconds=solve_s,
+        build_seconds=build_s,
+        rounds=rounds,
+        model_size=built.sizes(),
+        stages=stages,
+        phase=phase,
+        notes=tuple(notes),
+    )
+
+
+def _cap(sobj: float, inst: Instance) -> float:
+    if inst.objective in ("distance", "coverage"):
+        return float(np.floor(sobj + 0.5)) + 0.5
+    return sobj + 1e-6 * max(1.0, abs(sobj))
+
+
+def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: Parameters | None = None) -> Plan:
+    """Measure a hand-written plan: ``decisions`` maps office_id → "close"/"flexible"/"keep"
+    (offices not named are kept), applied to every stage of the scenario."""
+    prep = prepare(network, scenario, params)
+    inst = prep.instance
+    ids = list(inst.office_ids)
+    modes = np.full(inst.n, KEPT, dtype=np.int64)
+    lookup = {v: k for k, v in MODE_NAMES.items()}
+    unknown = [o for o in decisions if o not in ids]
+    if unknown:
+        raise ScenarioError(f"unknown office IDs: {', '.join(sorted(unknown))}. Fix: use office_id values of the register (netopt validate --list)")
+    for oid, dec in decisions.items():
+        if dec not in lookup:
+            raise ScenarioError(f"office {oid}: decision {dec!r} is not one of close, flexible, keep")
+        modes[ids.index(oid)] = lookup[dec]
+    if not (modes > 0).any():
+        raise InfeasibleError("the plan closes every office: nobody can be served", {"offices_open": 0})
+    t0 = time.perf_counter()
+    stages = tuple(evaluate_stage(inst, modes, s) for s in range(inst.n_stages))
+    return Plan(
+        prepared=prep,
+        status="EVALUATED",
+        objective=float(sum(st.objective for st in stages)),
+        solver_objective=None,
+        best_bound=None,
+        gap=None,
+        solve_seconds=time.perf_counter() - t0,
+        build_seconds=0.0,
+        rounds=0,
+        model_size={},
+        stages=stages,
+        phase="evaluate",
+    )
+
+
+# --------------------------------------------------------------------------- infeasibility
+
+
+def _precheck(prep: Prepared) -> None:
+    """Fail before solving when the scenario cannot work, naming what makes it impossible."""
+    net, sc, inst = prep.network, prep.scenario, prep.instance
+    names = dict(zip(net.fa_regions["fa_code"], net.fa_regions["fa_name"]))
+    off = net.offices
+    problems = {}
+    if sc.require_all_fa_regions:
+        missing = net.fa_regions_without_office()
+        if missing:
+            problems["fa_regions_without_any_office"] = [f"{c} {names[c]}" for c in missing]
+    blocked = []
+    for fa, grp in off.groupby("fa_code"):
+        if grp["office_id"].isin(sc.lock_closed).all():
+            blocked.append(f"{fa} {names.get(fa, '')}")
+    if blocked:
+        problems["fa_regions_with_every_office_locked_closed"] = blocked
+    if sc.max_closures is not None and sc.lock_closed and len(sc.lock_closed) > sc.max_closures:
+        problems["locked_closed_exceeds_max_closures"] = {"locked_closed": len(sc.lock_closed), "max_closures": sc.max_closures}
+    if problems:
+        parts = []
+        if "fa_regions_without_any_office" in problems:
+            parts.append("FA-regions with no office in the register: " + ", ".join(problems["fa_regions_without_any_office"]))
+        if blocked:
+            parts.append("FA-regions whose every office is locked closed: " + ", ".join(blocked))
+        if "locked_closed_exceeds_max_closures" in problems:
+            parts.append(f"{len(sc.lock_closed)} offices are locked closed but max_closures is {sc.max_closures}")
+        raise InfeasibleError("the scenario cannot be met: " + "; ".join(parts), problems)
+
+
+def max_saving_msek(prep: Prepared, stage: int = -1) -> float | None:
+    """The largest saving (MSEK per year) possible while the constraints other than the budget hold."""
+    inst = prep.instance
+    relaxed = Instance(**{**inst.__dict__, "budgets_sek": tuple(1e18 for _ in inst.budgets_sek)})
+    cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, inst.n, inst.detour)
+    built = build_model(relaxed, cand, cost_objective=True)
+    status, values, obj, bound, _ = _run(built, prep.scenario.with_(time_limit_s=min(prep.scenario.time_limit_s, 120.0)), relaxed, min(prep.scenario.time_limit_s, 120.0))
+    if values is None:
+        return None
+    modes = _modes_from(values, built, inst.n_stages)
+    res = evaluate_stage(inst, modes[stage], stage if stage >= 0 else inst.n_stages + stage)
+    return float(res.metrics["savings_msek"] + res.metrics["flexible_allowance_used_msek"])
+
+
+def _explain_infeasible(prep: Prepared) -> InfeasibleError:
+    sc = prep.scenario
+    best = max_saving_msek(prep)
+    target = sc.stages[-1].cut_msek
+    info = {"target_cut_msek": target, "max_saving_msek": None if best is None else round(best, 1)}
+    if best is None:
+        msg = "no plan meets the scenario's constraints even without the budget cut (check locks, max_distance_km, keep_municipalities, max_closures)"
+    elif best + 1e-6 < max(st.cut_msek for st in sc.stages):
+        msg = (
+            f"the cut cannot be met: at most {best:.1f} MSEK per year can be saved while every FA-region keeps an office "
+            f"and the other constraints hold, but the scenario asks for {max(st.cut_msek for st in sc.stages):.1f} MSEK. "
+            "Fix: lower cut_msek, allow flexible offices, or relax locks and constraints"
+        )
+    else:
+        msg = "the constraints conflict with each other (capacity, growth or stage nesting): " + f"the largest saving ignoring the budget is {best:.1f} MSEK"
+    return InfeasibleError(msg, info)

@@ -1,0 +1,118 @@
+"""Visits per office: a distance-decay demand model calibrated to table 25.
+
+Model (a gravity model with a nearest-office choice rule)::
+
+    visits_j  = w_j · ρ_r(j) · s_j · g(d_j)        visits per year from demand point j
+    g(d)      = floor + (1 − floor) · exp(−d / decay_km)
+
+``w_j`` is the population of demand point j, ``d_j`` the travel distance (km) to
+its nearest open office, ``ρ_r`` the visit rate of SSC region r and ``s_j`` a
+planner's correction (1 unless the register gives real visits). All of j's
+visits go to the nearest open office: this is Huff's model in the limit of a
+steep distance exponent. We use it instead of a probabilistic split because
+(1) it is what a p-median optimiser can represent exactly, so the optimiser and
+the reports use the same numbers, and (2) offices are sparse outside the big
+cities, where the nearest office is the realistic choice. Where several offices
+are close together (Stockholm, Göteborg, Malmö) it splits the city by distance.
+
+Calibration: ``ρ`` solves the 6×6 linear system "predicted visits at the offices
+of each SSC region = table 25", so the shipped network reproduces the annual
+report exactly. Visits of the offices the register lacks go to the nearest
+registered office (they are in the regional totals). Closing an office moves
+each of its demand points to the next open office, where ``g`` is smaller: the
+difference is the visits lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import geometry
+from .data import Network
+from .params import REGIONS, Parameters
+
+__all__ = ["VisitModel", "decay", "fit_visits"]
+
+
+def decay(dist_m: np.ndarray, params: Parameters) -> np.ndarray:
+    """g(d): share of the zero-distance visit rate at travel distance ``dist_m`` (m)."""
+    d_km = np.asarray(dist_m, dtype=float) / 1000.0
+    return params.floor + (1.0 - params.floor) * np.exp(-d_km / params.decay_km)
+
+
+@dataclass(frozen=True, eq=False)
+class VisitModel:
+    """Calibrated visit model of a network.
+
+    Attributes:
+      propensity: π_j = w_j·ρ·s, visits per year of demand point j at distance 0.
+      rho_by_region: calibrated visits per inhabitant and year at distance 0.
+      baseline_office: nearest office of each demand point with every office open.
+      baseline_dist_m: distance to it (m).
+      baseline_visits: visits per year per office with every office open.
+      visits_estimated: per office, True when its visits are the model's estimate.
+    """
+
+    params: Parameters
+    propensity: np.ndarray
+    rho_by_region: dict
+    baseline_office: np.ndarray
+    baseline_dist_m: np.ndarray
+    baseline_visits: np.ndarray
+    visits_estimated: np.ndarray
+
+    def visits(self, dist_m: np.ndarray) -> np.ndarray:
+        """Visits per year of each demand point at the given distances (m)."""
+        return self.propensity * decay(dist_m, self.params)
+
+
+def fit_visits(network: Network, params: Parameters) -> VisitModel:
+    """Calibrate ρ per SSC region to table 25 and apply the register's own visits."""
+    off, dem = network.offices, network.demand
+    ox, oy = off["x_m"].to_numpy(), off["y_m"].to_numpy()
+    dx, dy = dem["x_m"].to_numpy(), dem["y_m"].to_numpy()
+    near, dist = geometry.nearest_open(dx, dy, ox, oy, np.ones(len(off), bool), params.detour_factor)
+    w = dem["population"].to_numpy(dtype=float)
+    g = decay(dist, params)
+
+    regions = [r for r in REGIONS if r in params.reference_visits_by_region]
+    idx = {r: k for k, r in enumerate(regions)}
+    dem_r = np.array([idx.get(r, -1) for r in dem["ssc_region"]])
+    off_r = np.array([idx.get(r, -1) for r in off["ssc_region"]])
+    target = np.array([params.reference_visits_by_region[r] for r in regions], dtype=float)
+    # A[R, R'] = visits at offices of region R from demand of region R' at ρ = 1.
+    a = np.zeros((len(regions), len(regions)))
+    ok = (dem_r >= 0) & (off_r[near] >= 0)
+    np.add.at(a, (off_r[near][ok], dem_r[ok]), (w * g)[ok])
+    rho = _solve_rates(a, target)
+    rate = np.where(dem_r >= 0, rho[np.maximum(dem_r, 0)], float(np.mean(rho)))
+    propensity = w * rate
+
+    visits = np.bincount(near, weights=propensity * g, minlength=len(off))
+    given = off["visits_given"].to_numpy(dtype=float)
+    has = ~np.isnan(given) & (visits > 0)
+    scale = np.ones(len(off))
+    scale[has] = given[has] / visits[has]
+    propensity = propensity * scale[near]
+    visits = np.bincount(near, weights=propensity * g, minlength=len(off))
+    return VisitModel(
+        params=params,
+        propensity=propensity,
+        rho_by_region={r: float(rho[k]) for r, k in idx.items()},
+        baseline_office=near,
+        baseline_dist_m=dist,
+        baseline_visits=visits,
+        visits_estimated=~has,
+    )
+
+
+def _solve_rates(a: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Rates ρ ≥ 0 with A·ρ = target; falls back to the diagonal fit if needed."""
+    diag = np.divide(target, a.sum(axis=0), out=np.zeros_like(target), where=a.sum(axis=0) > 0)
+    try:
+        rho = np.linalg.solve(a, target)
+    except np.linalg.LinAlgError:
+        return diag
+    return rho if np.all(rho > 0) and np.all(np.isfinite(rho)) else diag

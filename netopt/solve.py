@@ -25,7 +25,7 @@ from .params import Parameters, load_parameters
 from .scenario import Scenario
 from .visits import VisitModel, fit_visits
 
-__all__ = ["Plan", "solve", "evaluate", "prepare", "Prepared"]
+__all__ = ["Plan", "solve", "evaluate", "prepare", "Prepared", "optimise", "SolverSettings", "Optimum"]
 
 log = logging.getLogger("netopt")
 
@@ -201,25 +201,25 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
 # --------------------------------------------------------------------------- solving
 
 
-def _highs_options(scenario: Scenario, inst: Instance, time_left: float) -> str:
+def _highs_options(settings, inst: Instance) -> str:
     integer_objective = inst.objective in ("distance", "coverage")
     opts = {
         "output_flag": "false",
-        "threads": str(scenario.threads),
-        "random_seed": str(scenario.seed),
-        "mip_rel_gap": repr(float(scenario.relative_gap)),
+        "threads": str(settings.threads),
+        "random_seed": str(settings.seed),
+        "mip_rel_gap": repr(float(settings.relative_gap)),
         # integer objectives (person-metres, inhabitants): a gap below 1 proves optimality
         "mip_abs_gap": "0.999" if integer_objective else "1e-6",
     }
     return "\n".join(f"{k}={v}" for k, v in opts.items()) + "\n"
 
 
-def _run(built, scenario, inst, time_left):
+def _run(built, settings, inst, time_left):
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     solver = mbh.ModelSolverHelper("highs")
     solver.set_time_limit_in_seconds(max(time_left, 0.1))
-    solver.set_solver_specific_parameters(_highs_options(scenario, inst, time_left))
+    solver.set_solver_specific_parameters(_highs_options(settings, inst))
     t0 = time.perf_counter()
     solver.solve(built.helper)
     secs = time.perf_counter() - t0
@@ -250,17 +250,41 @@ def _candidate_sizes(inst: Instance) -> np.ndarray:
     return k
 
 
-def solve(network: Network, scenario: Scenario, *, params: Parameters | None = None) -> Plan:
-    """Find the best office network for a scenario.
+@dataclass(frozen=True)
+class SolverSettings:
+    """Explicit solver settings (recorded in every plan)."""
 
-    Raises :class:`~netopt.errors.InfeasibleError` (with an explanation) when
-    no plan meets every constraint.
+    time_limit_s: float = 600.0
+    threads: int = 1
+    seed: int = 0
+    relative_gap: float = 0.0
+    tie_break: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class Optimum:
+    """What :func:`optimise` found: modes per stage and the solver's facts."""
+
+    modes: list
+    status: str
+    solver_objective: float | None
+    best_bound: float | None
+    solve_seconds: float
+    build_seconds: float
+    rounds: int
+    model_size: dict
+    phase: str
+    widened_to_the_end: bool
+
+
+def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
+    """Solve the model for ``inst``, widening candidate lists until exact.
+
+    Raises :class:`InfeasibleError` (without explanation) when the model is
+    infeasible, and when the solver stops without any plan.
     """
-    prep = prepare(network, scenario, params)
-    inst = prep.instance
-    _precheck(prep)
     t_start = time.perf_counter()
-    deadline = t_start + scenario.time_limit_s
+    deadline = t_start + settings.time_limit_s
     k = _candidate_sizes(inst)
     rounds = 0
     build_s = solve_s = 0.0
@@ -271,13 +295,13 @@ def solve(network: Network, scenario: Scenario, *, params: Parameters | None = N
         built = build_model(inst, cand)
         build_s += time.perf_counter() - t0
         log.info("round %d: %s", rounds, built.sizes())
-        status, values, sobj, bound, secs = _run(built, scenario, inst, deadline - time.perf_counter())
+        status, values, sobj, bound, secs = _run(built, settings, inst, deadline - time.perf_counter())
         solve_s += secs
         if status == "INFEASIBLE":
-            raise _explain_infeasible(prep)
+            raise InfeasibleError("the model is infeasible", {"status": status})
         if values is None:
             raise InfeasibleError(
-                f"the solver stopped ({status}) after {solve_s:.0f} s without finding any plan. Fix: raise solver.time_limit_s (now {scenario.time_limit_s:g} s)",
+                f"the solver stopped ({status}) after {solve_s:.0f} s without finding any plan. Fix: raise solver.time_limit_s (now {settings.time_limit_s:g} s)",
                 {"status": status},
             )
         # widen where the optimum left a demand point with all its candidates closed
@@ -292,42 +316,85 @@ def solve(network: Network, scenario: Scenario, *, params: Parameters | None = N
 
     modes = _modes_from(values, built, inst.n_stages)
     phase = "optimise"
-    if scenario.tie_break and status == "OPTIMAL" and time.perf_counter() < deadline:
+    if settings.tie_break and status == "OPTIMAL" and not tail.any() and time.perf_counter() < deadline:
         # Among plans with the optimal objective, take the cheapest (largest saving).
         t0 = time.perf_counter()
         b2 = build_model(inst, cand, cost_objective=True, objective_cap=_cap(sobj, inst))
         build_s += time.perf_counter() - t0
-        st2, v2, _, _, secs = _run(b2, scenario, inst, deadline - time.perf_counter())
+        st2, v2, _, _, secs = _run(b2, settings, inst, deadline - time.perf_counter())
         solve_s += secs
         if v2 is not None:
             m2 = _modes_from(v2, b2, inst.n_stages)
-            if sum(evaluate_stage(inst, m, s).objective for s, m in enumerate(m2)) <= sum(evaluate_stage(inst, m, s).objective for s, m in enumerate(modes)) + 1e-9:
+            if sum(objective_of(inst, m, s) for s, m in enumerate(m2)) <= sum(objective_of(inst, m, s) for s, m in enumerate(modes)):
                 modes = m2
-                phase = "optimise, then cheapest among equals"
-
-    stages = tuple(evaluate_stage(inst, m, s) for s, m in enumerate(modes))
-    objective = float(sum(st.objective for st in stages))
-    gap = None
-    if bound is not None:
-        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
-        if status == "OPTIMAL" and inst.objective in ("distance", "coverage") and objective - bound < 1.0:
-            gap = 0.0
-    notes = []
-    if any(st.metrics.get("tail", 0) for st in stages):
-        notes.append("candidate lists were not widened to the end: the time limit was reached")
-    return Plan(
-        prepared=prep,
-        status="OPTIMAL" if status == "OPTIMAL" and not tail.any() else ("FEASIBLE" if status in ("OPTIMAL", "FEASIBLE") else status),
-        objective=objective,
+                phase = "optimise, then cheapest among equally good plans"
+    exact = not tail.any()
+    return Optimum(
+        modes=modes,
+        status=("OPTIMAL" if status == "OPTIMAL" and exact else "FEASIBLE"),
         solver_objective=sobj,
         best_bound=bound,
-        gap=gap,
         solve_seconds=solve_s,
         build_seconds=build_s,
         rounds=rounds,
         model_size=built.sizes(),
-        stages=stages,
         phase=phase,
+        widened_to_the_end=exact,
+    )
+
+
+def objective_of(inst: Instance, modes: np.ndarray, stage: int) -> float:
+    """Objective of one stage's modes, from the independent evaluator."""
+    from .metrics import objective_value
+
+    _, dist = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, np.asarray(modes) > 0, inst.detour)
+    return objective_value(inst, dist)
+
+
+def settings_of(scenario: Scenario) -> SolverSettings:
+    return SolverSettings(time_limit_s=scenario.time_limit_s, threads=scenario.threads, seed=scenario.seed, relative_gap=scenario.relative_gap, tie_break=scenario.tie_break)
+
+
+def solve(network: Network, scenario: Scenario, *, params: Parameters | None = None) -> Plan:
+    """Find the best office network for a scenario.
+
+    Reads: validate → visits and costs → build → solve → evaluate → Plan.
+    Raises :class:`~netopt.errors.InfeasibleError` with an explanation when
+    no plan meets every constraint.
+    """
+    prep = prepare(network, scenario, params)
+    inst = prep.instance
+    _precheck(prep)
+    try:
+        opt = optimise(inst, settings_of(scenario))
+    except InfeasibleError as exc:
+        if exc.explanation.get("status") == "INFEASIBLE":
+            raise _explain_infeasible(prep) from None
+        raise
+    stages = tuple(evaluate_stage(inst, m, s) for s, m in enumerate(opt.modes))
+    objective = float(sum(st.objective for st in stages))
+    bound = opt.best_bound
+    gap = None
+    if bound is not None:
+        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+        if opt.status == "OPTIMAL" and inst.objective in ("distance", "coverage") and objective - bound < 1.0:
+            gap = 0.0
+    notes = []
+    if not opt.widened_to_the_end:
+        notes.append("the time limit stopped the widening of candidate lists: the plan is feasible but not proven optimal")
+    return Plan(
+        prepared=prep,
+        status=opt.status,
+        objective=objective,
+        solver_objective=opt.solver_objective,
+        best_bound=bound,
+        gap=gap,
+        solve_seconds=opt.solve_seconds,
+        build_seconds=opt.build_seconds,
+        rounds=opt.rounds,
+        model_size=opt.model_size,
+        stages=stages,
+        phase=opt.phase,
         notes=tuple(notes),
     )
 
@@ -411,7 +478,8 @@ def max_saving_msek(prep: Prepared, stage: int = -1) -> float | None:
     relaxed = Instance(**{**inst.__dict__, "budgets_sek": tuple(1e18 for _ in inst.budgets_sek)})
     cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, inst.n, inst.detour)
     built = build_model(relaxed, cand, cost_objective=True)
-    status, values, obj, bound, _ = _run(built, prep.scenario.with_(time_limit_s=min(prep.scenario.time_limit_s, 120.0)), relaxed, min(prep.scenario.time_limit_s, 120.0))
+    limit = min(prep.scenario.time_limit_s, 120.0)
+    status, values, obj, bound, _ = _run(built, settings_of(prep.scenario), relaxed, limit)
     if values is None:
         return None
     modes = _modes_from(values, built, inst.n_stages)

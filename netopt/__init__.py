@@ -1,0 +1,47 @@
+"""netopt: plan networks of public service offices.
+
+The pipeline, one module per stage::
+
+    data (load, validate) → visits, costs (calibrated) → model (build) → solve
+    → metrics (independent evaluation) → report, maps → cli
+
+Typical use::
+
+    import netopt
+    net = netopt.load_network()
+    plan = netopt.solve(net, netopt.load_scenario("scenarios/cut-2027.toml"))
+    netopt.write_outputs(plan, "maps/cut-2027")
+"""
+
+__version__ = "0.1.0"
+
+from .data import Network, load_network
+from .errors import DataError, InfeasibleError, NetoptError, OutputError, Problem, ScenarioError
+from .params import Parameters, load_parameters
+from .scenario import Scenario, Stage, load_scenario
+from .solve import Plan, evaluate, prepare, solve
+from .report import write_outputs
+from .calibration import calibration_report
+
+__all__ = [
+    "__version__",
+    "Network",
+    "load_network",
+    "Parameters",
+    "load_parameters",
+    "Scenario",
+    "Stage",
+    "load_scenario",
+    "Plan",
+    "solve",
+    "evaluate",
+    "prepare",
+    "write_outputs",
+    "calibration_report",
+    "NetoptError",
+    "DataError",
+    "ScenarioError",
+    "InfeasibleError",
+    "OutputError",
+    "Problem",
+]

@@ -75,6 +75,15 @@ OFFICE_INSET_M = 200.0
 #: Spacing (m) of the regular SWEREF 99 TM grid carrying the population that
 #: GeoNames localities do not account for (the "remainder").
 GRID_SPACING_M = 15_000.0
+#: A locality (not a district) whose population after district subtraction and
+#: scaling exceeds this is spread over its urban area instead of sitting at one
+#: point: GeoNames lists too few districts in most towns for one point to stand
+#: for a town of this size (Stockholm's centre point alone carried ~697,000).
+URBAN_SPREAD_MIN_POPULATION = 20_000
+#: Spacing (m) of the SWEREF 99 TM grid (origin at multiples of the spacing)
+#: over which such a locality is spread, within its urban radius
+#: R = sqrt(P / (pi * URBAN_DENSITY_PER_KM2)) and its municipality polygon.
+URBAN_GRID_SPACING_M = 1_500.0
 #: Minimum share of a municipality's core area that must lie in its FA-region.
 MIN_FA_OVERLAP_SHARE = 0.95
 #: Inset (m) applied to municipality polygons for the FA check, to absorb the
@@ -622,12 +631,39 @@ def grid_points(geom, spacing: float) -> list[tuple[float, float]]:
     return pts
 
 
+def urban_points(x0: float, y0: float, population: float, geom) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """Spread a large locality over its urban area.
+
+    Returns the locality's own point followed by the centres of the regular
+    URBAN_GRID_SPACING_M grid that lie within the urban radius
+    R = sqrt(P / (pi * URBAN_DENSITY_PER_KM2)) of it and inside ``geom`` (the
+    municipality polygon), north to south, west to east. The grid cell that
+    contains the locality point is represented by the locality point itself.
+    Weights are exp(-r / R) (r = distance to the locality point), normalised to
+    sum to ``population``: a negative exponential density gradient (Clark's
+    law), which keeps the centre the densest part without a sharp edge at R.
+    """
+    s = URBAN_GRID_SPACING_M
+    radius = math.sqrt(population / (math.pi * URBAN_DENSITY_PER_KM2)) * 1000.0
+    xs = np.arange(math.floor((x0 - radius) / s), math.ceil((x0 + radius) / s) + 1) * s + s / 2
+    ys = np.arange(math.floor((y0 - radius) / s), math.ceil((y0 + radius) / s) + 1) * s + s / 2
+    gx, gy = np.meshgrid(xs, ys[::-1])  # north to south, west to east
+    gx, gy = gx.ravel(), gy.ravel()
+    own_cell = (np.floor(gx / s) == math.floor(x0 / s)) & (np.floor(gy / s) == math.floor(y0 / s))
+    r = np.hypot(gx - x0, gy - y0)
+    keep = (r <= radius) & ~own_cell & shapely.contains_xy(geom, gx, gy)
+    pts = [(x0, y0)] + list(zip(gx[keep], gy[keep]))
+    w = np.exp(-np.concatenate([[0.0], r[keep]]) / radius)
+    return pts, w / w.sum() * population
+
+
 def build_demand(places: pd.DataFrame, kommun: gpd.GeoDataFrame, pop: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     places = mark_districts(places)
     n_districts = int(places.parent.notna().sum())
     popmap = pop.set_index("kommun_kod")["population"].astype(int)
     rows = []
-    stats = {"districts": n_districts, "scaled_down": 0, "no_locality": 0}
+    stats = {"districts": n_districts, "scaled_down": 0, "no_locality": 0,
+             "spread_localities": 0}
     for code, geom in zip(kommun.kommun_kod, kommun.geometry):
         official = int(popmap[code])
         loc = places[places.kommun_kod == code].sort_values(
@@ -642,11 +678,20 @@ def build_demand(places: pd.DataFrame, kommun: gpd.GeoDataFrame, pop: pd.DataFra
         else:
             loc_w = loc.net_population.to_numpy()
             remainder = official - loc_sum
-        cand = []
+        cand, urban = [], []
         for k, (_, p) in enumerate(loc.iterrows(), start=1):
+            w = loc_w[k - 1]
+            if pd.isna(p.parent) and w > URBAN_SPREAD_MIN_POPULATION:
+                pts, ws = urban_points(p.x, p.y, w, geom)
+                stats["spread_localities"] += 1
+                w = ws[0]  # the locality point keeps its own grid cell's share
+                for (ux, uy), uw in zip(pts[1:], ws[1:]):
+                    urban.append({"point_id": f"{code}-U{len(urban) + 1:04d}", "kind": "urban",
+                                  "name": p["name"], "geonameid": "", "x": ux, "y": uy, "w": uw})
             cand.append({"point_id": f"{code}-L{k:04d}", "kind": "locality",
                          "name": p["name"], "geonameid": str(p.geonameid),
-                         "x": p.x, "y": p.y, "w": loc_w[k - 1]})
+                         "x": p.x, "y": p.y, "w": w})
+        cand += urban
         if remainder > 0:
             g = grid_points(geom, GRID_SPACING_M)
             for k, (gx, gy) in enumerate(g, start=1):
@@ -676,6 +721,10 @@ def build_demand(places: pd.DataFrame, kommun: gpd.GeoDataFrame, pop: pd.DataFra
     stats["points"] = len(d)
     stats["locality_points"] = int((d.kind == "locality").sum())
     stats["remainder_points"] = int((d.kind == "remainder").sum())
+    stats["urban_points"] = int((d.kind == "urban").sum())
+    stats["urban_population"] = int(d.loc[d.kind == "urban", "population"].sum())
+    big = d[d.kind != "remainder"].nlargest(3, "population")
+    stats["largest_points"] = [f"{i} {n} {v}" for i, n, v in zip(big.point_id, big.name, big.population)]
     stats["remainder_population"] = int(d.loc[d.kind == "remainder", "population"].sum())
     print(f"demand points: {stats}")
     return d, stats

@@ -6,8 +6,10 @@ netopt package.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -119,16 +121,65 @@ def test_demand_totals(demand, municipalities):
 def test_demand_points_well_formed(demand):
     assert demand.point_id.is_unique
     assert list(demand.point_id) == sorted(demand.point_id)
-    assert set(demand.kind) <= {"locality", "remainder"}
-    assert demand.point_id.str.fullmatch(r"\d{4}-[LR]\d{4}").all()
+    assert set(demand.kind) == {"locality", "remainder", "urban"}
+    assert demand.point_id.str.fullmatch(r"\d{4}-[LRU]\d{4}").all()
     assert (demand.point_id.str[:4] == demand.municipality_code).all()
+    letter = demand.kind.map({"locality": "L", "remainder": "R", "urban": "U"})
+    assert (demand.point_id.str[5] == letter).all()
     loc = demand.kind == "locality"
-    assert (demand.point_id[loc].str[5] == "L").all()
     assert demand.geonameid[loc].str.fullmatch(r"\d+").all()
-    assert (demand.geonameid[~loc] == "").all() and (demand.name[~loc] == "").all()
+    assert (demand.geonameid[~loc] == "").all()
+    assert (demand.name[demand.kind == "remainder"] == "").all()
+    assert demand.name[demand.kind != "remainder"].str.len().gt(0).all()
     assert 1_000 <= len(demand) <= 5_000
     lat, lon = demand.lat.astype(float), demand.lon.astype(float)
     assert lat.between(LAT_MIN, LAT_MAX).all() and lon.between(LON_MIN, LON_MAX).all()
+
+
+def test_demand_counts_by_kind(demand):
+    """Point counts by kind (docs/data.md) and the population each kind carries."""
+    pop = demand.population.astype(int)
+    counts = demand.kind.value_counts()
+    assert counts["locality"] == 1_319  # every GeoNames place kept
+    assert 1_000 <= counts["remainder"] <= 2_500
+    assert 500 <= counts["urban"] <= 2_000
+    by_kind = pop.groupby(demand.kind).sum()
+    assert by_kind.sum() == NATIONAL_TOTAL
+    # large towns are spread out: urban points carry a large share
+    assert 0.3 * NATIONAL_TOTAL <= by_kind["urban"] <= 0.6 * NATIONAL_TOTAL
+
+
+def test_no_city_at_one_point(demand):
+    """No demand point carries a whole city: the largest is a city district
+    (Södermalm, ~84,000), not Stockholm's centre (which carried ~697,000)."""
+    pop = demand.population.astype(int)
+    assert pop.max() < 100_000
+    centres = demand.set_index("point_id").population.astype(int)
+    for pid in ["0180-L0001", "1480-L0001", "1280-L0001"]:  # Stockholm, Göteborg, Malmö
+        assert centres[pid] < 30_000, pid
+
+
+def test_urban_points_surround_their_locality(demand):
+    """Every urban point belongs to a locality point of the same name in the same
+    municipality, lies within that town's urban radius
+    R = sqrt(P / (pi * 1500 per km²)) (P = locality + its urban points), and the
+    locality point (the centre, weight exp(0)) is at least as populous as each of
+    its urban points, up to integer rounding."""
+    d = demand.assign(p=demand.population.astype(int), lat_f=demand.lat.astype(float),
+                      lon_f=demand.lon.astype(float))
+    urban = d[d.kind == "urban"]
+    loc = d[d.kind == "locality"]
+    for (code, name), grp in urban.groupby(["municipality_code", "name"]):
+        centre = loc[(loc.municipality_code == code) & (loc.name == name)]
+        assert len(centre) >= 1, (code, name)
+        centre = centre.sort_values("p", ascending=False).iloc[0]
+        total = centre.p + grp.p.sum()
+        assert total > 20_000, (code, name)
+        radius_m = math.sqrt(total / (math.pi * 1_500.0)) * 1000.0
+        dy = (grp.lat_f - centre.lat_f) * 111_195.0
+        dx = (grp.lon_f - centre.lon_f) * 111_195.0 * math.cos(math.radians(centre.lat_f))
+        assert (np.hypot(dx, dy) <= radius_m * 1.01 + 50.0).all(), (code, name)
+        assert centre.p + 1 >= grp.p.max(), (code, name)
 
 
 def test_offices(offices, municipalities):

@@ -91,7 +91,7 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.n
         receiver_d[i] = int(geometry.distance_m(inst.ox[i], inst.oy[i], inst.ox[r], inst.oy[r], inst.detour))
 
     w = inst.population.astype(float)
-    W = w.sum()
+    W = max(w.sum(), 1.0)  # inhabitants (guards an empty instance)
     fa_total = inst.n_fa
     served = np.unique(inst.fa_of_office[open_ & (inst.fa_of_office >= 0)])
     served_before = np.unique(inst.fa_of_office[inst.fa_of_office >= 0])

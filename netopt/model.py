@@ -171,12 +171,19 @@ class _Rows:
         return a, np.concatenate(self.lo) if self.lo else np.zeros(0), np.concatenate(self.hi) if self.hi else np.zeros(0)
 
 
-def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = False, objective_cap: float | None = None) -> BuiltModel:
+#: Weight (SEK) of one changed office in the tie-break objective: larger than any
+#: network's annual cost, so fewer changes always win before a larger saving.
+CHANGE_WEIGHT_SEK = 1e10
+
+
+def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = False, objective_cap: float | None = None, change_objective: bool = False) -> BuiltModel:
     """Build the MIP for ``inst`` over the candidate lists ``cand``.
 
     ``cost_objective`` replaces the objective by the total cost of all stages
-    (used to find the largest saving possible, and to break ties);
-    ``objective_cap`` then bounds the original objective from above.
+    (used to find the largest saving possible); with ``change_objective`` too,
+    the number of offices not kept comes first (tie-break: fewest changes, then
+    the largest saving); ``objective_cap`` bounds the original objective from
+    above (phase 2 of the lexicographic solve).
     """
     from ortools.linear_solver.python import model_builder_helper as mbh
 
@@ -313,9 +320,13 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
             obj[ys] += inst.fixed_full_sek
             obj[fs] += inst.fixed_flex_sek
             obj[us] += coef_u
+            if change_objective:
+                obj[ys] -= CHANGE_WEIGHT_SEK  # changes = n − Σ y
 
     if cost_objective:
         offset = inst.n_stages * inst.staff_per_visit_sek * float(np.sum(pi[row_of[first]] * g_k[first]))
+        if change_objective:
+            offset += inst.n_stages * n * CHANGE_WEIGHT_SEK
     else:
         obj, offset = build_objective_vector(inst, cand, u, y, f, nv)
 

@@ -50,7 +50,7 @@ class Scenario:
     threads: int = 1
     seed: int = 0
     relative_gap: float = 0.0
-    tie_break: bool = True  # among equally good plans, take the cheapest (larger saving)
+    tie_break: bool = True  # among equally good plans: fewest offices changed, then the largest saving
     source: str = ""  # file the scenario was read from
 
     def with_(self, **kw) -> "Scenario":
@@ -111,6 +111,7 @@ _CONSTRAINTS = {
 }
 _MODES = {"flexible": bool}
 _SOLVER = {"time_limit_s": (int, float), "threads": int, "seed": int, "relative_gap": (int, float), "tie_break": bool}
+_BOOL_PARAMETERS = {"scale_fixed_costs_to_reference"}
 _STAGE = {"year": int, "cut_msek": (int, float), "flexible_allowance_msek": (int, float)}
 
 
@@ -178,7 +179,10 @@ def scenario_from_dict(raw: dict, source: str = "scenario") -> Scenario:
         elif k == "parameters":
             _expect_table(source, k, v)
             for pk, pv in v.items():
-                if isinstance(pv, bool) or not isinstance(pv, (int, float)):
+                if pk in _BOOL_PARAMETERS:
+                    if not isinstance(pv, bool):
+                        raise ScenarioError(f"{source}: 'parameters.{pk}' = {pv!r} must be true or false")
+                elif isinstance(pv, bool) or not isinstance(pv, (int, float)):
                     raise ScenarioError(f"{source}: 'parameters.{pk}' = {pv!r} must be a number")
             kw["parameters"] = dict(v)
         else:
@@ -193,7 +197,7 @@ def scenario_from_dict(raw: dict, source: str = "scenario") -> Scenario:
     if s.parameters:
         from .params import Parameters
 
-        Parameters().with_overrides(**s.parameters)  # range check of overrides
+        replace(Parameters(), **s.parameters).check(f"{source} [parameters]")  # range check of overrides, naming the file
     return s
 
 

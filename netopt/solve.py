@@ -8,7 +8,10 @@ records the solver status, objective, best bound, gap and every parameter used.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,6 +217,29 @@ def _highs_options(settings, inst: Instance) -> str:
     return "\n".join(f"{k}={v}" for k, v in opts.items()) + "\n"
 
 
+@contextmanager
+def _native_stdout_silenced():
+    """Silence what the native solver prints straight to file descriptor 1
+    (HiGHS prints some diagnostics even with output_flag=false); kept with --verbose."""
+    if log.isEnabledFor(logging.INFO):
+        yield
+        return
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (embedded use)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _run(built, settings, inst, time_left):
     from ortools.linear_solver.python import model_builder_helper as mbh
 
@@ -221,7 +247,8 @@ def _run(built, settings, inst, time_left):
     solver.set_time_limit_in_seconds(max(time_left, 0.1))
     solver.set_solver_specific_parameters(_highs_options(settings, inst))
     t0 = time.perf_counter()
-    solver.solve(built.helper)
+    with _native_stdout_silenced():
+        solver.solve(built.helper)
     secs = time.perf_counter() - t0
     status = solver.status().name
     has = solver.has_solution() if status in ("OPTIMAL", "FEASIBLE") else False
@@ -317,9 +344,10 @@ def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
     modes = _modes_from(values, built, inst.n_stages)
     phase = "optimise"
     if settings.tie_break and status == "OPTIMAL" and not tail.any() and time.perf_counter() < deadline:
-        # Among plans with the optimal objective, take the cheapest (largest saving).
+        # Among plans with the optimal objective, take the one that changes the
+        # fewest offices, and among those the cheapest (largest saving).
         t0 = time.perf_counter()
-        b2 = build_model(inst, cand, cost_objective=True, objective_cap=_cap(sobj, inst))
+        b2 = build_model(inst, cand, cost_objective=True, change_objective=True, objective_cap=_cap(sobj, inst))
         build_s += time.perf_counter() - t0
         st2, v2, _, _, secs = _run(b2, settings, inst, deadline - time.perf_counter())
         solve_s += secs
@@ -327,7 +355,7 @@ def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
             m2 = _modes_from(v2, b2, inst.n_stages)
             if sum(objective_of(inst, m, s) for s, m in enumerate(m2)) <= sum(objective_of(inst, m, s) for s, m in enumerate(modes)):
                 modes = m2
-                phase = "optimise, then cheapest among equally good plans"
+                phase = "optimise, then fewest changes and largest saving among equally good plans"
     exact = not tail.any()
     return Optimum(
         modes=modes,

@@ -25,7 +25,7 @@ import numpy as np
 
 from .data import Network
 from .params import Parameters
-from .visits import VisitModel
+from .visits import VisitModel, existing_offices
 
 __all__ = ["CostModel", "fit_costs"]
 
@@ -50,11 +50,14 @@ class CostModel:
 
 def fit_costs(network: Network, visits: VisitModel, params: Parameters) -> CostModel:
     """Cost figures per office; a register's own ``cost_msek`` replaces the estimate."""
-    n = len(network.offices)
+    existing = existing_offices(network)
+    n = int(existing.sum())
     v0 = visits.baseline_visits
     k = params.reference_offices_total / n if (params.scale_fixed_costs_to_reference and n < params.reference_offices_total) else 1.0
-    site = k * params.site_fixed_msek * 1e6 + params.site_per_visit_sek * v0
-    full = site + k * params.min_staff_msek * 1e6
+    # extra candidate sites have no 2024 share of the reference network: unscaled fixed costs
+    ks = np.where(existing, k, 1.0)
+    site = ks * params.site_fixed_msek * 1e6 + params.site_per_visit_sek * v0
+    full = site + ks * params.min_staff_msek * 1e6
     cpv = params.staff_per_visit_sek
     given = network.offices["cost_msek_given"].to_numpy(dtype=float)
     has = ~np.isnan(given)
@@ -68,5 +71,5 @@ def fit_costs(network: Network, visits: VisitModel, params: Parameters) -> CostM
         flexible_capacity_visits=params.flexible_capacity_visits,
         fixed_scale=k,
         cost_estimated=~has,
-        baseline_cost_sek=float(full.sum() + cpv * v0.sum()),
+        baseline_cost_sek=float(full[existing].sum() + cpv * v0.sum()),
     )

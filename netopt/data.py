@@ -92,8 +92,9 @@ class Network:
         return int(self.demand["population"].sum())
 
     def fa_regions_without_office(self) -> list[str]:
-        """FA codes with no office in the register, sorted."""
-        have = set(self.offices["fa_code"])
+        """FA codes with no office in the register today, sorted."""
+        off = self.offices
+        have = set(off.loc[off["existing"], "fa_code"]) if "existing" in off else set(off["fa_code"])
         return sorted(set(self.fa_regions["fa_code"]) - have)
 
     def summary(self) -> dict:
@@ -101,9 +102,10 @@ class Network:
         missing = self.fa_regions_without_office()
         names = dict(zip(self.fa_regions["fa_code"], self.fa_regions["fa_name"]))
         return {
-            "offices": int(len(self.offices)),
+            "offices": int(self.offices["existing"].sum()),
+            "candidate_sites": int((~self.offices["existing"]).sum()),
             "municipalities": int(len(self.municipalities)),
-            "municipalities_with_office": int(self.offices["municipality_code"].nunique()),
+            "municipalities_with_office": int(self.offices.loc[self.offices["existing"], "municipality_code"].nunique()),
             "fa_division": self.division_name,
             "fa_regions": int(len(self.fa_regions)),
             "fa_regions_with_office": int(len(self.fa_regions) - len(missing)),
@@ -354,6 +356,7 @@ def load_network(
     population: str | Path | None = None,
     demand: str | Path | None = None,
     division_name: str | None = None,
+    candidates: str | Path | None = None,
 ) -> Network:
     """Load and validate the network from the shipped data or a planner's files.
 
@@ -367,6 +370,9 @@ def load_network(
         When a planner's population file is given without demand points, the
         shipped points are rescaled per municipality to the new totals.
       division_name: label of the division in reports (default: the file stem).
+      candidates: extra candidate sites CSV (same columns as the register; e.g.
+        municipal service points for co-location). They are closed today and a
+        plan may open them; column ``existing`` is False for them.
 
     Raises:
       DataError: listing every problem in every file.
@@ -426,6 +432,19 @@ def load_network(
         off, p = validate_offices(off, str(src["offices"]), muni)
         problems.extend(p)
 
+    cand = None
+    if candidates:
+        src["candidates"] = Path(candidates)
+        cand = read("candidates", OFFICE_REQUIRED)
+        if cand is not None:
+            cand, p = validate_offices(cand, str(src["candidates"]), muni)
+            problems.extend(p)
+            if off is not None:
+                have = set(off["office_id"])
+                for idx, oid in zip(cand.index, cand["office_id"]):
+                    if oid in have:
+                        problems.append(Problem(str(src["candidates"]), _line(idx), "office_id", oid, "candidate site has the ID of an office in the register", "give candidate sites IDs of their own"))
+
     dem = read("demand", DEMAND_REQUIRED)
     if dem is not None:
         dname = str(src["demand"])
@@ -455,6 +474,12 @@ def load_network(
     code_info = muni.set_index("municipality_code")
 
     off = off.copy()
+    off["existing"] = True
+    if cand is not None:
+        cand = cand.copy()
+        cand["existing"] = False
+        off = pd.concat([off, cand], ignore_index=True)
+        off = off.fillna({c: "" for c in off.columns if off[c].dtype == object})
     off["municipality"] = off["municipality_code"].map(code_info["municipality"])
     off["fa_code"] = off["municipality_code"].map(code_info["fa_code"])
     off["fa_name"] = off["municipality_code"].map(code_info["fa_name"])

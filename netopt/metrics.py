@@ -74,14 +74,15 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.n
     cost = np.where(open_, fixed + inst.staff_per_visit_sek * visits_after, 0.0)
     flex_spend = float(np.sum(np.where(modes == FLEXIBLE, inst.fixed_flex_sek, 0.0)))
     allowance = min(float(inst.allowances_sek[stage]), flex_spend)
-    baseline_cost = float(np.sum(inst.fixed_full_sek) + inst.staff_per_visit_sek * np.sum(inst.baseline_visits))
+    existing = inst.existing_mask
+    baseline_cost = float(np.sum(inst.fixed_full_sek[existing]) + inst.staff_per_visit_sek * np.sum(inst.baseline_visits))
     total = float(cost.sum())
 
     # where each closed office's visitors go: baseline catchments follow the demand points
-    base_near, _ = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, np.ones(inst.n, bool), inst.detour)
+    base_near, _ = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, existing, inst.detour)
     receiver = np.full(inst.n, -1)
     receiver_d = np.full(inst.n, -1, dtype=np.int64)
-    for i in np.flatnonzero(~open_):
+    for i in np.flatnonzero(~open_ & existing):
         js = np.flatnonzero(base_near == i)
         if js.size == 0:
             continue
@@ -94,7 +95,7 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.n
     W = max(w.sum(), 1.0)  # inhabitants (guards an empty instance)
     fa_total = inst.n_fa
     served = np.unique(inst.fa_of_office[open_ & (inst.fa_of_office >= 0)])
-    served_before = np.unique(inst.fa_of_office[inst.fa_of_office >= 0])
+    served_before = np.unique(inst.fa_of_office[existing & (inst.fa_of_office >= 0)])
     cap_violations = int(np.sum((modes == FLEXIBLE) & (visits_after > inst.flex_capacity_visits + 1e-6)))
     metrics = {
         "baseline_cost_msek": baseline_cost / 1e6,
@@ -105,7 +106,8 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.n
         "meets_budget": bool(total - allowance <= inst.budgets_sek[stage] + 1.0),
         "offices_open": int(np.sum(modes == KEPT)),
         "offices_flexible": int(np.sum(modes == FLEXIBLE)),
-        "offices_closed": int(np.sum(modes == CLOSED)),
+        "offices_closed": int(np.sum((modes == CLOSED) & existing)),
+        "candidate_sites_opened": int(np.sum((modes > CLOSED) & ~existing)),
         "fa_regions_served": int(served.size),
         "fa_regions_served_before": int(served_before.size),
         "fa_regions_total": int(fa_total),

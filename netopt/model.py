@@ -97,6 +97,11 @@ class Instance:
     max_closures: int | None = None
     cover_fa: bool = True
     open_count: int | None = None  # exactly this many offices open (p-median); None = free
+    existing: np.ndarray | None = None  # offices open today; None = all (False: extra candidate sites)
+
+    @property
+    def existing_mask(self) -> np.ndarray:
+        return np.ones(self.n, bool) if self.existing is None else np.asarray(self.existing, bool)
 
     @property
     def n(self) -> int:
@@ -284,12 +289,16 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
             r_idx = np.searchsorted(regions, inst.fa_of_office[has_fa])
             offs = np.flatnonzero(has_fa)
             stage_rows[("fa", s)] = rows.add(len(regions), 1.0, INF, (r_idx, ys[offs], 1.0), (r_idx, fs[offs], 1.0))
+        ex = inst.existing_mask
         if inst.keep_municipalities:
-            munis = np.unique(inst.muni_of_office)
-            m_idx = np.searchsorted(munis, inst.muni_of_office)
-            rows.add(len(munis), 1.0, INF, (m_idx, ys, 1.0), (m_idx, fs, 1.0))
+            # every municipality with an office today keeps one (kept, flexible or a new site)
+            munis = np.unique(inst.muni_of_office[ex])
+            inm = np.isin(inst.muni_of_office, munis)
+            m_idx = np.searchsorted(munis, inst.muni_of_office[inm])
+            rows.add(len(munis), 1.0, INF, (m_idx, ys[inm], 1.0), (m_idx, fs[inm], 1.0))
         if inst.max_closures is not None:
-            rows.add(1, n - inst.max_closures, INF, (np.zeros(n), ys, 1.0), (np.zeros(n), fs, 1.0))
+            k_ex = int(ex.sum())
+            rows.add(1, k_ex - inst.max_closures, INF, (np.zeros(k_ex), ys[ex], 1.0), (np.zeros(k_ex), fs[ex], 1.0))
         # visits at each office: V_i = c_i + Σ_e coef_e u_e
         vg = pi[row_of] * g_k
         need_cap = flex_ok & ~lock_closed & ~lock_open
@@ -321,12 +330,16 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
             obj[fs] += inst.fixed_flex_sek
             obj[us] += coef_u
             if change_objective:
-                obj[ys] -= CHANGE_WEIGHT_SEK  # changes = n − Σ y
+                # changes = offices not kept + candidate sites opened
+                ex = inst.existing_mask
+                obj[ys[ex]] -= CHANGE_WEIGHT_SEK
+                obj[ys[~ex]] += CHANGE_WEIGHT_SEK
+                obj[fs[~ex]] += CHANGE_WEIGHT_SEK
 
     if cost_objective:
         offset = inst.n_stages * inst.staff_per_visit_sek * float(np.sum(pi[row_of[first]] * g_k[first]))
         if change_objective:
-            offset += inst.n_stages * n * CHANGE_WEIGHT_SEK
+            offset += inst.n_stages * int(inst.existing_mask.sum()) * CHANGE_WEIGHT_SEK
     else:
         obj, offset = build_objective_vector(inst, cand, u, y, f, nv)
 

@@ -109,6 +109,8 @@ def plan_csv(plan: Plan, stage: int = -1) -> str:
         "decision", "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
         "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
     ]
+    if not t["existing"].all():  # extra candidate sites in the run
+        cols.append("existing")
     return t[cols].to_csv(index=False, lineterminator="\n", float_format="%.10g")
 
 
@@ -124,7 +126,7 @@ def fa_table(plan: Plan, stage: int = -1) -> pd.DataFrame:
     d = pd.DataFrame({"fa_code": dem["fa_code"], "w": w, "wd_after": w * st.dist_m / 1000.0, "wd_before": w * prep.visits.baseline_dist_m / 1000.0})
     g = d.groupby("fa_code").sum()
     off = prep.network.offices
-    before = off.groupby("fa_code").size()
+    before = off[prep.instance.existing_mask].groupby("fa_code").size()
     after = off[st.modes > 0].groupby("fa_code").size()
     fa = prep.network.fa_regions.set_index("fa_code")
     t = pd.DataFrame(
@@ -146,8 +148,8 @@ def ssc_table(plan: Plan, stage: int = -1) -> pd.DataFrame:
     """Per SSC region: offices, visits (per year) and cost (MSEK) before and after."""
     t = plan.office_table(stage)
     g = t.groupby("ssc_region").agg(
-        offices_before=("office_id", "count"),
-        offices_after=("decision", lambda s: int((s != "close").sum())),
+        offices_before=("existing", "sum"),
+        offices_after=("decision", lambda s: int(s.isin(["keep", "flexible"]).sum())),
         visits_before=("visits_before", "sum"),
         visits_after=("visits_after", "sum"),
         cost_msek_before=("cost_msek_before", "sum"),
@@ -176,7 +178,7 @@ def closure_reasons(plan: Plan, stage: int = -1) -> pd.DataFrame:
     base_near = prep.visits.baseline_office
     w = inst.population.astype(float)
     rows = []
-    for i in np.flatnonzero(st.modes < 2):
+    for i in np.flatnonzero((st.modes < 2) & inst.existing_mask):
         js = base_near == i
         pop = float(w[js].sum())
         extra = float((w[js] * (st.dist_m[js] - prep.visits.baseline_dist_m[js])).sum() / max(pop, 1.0) / 1000.0)
@@ -313,6 +315,7 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
 def map_inputs(plan: Plan, stage: int = -1):
     """The tables :mod:`netopt.maps` draws for one stage of a plan."""
     offices = plan.office_table(stage)
+    offices = offices[offices["decision"] != "not opened"].reset_index(drop=True)
     fa = fa_table(plan, stage)
     polys = fa_polygons(plan.prepared.network)
     gfa = polys[["fa_code", "geometry"]].merge(fa, on="fa_code")

@@ -26,7 +26,7 @@ from .metrics import CLOSED, FLEXIBLE, KEPT, StageResult, evaluate_stage
 from .model import Instance, build_model
 from .params import Parameters, load_parameters
 from .scenario import Scenario
-from .visits import VisitModel, fit_visits
+from .visits import VisitModel, existing_offices, fit_visits
 
 __all__ = ["Plan", "solve", "evaluate", "prepare", "Prepared", "optimise", "SolverSettings", "Optimum"]
 
@@ -113,7 +113,7 @@ class Plan:
         ids = off["office_id"].to_numpy()
         names = off["office_name"].to_numpy()
         rec = st.receiver
-        cost_before = prep.costs.fixed_full_sek + prep.costs.staff_per_visit_sek * prep.visits.baseline_visits
+        cost_before = np.where(prep.instance.existing_mask, prep.costs.fixed_full_sek + prep.costs.staff_per_visit_sek * prep.visits.baseline_visits, 0.0)
         t = pd.DataFrame(
             {
                 "office_id": ids,
@@ -125,7 +125,8 @@ class Plan:
                 "ssc_region": off["ssc_region"].to_numpy(),
                 "lat": off["lat"].to_numpy(),
                 "lon": off["lon"].to_numpy(),
-                "decision": [MODE_NAMES[int(m)] for m in st.modes],
+                "decision": [MODE_NAMES[int(m)] if e or m > 0 else "not opened" for m, e in zip(st.modes, prep.instance.existing_mask)],
+                "existing": prep.instance.existing_mask,
                 "visits_before": np.round(prep.visits.baseline_visits, 1),
                 "visits_after": np.round(st.visits_after, 1),
                 "cost_msek_before": np.round(cost_before / 1e6, 4),
@@ -197,6 +198,7 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
         keep_municipalities=scenario.keep_municipalities,
         max_closures=scenario.max_closures,
         cover_fa=True,
+        existing=existing_offices(network),
     )
     return Prepared(network=network, scenario=scenario, params=params, visits=vm, costs=cm, instance=inst)
 
@@ -254,6 +256,11 @@ def _run(built, settings, inst, time_left):
     has = solver.has_solution() if status in ("OPTIMAL", "FEASIBLE") else False
     values = solver.variable_values() if has else None
     obj = float(solver.objective_value()) if has else None
+    if obj is not None and inst.objective in ("distance", "coverage"):
+        # the objective is an integer (inhabitants × whole metres, or inhabitants):
+        # remove the solver's floating-point noise (its integrality tolerance)
+        if abs(obj - round(obj)) < 0.01:
+            obj = float(round(obj))
     bound = float(solver.best_objective_bound()) if status in ("OPTIMAL", "FEASIBLE") else None
     return status, values, obj, bound, secs
 
@@ -439,14 +446,16 @@ def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: P
     prep = prepare(network, scenario, params)
     inst = prep.instance
     ids = list(inst.office_ids)
-    modes = np.full(inst.n, KEPT, dtype=np.int64)
+    # offices not named are kept; extra candidate sites not named are not opened
+    modes = np.where(inst.existing_mask, KEPT, CLOSED).astype(np.int64)
     lookup = {v: k for k, v in MODE_NAMES.items()}
+    lookup["open"] = KEPT
     unknown = [o for o in decisions if o not in ids]
     if unknown:
         raise ScenarioError(f"unknown office IDs: {', '.join(sorted(unknown))}. Fix: use office_id values of the register (netopt validate --list)")
     for oid, dec in decisions.items():
         if dec not in lookup:
-            raise ScenarioError(f"office {oid}: decision {dec!r} is not one of close, flexible, keep")
+            raise ScenarioError(f"office {oid}: decision {dec!r} is not one of close, flexible, keep (or open, for a candidate site)")
         modes[ids.index(oid)] = lookup[dec]
     if not (modes > 0).any():
         raise InfeasibleError("the plan closes every office: nobody can be served", {"offices_open": 0})

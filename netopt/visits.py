@@ -33,7 +33,15 @@ from . import geometry
 from .data import Network
 from .params import REGIONS, Parameters
 
-__all__ = ["VisitModel", "decay", "fit_visits"]
+__all__ = ["VisitModel", "decay", "fit_visits", "existing_offices"]
+
+
+def existing_offices(network: Network) -> np.ndarray:
+    """True for offices open today; False for extra candidate sites (opened only by a plan)."""
+    off = network.offices
+    if "existing" not in off.columns:
+        return np.ones(len(off), bool)
+    return off["existing"].to_numpy(dtype=bool)
 
 
 def decay(dist_m: np.ndarray, params: Parameters) -> np.ndarray:
@@ -73,7 +81,8 @@ def fit_visits(network: Network, params: Parameters) -> VisitModel:
     off, dem = network.offices, network.demand
     ox, oy = off["x_m"].to_numpy(), off["y_m"].to_numpy()
     dx, dy = dem["x_m"].to_numpy(), dem["y_m"].to_numpy()
-    near, dist = geometry.nearest_open(dx, dy, ox, oy, np.ones(len(off), bool), params.detour_factor)
+    existing = existing_offices(network)
+    near, dist = geometry.nearest_open(dx, dy, ox, oy, existing, params.detour_factor)
     w = dem["population"].to_numpy(dtype=float)
     g = decay(dist, params)
 

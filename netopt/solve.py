@@ -415,6 +415,8 @@ def solve(network: Network, scenario: Scenario, *, params: Parameters | None = N
         if opt.status == "OPTIMAL" and inst.objective in ("distance", "coverage") and objective - bound < 1.0:
             gap = 0.0
     notes = []
+    if scenario.threads > 1:
+        notes.append(f"solved with {scenario.threads} threads: among equally good plans, which one is returned may depend on the number of threads (threads = 1 is reproducible)")
     if not opt.widened_to_the_end:
         notes.append("the time limit stopped the widening of candidate lists: the plan is feasible but not proven optimal")
     return Plan(

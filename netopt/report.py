@@ -91,6 +91,18 @@ def summary_dict(plan: Plan) -> dict:
         "offices_with_estimated_cost": int(prep.costs.cost_estimated.sum()),
     }
     out["inputs"] = {k: _relative(v) for k, v in sorted(prep.network.sources.items())}
+    t = plan.office_table()
+    out["offices"] = [
+        {
+            "office_id": r.office_id,
+            "decision": r.decision,
+            "visits_before": r.visits_before,
+            "visits_after": r.visits_after,
+            "receiver_id": r.receiver_id or None,
+            "receiver_distance_km": r.receiver_distance_km,
+        }
+        for r in t.itertuples()
+    ]
     return _clean(out)
 
 

@@ -1,6 +1,7 @@
 """The ``netopt`` command line: parse, call one library function, report.
 
-Exit codes: 0 success, 1 infeasible scenario, 2 bad input or output problem.
+Exit codes: 0 success, 1 infeasible scenario (or no plan found in the time limit),
+2 bad input or output problem, 3 internal error (a bug: rerun with --verbose).
 Errors are one message without traceback unless ``--verbose``.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -27,6 +29,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--population", metavar="PATH", help="population per municipality CSV (municipality_code, population)")
     g.add_argument("--demand", metavar="PATH", help="demand points CSV (point_id, municipality_code, lat, lon, population)")
     g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
+    g.add_argument("--candidates", metavar="PATH", help="extra candidate sites CSV (same columns as the register), closed today; a plan may open them")
 
 
 def _out_options(p: argparse.ArgumentParser) -> None:
@@ -87,7 +90,7 @@ def _network(args, scenario=None):
         base = Path(scenario.source).parent if scenario.source else Path.cwd()
         if not Path(division).is_absolute() and not Path(division).exists():
             division = str(base / division)
-    return load_network(args.offices, division=division, population=args.population, demand=args.demand)
+    return load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates)
 
 
 def _params(args):
@@ -102,6 +105,30 @@ def _scenario(path):
     return load_scenario(path)
 
 
+#: Files netopt writes into an output folder; --overwrite replaces only such folders.
+_OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+
+
+def _check_out(args) -> None:
+    """Refuse a bad --out before any slow work (not after a long solve).
+
+    With --overwrite, only a folder holding netopt's own outputs is replaced,
+    so that a mistyped --out (the home folder, the project) is never deleted.
+    """
+    from . import io
+    from .errors import OutputError
+
+    io.check_output_dir(args.out, overwrite=args.overwrite)
+    out = Path(args.out)
+    if args.overwrite and out.is_dir():
+        if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+            raise OutputError(f"{out}: is the current folder or one of its parents. Fix: choose another --out")
+        other = sorted(p.name for p in out.iterdir() if not (p.is_file() and _OUTPUT_FILES.match(p.name)))
+        if other:
+            shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
+            raise OutputError(f"{out}: holds files netopt did not write ({shown}); --overwrite replaces the whole folder. Fix: choose another --out")
+
+
 def _ids(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
@@ -110,6 +137,7 @@ def cmd_solve(args) -> int:
     from .report import write_outputs
     from .solve import solve
 
+    _check_out(args)
     sc = _scenario(args.scenario)
     if args.time_limit is not None:
         sc = sc.with_(time_limit_s=args.time_limit)
@@ -137,6 +165,7 @@ def cmd_evaluate(args) -> int:
     from .scenario import default_scenario
     from .solve import evaluate
 
+    _check_out(args)
     if args.scenario:
         sc = _scenario(args.scenario)
     elif Path(DEFAULT_SCENARIO).exists():
@@ -161,6 +190,7 @@ def cmd_sweep(args) -> int:
     from . import io
     from .sweep import frontier_svg, parse_cuts, sweep
 
+    _check_out(args)
     sc = _scenario(args.scenario)
     cuts = parse_cuts(args.cuts)
     net = _network(args, sc)
@@ -173,7 +203,7 @@ def cmd_sweep(args) -> int:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
-    frame = sweep(net, sc, cuts, progress=progress)
+    frame = sweep(net, sc, cuts, progress=progress, params=_params(args))
     with io.atomic_output_dir(args.out, overwrite=args.overwrite) as tmp:
         io.write_csv(tmp / "frontier.csv", frame, float_format="%.10g")
         io.write_text(tmp / "frontier.html", frontier_svg(frame, f"{sc.name}: saving against access"))
@@ -184,6 +214,7 @@ def cmd_sweep(args) -> int:
 def cmd_compare(args) -> int:
     from .compare import compare_dirs
 
+    _check_out(args)
     net = _network(args)
     compare_dirs(net, args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, params=_params(args))
     print(f"Wrote {args.out}/compare.csv, compare.md and map.html")
@@ -196,9 +227,10 @@ def cmd_validate(args) -> int:
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
     else:
+        population = f"{s['population']:,}".replace(",", " ")
         print(
             f"OK: {s['offices']} offices in {s['municipalities_with_office']} municipalities; {s['municipalities']} municipalities; "
-            f"{s['fa_regions']} FA-regions ({s['fa_division']}), {s['fa_regions_with_office']} with an office; population {s['population']:,}; {s['demand_points']} demand points.".replace(",", " ")
+            f"{s['fa_regions']} FA-regions ({s['fa_division']}), {s['fa_regions_with_office']} with an office; population {population}; {s['demand_points']} demand points."
         )
         if s["fa_regions_without_office"]:
             print("FA-regions without an office: " + ", ".join(s["fa_regions_without_office"]))
@@ -245,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     except InfeasibleError as exc:
         if args.verbose:
             raise
-        print(f"netopt: infeasible: {exc}", file=sys.stderr)
+        # the solver stopped (time limit) without a plan: not proven infeasible
+        stopped = exc.explanation.get("status") not in (None, "INFEASIBLE")
+        print(f"netopt: {'no plan found' if stopped else 'infeasible'}: {exc}", file=sys.stderr)
         if exc.explanation:
             print(json.dumps(exc.explanation, ensure_ascii=False, sort_keys=True), file=sys.stderr)
         return 1
@@ -262,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netopt: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug in netopt, not in the input
+        if args.verbose:
+            raise
+        print(f"netopt: internal error ({type(exc).__name__}: {exc}); nothing was written. Run again with --verbose and report the traceback", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -458,6 +458,12 @@ def load_network(
         dem["population_int"] = _validate_counts(dem, dname, "population", problems)
         dlat, dlon = _check_coordinates(dem, dname, problems, what="demand point")
         dem["lat"], dem["lon"] = dlat, dlon
+        if pop is not None:
+            # the population of a municipality without demand points would vanish from the model
+            have = set(dem["municipality_code"])
+            inhabited = {c for c, n in zip(pop["municipality_code"], pop["population_int"]) if n > 0}
+            for code in sorted((inhabited & known) - have):
+                problems.append(Problem(dname, None, "municipality_code", code, "municipality has inhabitants but no demand point", "add at least one demand point (e.g. at its centre) for every inhabited municipality"))
 
     ssc = read("ssc_regions", SSC_REQUIRED)
 

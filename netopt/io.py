@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import tomllib
+import warnings
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "read_table",
     "read_toml",
     "atomic_output_dir",
+    "check_output_dir",
     "write_text",
     "write_json",
 ]
@@ -87,20 +89,45 @@ def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.D
     first = text.splitlines()[0]
     sep = ";" if first.count(";") > first.count(",") else ","
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skipinitialspace=False,
-            engine="python",
-        )
+        with warnings.catch_warnings():
+            # lines with more fields than the header are reported below
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=False,
+                engine="python",
+                index_col=False,  # never take the first column as the index
+            )
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise DataError([Problem(name, None, None, None, f"not a readable CSV table ({str(exc).splitlines()[0]})", "check quoting and that every line has the same number of fields as the header")]) from None
+    # pandas renames a repeated column ("lat", "lat.1") and drops the extra
+    # fields of long lines: check the header and the lines as written
+    header: list[str] = []
+    long_lines: list[tuple[int, int]] = []
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        header = [str(c).strip() for c in next(reader)]
+        for fields in reader:
+            if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
+                long_lines.append((reader.line_num, len(fields)))
+    except (csv.Error, StopIteration):
+        pass
+    if long_lines:
+        raise DataError(
+            [
+                Problem(name, line, None, None, f"line has {n} fields but the header has {len(header)}", "check quoting (a text with the separator needs quotes) and remove the extra fields")
+                for line, n in long_lines[:50]
+            ]
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
+    # a line with fewer fields than the header: its missing cells are empty
+    frame = frame.fillna("")
     problems = []
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    dupes = sorted({c for c in header if c and header.count(c) > 1})
     for c in dupes:
         problems.append(Problem(name, 1, c, c, "column appears more than once in the header", "keep one column of each name"))
     unnamed = [c for c in frame.columns if c.startswith("Unnamed:") or c == ""]
@@ -138,6 +165,16 @@ def read_toml(path: str | os.PathLike) -> dict:
         raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see docs/scenarios.md") from None
 
 
+def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None:
+    """Raise :class:`OutputError` when ``out`` cannot be an output folder
+    (it exists and ``overwrite`` is not set, or it is a file)."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+
+
 @contextmanager
 def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
     """Yield a temporary folder; on success it replaces ``out`` atomically.
@@ -146,31 +183,36 @@ def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
     interruption) the temporary folder is removed and ``out`` is untouched.
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+    check_output_dir(out, overwrite=overwrite)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        # mkdtemp makes the folder private (0700); give the outputs the usual mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output folder ({exc.strerror}). Fix: choose a writable --out") from None
+    old = None
     try:
         yield tmp
-        old = None
         if out.exists():
             old = parent / f".{out.name}.old-{os.getpid()}"
             os.replace(out, old)
         os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"{out}: could not write the outputs ({exc.strerror or exc}). Nothing was written. Fix: check free disk space and permissions") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            try:  # put the previous outputs back
+                os.replace(old, out)
+            except OSError:
+                pass
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"{out}: could not write the outputs ({exc.strerror or exc}). Nothing was written. Fix: check free disk space and permissions") from None
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -102,11 +102,16 @@ class Parameters:
             "flexible_visits_per_day": (1.0, 1e4),
             "staff_cost_factor": (0.1, 10.0),
             "reference_cost_msek": (1.0, 1e6),
+            "reference_visits_total": (1.0, 1e9),
+            "reference_offices_total": (1.0, 1e5),
+            "citizen_service_employees": (0.0, 1e6),
         }
         for key, (lo, hi) in ranges.items():
             v = getattr(self, key)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi):
                 raise ScenarioError(f"{source}: '{key}' = {v!r} is out of range. Fix: use a number from {lo:g} to {hi:g}")
+        if not isinstance(self.scale_fixed_costs_to_reference, bool):
+            raise ScenarioError(f"{source}: 'scale_fixed_costs_to_reference' = {self.scale_fixed_costs_to_reference!r} has the wrong type. Fix: write true or false")
         if self.site_per_visit_sek < 0 or self.staff_per_visit_sek < 0:
             raise ScenarioError(f"{source}: the fixed costs exceed the reference cost (site or staff cost per visit would be negative). Fix: lower site_fixed_msek or min_fte_per_office")
 

@@ -46,18 +46,38 @@ def load_plan_dir(network: Network, folder: str | Path, params=None) -> Plan:
         summary = {}
     except (OSError, ValueError) as exc:
         raise DataError([Problem(str(folder / "summary.json"), None, None, None, f"not readable JSON ({exc})", "use a folder written by netopt solve or evaluate")]) from None
-    allowed = {"keep", "flexible", "close"}
+    sname = str(folder / "summary.json")
+    if not isinstance(summary, dict):
+        raise DataError([Problem(sname, None, None, None, "is not a JSON object", "use a folder written by netopt solve or evaluate")])
+    allowed = {"keep", "flexible", "close", "not opened"}
+    pname = str(folder / "plan.csv")
     problems = [
-        Problem(str(folder / "plan.csv"), int(i) + 2, "decision", d, "decision must be keep, flexible or close", "fix the decision")
+        Problem(pname, int(i) + 2, "decision", d, "decision must be keep, flexible or close", "fix the decision")
         for i, d in zip(table.index, table["decision"]) if d not in allowed
     ]
+    seen: dict[str, int] = {}
+    for i, o in zip(table.index, table["office_id"]):
+        if o in seen:
+            problems.append(Problem(pname, int(i) + 2, "office_id", o, f"office listed twice (also line {seen[o]})", "keep one line per office"))
+        seen.setdefault(o, int(i) + 2)
+    fields = {}
+    for key, kind, default in (("stage_year", int, 2027), ("cut_msek", float, 0.0), ("flexible_allowance_msek", float, 0.0)):
+        value = summary.get(key, default)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            fields[key] = kind(value)
+        except (TypeError, ValueError):
+            problems.append(Problem(sname, None, key, str(value), f"{key} is not a number", "use a folder written by netopt solve or evaluate"))
     if problems:
         raise DataError(problems)
-    decisions = {o: d for o, d in zip(table["office_id"], table["decision"]) if d != "keep"}
+    decisions = {o: d for o, d in zip(table["office_id"], table["decision"]) if d not in ("keep", "not opened")}
     settings = summary.get("scenario_settings", {})
+    if not isinstance(settings, dict):
+        settings = {}
     sc = Scenario(
         name=str(summary.get("scenario", folder.name)),
-        stages=(Stage(year=int(summary.get("stage_year", 2027)), cut_msek=float(summary.get("cut_msek", 0.0)), flexible_allowance_msek=float(summary.get("flexible_allowance_msek", 0.0))),),
+        stages=(Stage(year=fields["stage_year"], cut_msek=fields["cut_msek"], flexible_allowance_msek=fields["flexible_allowance_msek"]),),
         objective=settings.get("objective", "distance"),
         coverage_km=float(settings.get("coverage_km", 30.0)),
         parameters=settings.get("parameters", {}) or {},

@@ -8,6 +8,7 @@ returns one row per cut (saving, access metrics, status, gap);
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -21,18 +22,20 @@ __all__ = ["sweep", "parse_cuts", "frontier_svg"]
 
 
 def parse_cuts(text: str) -> list[float]:
-    """``START:STOP:STEP`` (STOP inclusive) or a comma list, in MSEK per year."""
+    """``START:STOP:STEP`` (STOP inclusive) or a comma list, in MSEK per year (at most 500 cuts)."""
     from .errors import ScenarioError
 
     try:
         if ":" in text:
             a, b, c = (float(x) for x in text.split(":"))
-            if c <= 0 or b < a:
+            if not all(math.isfinite(v) for v in (a, b, c)) or c <= 0 or b < a or (b - a) / c > 500:
                 raise ValueError
             n = int(round((b - a) / c))
             cuts = [round(a + k * c, 6) for k in range(n + 1) if a + k * c <= b + 1e-9]
         else:
             cuts = [float(x) for x in text.split(",") if x.strip()]
+            if not all(math.isfinite(x) for x in cuts):
+                raise ValueError
     except ValueError:
         raise ScenarioError(f"--cuts {text!r}: write START:STOP:STEP (e.g. 0:200:10) or a list (50,100,150) in MSEK") from None
     if not cuts or len(cuts) > 500:
@@ -40,7 +43,7 @@ def parse_cuts(text: str) -> list[float]:
     return cuts
 
 
-def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress: Callable[[int, int, float], None] | None = None) -> pd.DataFrame:
+def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress: Callable[[int, int, float], None] | None = None, *, params=None) -> pd.DataFrame:
     """Solve the scenario's last stage for every cut (MSEK); infeasible cuts are rows with status INFEASIBLE."""
     cuts = list(cuts)
     last = scenario.stages[-1]
@@ -48,7 +51,7 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
     for k, cut in enumerate(cuts):
         sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=float(cut), flexible_allowance_msek=last.flexible_allowance_msek),))
         try:
-            plan = solve(network, sc)
+            plan = solve(network, sc, params=params)
             s = plan.summary()
             rows.append({
                 "cut_msek": cut, "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],

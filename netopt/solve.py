@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -219,49 +221,110 @@ def _highs_options(settings, inst: Instance) -> str:
     return "\n".join(f"{k}={v}" for k, v in opts.items()) + "\n"
 
 
+_DUAL_BOUND = re.compile(r"Dual bound\s+(\S+)")
+
+
 @contextmanager
-def _native_stdout_silenced():
-    """Silence what the native solver prints straight to file descriptor 1
-    (HiGHS prints some diagnostics even with output_flag=false); kept with --verbose."""
-    if log.isEnabledFor(logging.INFO):
-        yield
-        return
+def _native_stdout_captured():
+    """Capture what the native solver prints on file descriptor 1 (its log, and
+    diagnostics HiGHS prints even when quiet); yields a list that receives the text.
+    With --verbose the log is echoed to stderr."""
+    out: list[str] = []
     try:
         sys.stdout.flush()
         saved = os.dup(1)
     except (OSError, ValueError):  # no real stdout (embedded use)
-        yield
+        yield out
         return
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", errors="replace"))
+    if log.isEnabledFor(logging.DEBUG):
+        sys.stderr.write(out[-1])
+
+
+_MODEL_STATUS = {
+    "Optimal": "OPTIMAL",
+    "Infeasible": "INFEASIBLE",
+    "Primal infeasible or unbounded": "INFEASIBLE",
+    "Unbounded": "UNBOUNDED",
+    "Time limit reached": "TIME_LIMIT",
+    "Iteration limit reached": "TIME_LIMIT",
+    "Interrupted by user": "TIME_LIMIT",
+}
+
+
+def _read_solution_file(path: Path, n_vars: int) -> tuple[str, np.ndarray | None, float | None]:
+    """Model status, values and objective from a HiGHS solution file (raw style)."""
     try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "NOT_SOLVED", None, None
+    try:
+        status = _MODEL_STATUS.get(lines[lines.index("Model status") + 1].strip(), "NOT_SOLVED")
+        k = lines.index("# Primal solution values")
+        if lines[k + 1].strip() != "Feasible":
+            return status, None, None
+        obj = float(lines[k + 2].split()[1])
+        n = int(lines[k + 3].split()[2])
+        if n != n_vars:
+            return status, None, None
+        values = np.array([float(line.rsplit(None, 1)[1]) for line in lines[k + 4 : k + 4 + n]])
+    except (ValueError, IndexError):
+        return "NOT_SOLVED", None, None
+    return status, values, obj
 
 
 def _run(built, settings, inst, time_left):
+    """Solve a built model with HiGHS through OR-Tools.
+
+    Returns (status, values, objective, best bound, seconds) with status one of
+    OPTIMAL, FEASIBLE (stopped by the time limit with a plan), INFEASIBLE or
+    NOT_SOLVED. OR-Tools' wrapper reports neither solution nor bound when HiGHS
+    stops at its time limit, so HiGHS writes its final solution and status to a
+    file and its log gives the dual bound; a time-limited run then returns its
+    best plan, labelled FEASIBLE with its gap.
+    """
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     solver = mbh.ModelSolverHelper("highs")
     solver.set_time_limit_in_seconds(max(time_left, 0.1))
-    solver.set_solver_specific_parameters(_highs_options(settings, inst))
-    t0 = time.perf_counter()
-    with _native_stdout_silenced():
-        solver.solve(built.helper)
-    secs = time.perf_counter() - t0
-    status = solver.status().name
-    has = solver.has_solution() if status in ("OPTIMAL", "FEASIBLE") else False
-    values = solver.variable_values() if has else None
-    obj = float(solver.objective_value()) if has else None
+    solver.enable_output(True)
+    with tempfile.TemporaryDirectory(prefix="netopt-") as tmpdir:
+        sol = Path(tmpdir) / "solution.txt"
+        solver.set_solver_specific_parameters(
+            _highs_options(settings, inst).replace("output_flag=false\n", "")
+            + f"write_solution_to_file=true\nsolution_file={sol}\nwrite_solution_style=0\n"
+        )
+        t0 = time.perf_counter()
+        with _native_stdout_captured() as captured:
+            solver.solve(built.helper)
+        secs = time.perf_counter() - t0
+        status, values, obj = _read_solution_file(sol, built.n_vars)
+    if status == "TIME_LIMIT":
+        status = "FEASIBLE" if values is not None else "NOT_SOLVED"
+    elif status == "OPTIMAL" and values is None:
+        status = "NOT_SOLVED"
+    bound = None
+    if values is not None:
+        found = _DUAL_BOUND.findall("".join(captured))
+        try:
+            bound = float(found[-1]) if found else None
+        except ValueError:
+            bound = None
+        if bound is not None and not np.isfinite(bound):
+            bound = None
     if obj is not None and inst.objective in ("distance", "coverage"):
         # the objective is an integer (inhabitants × whole metres, or inhabitants):
         # remove the solver's floating-point noise (its integrality tolerance)
         if abs(obj - round(obj)) < 0.01:
             obj = float(round(obj))
-    bound = float(solver.best_objective_bound()) if status in ("OPTIMAL", "FEASIBLE") else None
     return status, values, obj, bound, secs
 
 
@@ -338,11 +401,13 @@ def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
                 f"the solver stopped ({status}) after {solve_s:.0f} s without finding any plan. Fix: raise solver.time_limit_s (now {settings.time_limit_s:g} s)",
                 {"status": status},
             )
-        # widen where the optimum left a demand point with all its candidates closed
-        last = cand.ptr[1:] - 1
+        # widen where the optimum left a demand point with all its candidates
+        # closed (read from the office decisions, which are integral)
         tail = np.zeros(inst.m, bool)
         for s in range(inst.n_stages):
-            tail |= (values[built.u[s][last]] > 0.5) & (cand.next_m >= 0)
+            open_now = (values[built.y[s]] + values[built.f[s]]) > 0.5
+            covered = np.add.reduceat(open_now[cand.office].astype(np.int64), cand.ptr[:-1]) > 0
+            tail |= ~covered & (cand.next_m >= 0)
         if not tail.any() or time.perf_counter() >= deadline:
             break
         k = np.where(tail, np.minimum(k * 2, inst.n), k)
@@ -511,19 +576,32 @@ def _precheck(prep: Prepared) -> None:
         raise InfeasibleError("the scenario cannot be met: " + "; ".join(parts), problems)
 
 
-def max_saving_msek(prep: Prepared, stage: int = -1) -> float | None:
-    """The largest saving (MSEK per year) possible while the constraints other than the budget hold."""
+def max_saving_msek(prep: Prepared, *, cover_fa: bool = True) -> float | None:
+    """An upper bound on the saving (MSEK per year, allowance included) of the last
+    stage while the constraints other than the budget hold (and, with
+    ``cover_fa=False``, without the FA-region requirement).
+
+    Solved on each demand point's nearest candidates only, with the visits of a
+    point whose candidates are all closed valued at the floor rate: a relaxation,
+    so the bound is valid, and fast.
+    """
     inst = prep.instance
-    relaxed = Instance(**{**inst.__dict__, "budgets_sek": tuple(1e18 for _ in inst.budgets_sek)})
-    cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, inst.n, inst.detour)
+    last = inst.n_stages - 1
+    relaxed = Instance(**{
+        **inst.__dict__,
+        "budgets_sek": (1e18,),
+        "allowances_sek": (inst.allowances_sek[last],),
+        "cover_fa": cover_fa and inst.cover_fa,
+    })
+    cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, _candidate_sizes(inst), inst.detour)
     built = build_model(relaxed, cand, cost_objective=True)
-    limit = min(prep.scenario.time_limit_s, 120.0)
+    limit = min(prep.scenario.time_limit_s, 60.0)
     status, values, obj, bound, _ = _run(built, settings_of(prep.scenario), relaxed, limit)
-    if values is None:
+    low = bound if bound is not None else (obj if status == "OPTIMAL" else None)
+    if low is None:
         return None
-    modes = _modes_from(values, built, inst.n_stages)
-    res = evaluate_stage(inst, modes[stage], stage if stage >= 0 else inst.n_stages + stage)
-    return float(res.metrics["savings_msek"] + res.metrics["flexible_allowance_used_msek"])
+    baseline = prep.costs.baseline_cost_sek
+    return float((baseline - low + inst.allowances_sek[last]) / 1e6)
 
 
 def _explain_infeasible(prep: Prepared) -> InfeasibleError:
@@ -534,10 +612,18 @@ def _explain_infeasible(prep: Prepared) -> InfeasibleError:
     if best is None:
         msg = "no plan meets the scenario's constraints even without the budget cut (check locks, max_distance_km, keep_municipalities, max_closures)"
     elif best + 1e-6 < max(st.cut_msek for st in sc.stages):
+        off = prep.network.offices[prep.instance.existing_mask]
+        counts = off.groupby("fa_code").size()
+        names = dict(zip(prep.network.fa_regions["fa_code"], prep.network.fa_regions["fa_name"]))
+        single = [f"{c} {names.get(c, '')}" for c in counts.index[counts == 1]]
+        without = max_saving_msek(prep, cover_fa=False)
+        info["fa_regions_with_a_single_office"] = single
+        info["max_saving_without_fa_requirement_msek"] = None if without is None else round(without, 1)
         msg = (
-            f"the cut cannot be met: at most {best:.1f} MSEK per year can be saved while every FA-region keeps an office "
-            f"and the other constraints hold, but the scenario asks for {max(st.cut_msek for st in sc.stages):.1f} MSEK. "
-            "Fix: lower cut_msek, allow flexible offices, or relax locks and constraints"
+            f"the cut cannot be met: at most {best:.1f} MSEK per year can be saved (allowance included) while every FA-region keeps an office "
+            f"and the other constraints hold, but the scenario asks for {max(st.cut_msek for st in sc.stages):.1f} MSEK"
+            + (f" (without the FA-region requirement: up to {without:.1f} MSEK; {len(single)} FA-regions have a single office, which can at most become flexible)" if without is not None else "")
+            + ". Fix: lower cut_msek, allow flexible offices, or relax locks and constraints"
         )
     else:
         msg = "the constraints conflict with each other (capacity, growth or stage nesting): " + f"the largest saving ignoring the budget is {best:.1f} MSEK"

@@ -30,6 +30,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--demand", metavar="PATH", help="demand points CSV (point_id, municipality_code, lat, lon, population)")
     g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
     g.add_argument("--candidates", metavar="PATH", help="extra candidate sites CSV (same columns as the register), closed today; a plan may open them")
+    g.add_argument("--distances", metavar="PATH", help="own travel distances CSV (point_id, office_id, distance_km; every pair) instead of straight line × detour")
 
 
 def _out_options(p: argparse.ArgumentParser) -> None:
@@ -90,7 +91,7 @@ def _network(args, scenario=None):
         base = Path(scenario.source).parent if scenario.source else Path.cwd()
         if not Path(division).is_absolute() and not Path(division).exists():
             division = str(base / division)
-    return load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates)
+    return load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates, distances=args.distances)
 
 
 def _params(args):

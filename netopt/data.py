@@ -85,6 +85,7 @@ class Network:
     fa_regions: pd.DataFrame
     division_name: str
     sources: dict = field(default_factory=dict)
+    distance_matrix_m: np.ndarray | None = None  # planner's travel distances, demand × offices, whole metres
 
     @property
     def population(self) -> int:
@@ -301,7 +302,6 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
                 else:
                     given[pos] = f
         frame[f"{col}_given"] = given
-    frame = frame.rename(columns={"cost_msek_given": "cost_msek_given", "visits_given": "visits_given"})
     return frame, problems
 
 
@@ -357,6 +357,7 @@ def load_network(
     demand: str | Path | None = None,
     division_name: str | None = None,
     candidates: str | Path | None = None,
+    distances: str | Path | None = None,
 ) -> Network:
     """Load and validate the network from the shipped data or a planner's files.
 
@@ -373,6 +374,10 @@ def load_network(
       candidates: extra candidate sites CSV (same columns as the register; e.g.
         municipal service points for co-location). They are closed today and a
         plan may open them; column ``existing`` is False for them.
+      distances: the planner's own travel distances (road distance or travel
+        time expressed in km), long format ``point_id, office_id, distance_km``
+        with one row for every demand point × office (candidate sites included).
+        Replaces straight line × detour factor everywhere.
 
     Raises:
       DataError: listing every problem in every file.
@@ -511,7 +516,48 @@ def load_network(
         .reset_index(drop=True)
     )
     name = division_name or ("FA 2015" if src["division"] == paths["division"] else Path(src["division"]).stem)
-    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()})
+    matrix = None
+    if distances:
+        src["distances"] = Path(distances)
+        matrix = _read_distance_matrix(Path(distances), dem["point_id"].tolist(), off["office_id"].tolist())
+    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix)
+
+
+def _read_distance_matrix(path: Path, point_ids: list[str], office_ids: list[str]) -> np.ndarray:
+    """A planner's distances (long CSV: point_id, office_id, distance_km) as an
+    m × n matrix of whole metres aligned with the demand points and offices."""
+    name = str(path)
+    frame = io.read_table(path, required=("point_id", "office_id", "distance_km"))
+    problems: list[Problem] = []
+    pi = {p: k for k, p in enumerate(point_ids)}
+    oi = {o: k for k, o in enumerate(office_ids)}
+    rows = frame["point_id"].map(pi)
+    cols = frame["office_id"].map(oi)
+    km = pd.to_numeric(frame["distance_km"].str.replace(",", ".", regex=False), errors="coerce")
+    limit = 20  # name the first problems of each kind; a matrix can have millions of rows
+
+    def report(mask, column, message, fix):
+        bad = np.flatnonzero(mask.to_numpy())
+        for idx in bad[:limit]:
+            problems.append(Problem(name, _line(idx), column, frame[column].iat[idx], message, fix))
+        if len(bad) > limit:
+            problems.append(Problem(name, None, column, None, f"{len(bad) - limit} more rows with the same problem", fix))
+
+    report(rows.isna(), "point_id", "unknown demand point", "use point_id values of the demand points file")
+    report(cols.isna(), "office_id", "unknown office", "use office_id values of the register (and candidate sites)")
+    report(~np.isfinite(km) | (km < 0) | (km > 5000), "distance_km", "distance is not a number from 0 to 5000 km", "write the travel distance in km")
+    ok = rows.notna() & cols.notna() & np.isfinite(km)
+    dup = pd.Series(list(zip(rows[ok], cols[ok])), index=frame.index[ok]).duplicated()
+    report(dup.reindex(frame.index, fill_value=False), "office_id", "pair listed twice", "keep one row per demand point and office")
+    if problems:
+        raise DataError(problems)
+    matrix = np.full((len(point_ids), len(office_ids)), -1, dtype=np.int64)
+    matrix[rows.to_numpy(int), cols.to_numpy(int)] = np.rint(km.to_numpy(float) * 1000.0).astype(np.int64)
+    missing = int((matrix < 0).sum())
+    if missing:
+        j, i = np.argwhere(matrix < 0)[0]
+        raise DataError([Problem(name, None, "distance_km", None, f"{missing} demand point × office pairs are missing (e.g. {point_ids[j]} × {office_ids[i]})", "give one row for every demand point and every office")])
+    return matrix
 
 
 def _rescale_demand(dem: pd.DataFrame, official: pd.Series) -> pd.DataFrame:

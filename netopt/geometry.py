@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["Candidates", "distance_m", "nearest_candidates", "nearest_open"]
+__all__ = ["Candidates", "distance_m", "nearest_candidates", "nearest_open", "candidates_from_matrix", "nearest_open_matrix"]
 
 
 def distance_m(ax, ay, bx, by, detour: float) -> np.ndarray:
@@ -86,3 +86,26 @@ def nearest_open(dx, dy, ox, oy, is_open: np.ndarray, detour: float, chunk: int 
         best_i[s : s + chunk] = open_idx[a]
         best_d[s : s + chunk] = d[np.arange(len(a)), a]
     return best_i, best_d
+
+
+def candidates_from_matrix(dist_m: np.ndarray, k: np.ndarray | int) -> Candidates:
+    """Like :func:`nearest_candidates`, from a planner's distance matrix (m × n, whole metres)."""
+    m, n = dist_m.shape
+    k = np.broadcast_to(np.minimum(np.asarray(k, dtype=np.int64), n), (m,)).copy()
+    idx = np.broadcast_to(np.arange(n), (m, n))
+    order = np.argsort(dist_m * (n + 1) + idx, axis=1, kind="stable")  # by (distance, office index)
+    d = np.take_along_axis(dist_m, order, axis=1)
+    keep = np.arange(n)[None, :] < k[:, None]
+    ptr = np.concatenate([[0], np.cumsum(k)])
+    next_m = np.where(k < n, d[np.arange(m), np.minimum(k, n - 1)], -1)
+    return Candidates(ptr=ptr.astype(np.int64), office=order[keep].astype(np.int64), dist_m=d[keep].astype(np.int64), next_m=next_m.astype(np.int64))
+
+
+def nearest_open_matrix(dist_m: np.ndarray, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest open office from a distance matrix (m × n, whole metres); ties to the lower index."""
+    open_idx = np.flatnonzero(is_open)
+    if open_idx.size == 0:
+        raise ValueError("no open office")
+    sub = dist_m[:, open_idx]
+    a = np.argmin(sub, axis=1)
+    return open_idx[a], sub[np.arange(len(a)), a].astype(np.int64)

@@ -66,7 +66,7 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.n
     """
     modes = np.asarray(modes, dtype=np.int64)
     open_ = modes > 0
-    near, dist = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, open_, inst.detour)
+    near, dist = inst.nearest_open(open_)
     visits_j = inst.propensity * inst.g(dist)
     visits_after = np.bincount(near, weights=visits_j, minlength=inst.n)
     base_j = inst.propensity * inst.g(inst.baseline_dist_m)
@@ -79,7 +79,7 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.n
     total = float(cost.sum())
 
     # where each closed office's visitors go: baseline catchments follow the demand points
-    base_near, _ = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, existing, inst.detour)
+    base_near, _ = inst.nearest_open(existing)
     receiver = np.full(inst.n, -1)
     receiver_d = np.full(inst.n, -1, dtype=np.int64)
     for i in np.flatnonzero(~open_ & existing):

@@ -98,6 +98,23 @@ class Instance:
     cover_fa: bool = True
     open_count: int | None = None  # exactly this many offices open (p-median); None = free
     existing: np.ndarray | None = None  # offices open today; None = all (False: extra candidate sites)
+    dist_matrix_m: np.ndarray | None = None  # planner's travel distances (m × n, whole metres); None = straight line × detour
+
+    def candidates(self, k) -> Candidates:
+        """Each demand point's ``k`` nearest offices (k may vary per point)."""
+        from . import geometry
+
+        if self.dist_matrix_m is not None:
+            return geometry.candidates_from_matrix(self.dist_matrix_m, k)
+        return geometry.nearest_candidates(self.dx, self.dy, self.ox, self.oy, k, self.detour)
+
+    def nearest_open(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(office index, distance in m) of every demand point's nearest open office."""
+        from . import geometry
+
+        if self.dist_matrix_m is not None:
+            return geometry.nearest_open_matrix(self.dist_matrix_m, is_open)
+        return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour)
 
     @property
     def existing_mask(self) -> np.ndarray:

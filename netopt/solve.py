@@ -201,6 +201,7 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
         max_closures=scenario.max_closures,
         cover_fa=True,
         existing=existing_offices(network),
+        dist_matrix_m=network.distance_matrix_m,
     )
     return Prepared(network=network, scenario=scenario, params=params, visits=vm, costs=cm, instance=inst)
 
@@ -341,7 +342,7 @@ def _candidate_sizes(inst: Instance) -> np.ndarray:
     k = np.full(inst.m, min(INITIAL_CANDIDATES, inst.n), dtype=np.int64)
     if inst.max_distance_m is not None:
         # every office within the maximum distance must be a candidate
-        cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, inst.n, inst.detour)
+        cand = inst.candidates(inst.n)
         within = np.add.reduceat((cand.dist_m <= inst.max_distance_m).astype(np.int64), cand.ptr[:-1]) if inst.m else np.zeros(0, np.int64)
         k = np.maximum(k, np.minimum(within + 1, inst.n))
     return k
@@ -388,7 +389,7 @@ def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
     while True:
         rounds += 1
         t0 = time.perf_counter()
-        cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, k, inst.detour)
+        cand = inst.candidates(k)
         built = build_model(inst, cand)
         build_s += time.perf_counter() - t0
         log.info("round %d: %s", rounds, built.sizes())
@@ -447,7 +448,7 @@ def objective_of(inst: Instance, modes: np.ndarray, stage: int) -> float:
     """Objective of one stage's modes, from the independent evaluator."""
     from .metrics import objective_value
 
-    _, dist = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, np.asarray(modes) > 0, inst.detour)
+    _, dist = inst.nearest_open(np.asarray(modes) > 0)
     return objective_value(inst, dist)
 
 
@@ -593,7 +594,7 @@ def max_saving_msek(prep: Prepared, *, cover_fa: bool = True) -> float | None:
         "allowances_sek": (inst.allowances_sek[last],),
         "cover_fa": cover_fa and inst.cover_fa,
     })
-    cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, _candidate_sizes(inst), inst.detour)
+    cand = inst.candidates(_candidate_sizes(inst))
     built = build_model(relaxed, cand, cost_objective=True)
     limit = min(prep.scenario.time_limit_s, 60.0)
     status, values, obj, bound, _ = _run(built, settings_of(prep.scenario), relaxed, limit)

@@ -82,7 +82,10 @@ def fit_visits(network: Network, params: Parameters) -> VisitModel:
     ox, oy = off["x_m"].to_numpy(), off["y_m"].to_numpy()
     dx, dy = dem["x_m"].to_numpy(), dem["y_m"].to_numpy()
     existing = existing_offices(network)
-    near, dist = geometry.nearest_open(dx, dy, ox, oy, existing, params.detour_factor)
+    if network.distance_matrix_m is not None:
+        near, dist = geometry.nearest_open_matrix(network.distance_matrix_m, existing)
+    else:
+        near, dist = geometry.nearest_open(dx, dy, ox, oy, existing, params.detour_factor)
     w = dem["population"].to_numpy(dtype=float)
     g = decay(dist, params)
 

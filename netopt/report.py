@@ -272,7 +272,10 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
         f"share within 30 km {100 * s['population_share_within_30km_before']:.1f} % → {100 * s['population_share_within_30km']:.1f} %."
     )
     lines.append(f"- Visits per year: {s['visits_before']:,.0f} → {s['visits_after']:,.0f} (lost because the next office is farther: {s['visits_lost']:,.0f}).".replace(",", " "))
-    lines.append(f"- Solver: {status}; objective ({md_escape(sc.objective)}) {s['objective']:.6g}, best bound {s['best_bound'] if s['best_bound'] is not None else '–'}, gap {'–' if gap is None else f'{100 * gap:.4f} %'}. {proof}")
+    unit = {"distance": "inhabitant-metres", "coverage": f"inhabitants beyond {sc.coverage_km:g} km", "visits_lost": "visits lost per year"}[sc.objective]
+    bound = "–" if s["best_bound"] is None else f"{s['best_bound']:,.0f}".replace(",", " ")
+    objective = f"{s['objective']:,.0f}".replace(",", " ")
+    lines.append(f"- Solver: {status}; objective ({md_escape(sc.objective)}, {unit}) {objective}, best bound {bound}, gap {'–' if gap is None else f'{100 * gap:.4f} %'}. {proof}")
     est_v = int(prep.visits.visits_estimated.sum())
     est_c = int(prep.costs.cost_estimated.sum())
     lines.append(f"- Estimates: visits of {est_v} and costs of {est_c} of {len(prep.network.offices)} offices are netopt's estimates calibrated to the 2024 annual report (docs/calibration.md), not SSC's own figures.\n")

@@ -291,7 +291,7 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
         lines.append("None.\n")
     else:
         cr = cr.sort_values(["decision", "saving_msek", "office_id"], ascending=[True, False, True])
-        lines.append("The model gives an office up where the saving per person-kilometre added is largest. Each row: what the change saves per year, whom it affects and where its visitors go.\n")
+        lines.append("The model gives these offices up because, together, they meet the cut with the least loss of access the FA-region rule allows: they save much for their cost in distance, usually because another office is close. Each row: what the change saves per year, whom it affects (the inhabitants it served, and how much farther they now travel on average) and where its visitors go.\n")
         lines.append(
             _md_table(
                 cr,

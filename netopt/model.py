@@ -198,14 +198,21 @@ class _Rows:
 CHANGE_WEIGHT_SEK = 1e10
 
 
-def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = False, objective_cap: float | None = None, change_objective: bool = False) -> BuiltModel:
+def build_model(
+    inst: Instance,
+    cand: Candidates,
+    *,
+    cost_objective: bool = False,
+    change_objective: bool = False,
+    fixed_open: list | None = None,
+) -> BuiltModel:
     """Build the MIP for ``inst`` over the candidate lists ``cand``.
 
     ``cost_objective`` replaces the objective by the total cost of all stages
     (used to find the largest saving possible); with ``change_objective`` too,
     the number of offices not kept comes first (tie-break: fewest changes, then
-    the largest saving); ``objective_cap`` bounds the original objective from
-    above (phase 2 of the lexicographic solve).
+    the largest saving); ``fixed_open`` (one boolean array per stage) fixes which offices are
+    open, leaving only keep-or-flexible to choose (the tie-break phase).
     """
     from ortools.linear_solver.python import model_builder_helper as mbh
 
@@ -247,6 +254,10 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
         ub[u[s][closed_tail]] = 0.0
         lb[a[s]] = 0.0
         ub[a[s]] = float(inst.allowances_sek[s])
+        if fixed_open is not None:
+            shut = ~np.asarray(fixed_open[s], bool)
+            ub[y[s][shut]] = 0.0
+            ub[f[s][shut]] = 0.0
 
     # ---- value of functions of the nearest distance: h(D1) + Σ (h(D_{k+1}) − h(D_k)) u
     g_k = inst.g(d)
@@ -285,8 +296,9 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
             rows.add(k, -INF, 0.0, (np.arange(k), us[nf], 1.0), (np.arange(k), us[e_prev[nf]], -1.0))
         if inst.open_count is not None:
             rows.add(1, inst.open_count, inst.open_count, (np.zeros(n), ys, 1.0), (np.zeros(n), fs, 1.0))
-        # mode
-        rows.add(n, -INF, 1.0, (np.arange(n), ys, 1.0), (np.arange(n), fs, 1.0))
+        # mode (and, with fixed_open, open offices stay open)
+        lo_mode = np.asarray(fixed_open[s], float) if fixed_open is not None else 0.0
+        rows.add(n, lo_mode, 1.0, (np.arange(n), ys, 1.0), (np.arange(n), fs, 1.0))
         # budget: fixed costs + staff cost of visits − allowance ≤ B
         const_visits = float(np.sum(pi[row_of[first]] * g_k[first]))
         coef_u = inst.staff_per_visit_sek * pi[row_of] * (g_next_opt - g_k)
@@ -359,12 +371,6 @@ def build_model(inst: Instance, cand: Candidates, *, cost_objective: bool = Fals
             offset += inst.n_stages * int(inst.existing_mask.sum()) * CHANGE_WEIGHT_SEK
     else:
         obj, offset = build_objective_vector(inst, cand, u, y, f, nv)
-
-    if objective_cap is not None:
-        # original objective ≤ cap (phase 2 of the lexicographic solve)
-        o_vec, o_off = build_objective_vector(inst, cand, u, y, f, nv)
-        nz = np.flatnonzero(o_vec)
-        rows.add(1, -INF, objective_cap - o_off, (np.zeros(len(nz)), nz, o_vec[nz]))
 
     A, clo, chi = rows.matrix(nv)
     helper = mbh.ModelBuilderHelper()

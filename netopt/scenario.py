@@ -50,7 +50,7 @@ class Scenario:
     threads: int = 1
     seed: int = 0
     relative_gap: float = 0.0
-    tie_break: bool = True  # among equally good plans: fewest offices changed, then the largest saving
+    tie_break: bool = True  # among plans with the same offices open: fewest changed, then the largest saving
     source: str = ""  # file the scenario was read from
 
     def with_(self, **kw) -> "Scenario":

@@ -417,10 +417,11 @@ def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
     modes = _modes_from(values, built, inst.n_stages)
     phase = "optimise"
     if settings.tie_break and status == "OPTIMAL" and not tail.any() and time.perf_counter() < deadline:
-        # Among plans with the optimal objective, take the one that changes the
-        # fewest offices, and among those the cheapest (largest saving).
+        # Among plans with the same offices open (so the same access and the
+        # optimal objective), take the one that changes the fewest offices
+        # (kept rather than flexible), and among those the cheapest.
         t0 = time.perf_counter()
-        b2 = build_model(inst, cand, cost_objective=True, change_objective=True, objective_cap=_cap(sobj, inst))
+        b2 = build_model(inst, cand, cost_objective=True, change_objective=True, fixed_open=[m > 0 for m in modes])
         build_s += time.perf_counter() - t0
         st2, v2, _, _, secs = _run(b2, settings, inst, deadline - time.perf_counter())
         solve_s += secs
@@ -428,7 +429,7 @@ def optimise(inst: Instance, settings: SolverSettings) -> Optimum:
             m2 = _modes_from(v2, b2, inst.n_stages)
             if sum(objective_of(inst, m, s) for s, m in enumerate(m2)) <= sum(objective_of(inst, m, s) for s, m in enumerate(modes)):
                 modes = m2
-                phase = "optimise, then fewest changes and largest saving among equally good plans"
+                phase = "optimise, then fewest changes and largest saving among plans with the same offices open"
     exact = not tail.any()
     return Optimum(
         modes=modes,
@@ -500,12 +501,6 @@ def solve(network: Network, scenario: Scenario, *, params: Parameters | None = N
         phase=opt.phase,
         notes=tuple(notes),
     )
-
-
-def _cap(sobj: float, inst: Instance) -> float:
-    if inst.objective in ("distance", "coverage"):
-        return float(np.floor(sobj + 0.5)) + 0.5
-    return sobj + 1e-6 * max(1.0, abs(sobj))
 
 
 def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: Parameters | None = None) -> Plan:

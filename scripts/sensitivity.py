@@ -32,10 +32,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "maps" / "sensitivity.csv"))
     args = ap.parse_args()
     network = netopt.load_network()
-    # Without the tie-break phase each run takes half the time; closures are still
-    # optimal (the tie-break only chooses among plans with equal access), so the
-    # runs are compared on the offices they close.
-    base = netopt.load_scenario(ROOT / "scenarios" / "cut-2027.toml").with_(tie_break=False)
+    # runs are compared on the offices they close (those change access)
+    base = netopt.load_scenario(ROOT / "scenarios" / "cut-2027.toml")
     base_plan = None
     rows = []
     for label, params in RUNS:

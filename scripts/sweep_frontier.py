@@ -22,8 +22,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "maps" / "frontier"))
     args = ap.parse_args()
     network = netopt.load_network()
-    # access metrics do not depend on the tie-break phase, so skip it for speed
-    scenario = netopt.load_scenario(ROOT / "scenarios" / "cut-2027.toml").with_(tie_break=False)
+    scenario = netopt.load_scenario(ROOT / "scenarios" / "cut-2027.toml")
     frame = sweep(network, scenario, parse_cuts(args.cuts), progress=lambda k, n, c: print(f"  {k}/{n}: {c:g} MSEK", flush=True))
     with io.atomic_output_dir(args.out, overwrite=True) as tmp:
         io.write_csv(tmp / "frontier.csv", frame, float_format="%.10g")

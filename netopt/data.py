@@ -294,7 +294,7 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
                     continue
                 f = _as_float(v)
                 if f is None:
-                    problems.append(Problem(name, _line(idx), col, v, f"{col} is not a finite number", f"write a plain number (e.g. 12000) or leave the cell empty to use netopt's estimate"))
+                    problems.append(Problem(name, _line(idx), col, v, f"{col} is not a finite number", "write a plain number (e.g. 12000) or leave the cell empty to use netopt's estimate"))
                 elif f < 0:
                     problems.append(Problem(name, _line(idx), col, v, f"{col} is negative", "write a number ≥ 0 or leave the cell empty"))
                 elif f > (1e8 if col == "visits" else 1e4):

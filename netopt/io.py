@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import tomllib
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -229,10 +229,6 @@ def write_json(path: Path, obj) -> None:
 def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str = "%.6g") -> None:
     """Write a DataFrame as UTF-8 CSV with stable formatting."""
     frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
-
-
-def read_bytes(path: Path) -> bytes:
-    return Path(path).read_bytes()
 
 
 def read_geoparquet(path: Path):

@@ -56,7 +56,7 @@ class StageResult:
     metrics: dict
 
 
-def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int, fa_codes: np.ndarray | None = None) -> StageResult:
+def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult:
     """Recompute one stage of a plan from the office modes.
 
     Args:

@@ -218,16 +218,9 @@ def build_model(
 
     n, S = inst.n, inst.n_stages
     E = cand.n_entries
-    sizes = cand.sizes
-    row_of = np.repeat(np.arange(inst.m), sizes)  # demand point of each entry
-    pos = np.arange(E) - cand.ptr[row_of]  # rank k (0-based) of each entry
-    first = pos == 0
-    last = pos == sizes[row_of] - 1
+    row_of, first, last, d, d_next = _layout(inst, cand)
     office = cand.office
-    d = cand.dist_m.astype(float)
-    d_next = np.where(last, cand.next_m[row_of].astype(float), np.roll(d, -1))
     closed_tail = last & (cand.next_m[row_of] < 0)  # list holds every office: u must be 0
-    w = inst.population.astype(float)
     pi = inst.propensity
 
     # ---- variable layout: per stage [y (n) | f (n) | u (E) | a (1)]
@@ -262,7 +255,6 @@ def build_model(
     # ---- value of functions of the nearest distance: h(D1) + Σ (h(D_{k+1}) − h(D_k)) u
     g_k = inst.g(d)
     g_next_opt = np.where(last, inst.floor, inst.g(d_next))  # budget: optimistic tail = floor rate
-    g_next_obj = inst.g(d_next)  # visits-lost objective: optimistic tail = visits at D_{K+1}
     if inst.max_distance_m is not None:
         # Demand points within the maximum distance today must stay within it:
         # the last candidate within the distance must not be "all closed".
@@ -400,8 +392,10 @@ def build_model(
     )
 
 
-def build_objective_vector(inst: Instance, cand: Candidates, u, y, f, nv):
-    """The original objective as (coefficients, offset) over the same variables."""
+def _layout(inst: Instance, cand: Candidates):
+    """Per candidate entry: its demand point, whether it is the first or last of
+    the point's list, its distance D_k and the next distance D_{k+1} (m; for the
+    last entry, the first office not in the list)."""
     sizes = cand.sizes
     row_of = np.repeat(np.arange(inst.m), sizes)
     pos = np.arange(cand.n_entries) - cand.ptr[row_of]
@@ -409,6 +403,12 @@ def build_objective_vector(inst: Instance, cand: Candidates, u, y, f, nv):
     last = pos == sizes[row_of] - 1
     d = cand.dist_m.astype(float)
     d_next = np.where(last, cand.next_m[row_of].astype(float), np.roll(d, -1))
+    return row_of, first, last, d, d_next
+
+
+def build_objective_vector(inst: Instance, cand: Candidates, u, y, f, nv):
+    """The original objective as (coefficients, offset) over the same variables."""
+    row_of, first, last, d, d_next = _layout(inst, cand)
     w = inst.population.astype(float)
     pi = inst.propensity
     vec = np.zeros(nv)

@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import geometry
 from .costs import CostModel, fit_costs
-from .data import Network, load_network
+from .data import Network
 from .errors import InfeasibleError, ScenarioError
 from .metrics import CLOSED, FLEXIBLE, KEPT, StageResult, evaluate_stage
 from .model import Instance, build_model
@@ -545,7 +544,7 @@ def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: P
 
 def _precheck(prep: Prepared) -> None:
     """Fail before solving when the scenario cannot work, naming what makes it impossible."""
-    net, sc, inst = prep.network, prep.scenario, prep.instance
+    net, sc = prep.network, prep.scenario
     names = dict(zip(net.fa_regions["fa_code"], net.fa_regions["fa_name"]))
     off = net.offices
     problems = {}

@@ -444,7 +444,7 @@ def build_municipalities(kommun, fa, lan, pop) -> tuple[pd.DataFrame, pd.DataFra
     total_inter = raw["area"] / raw["share"]
     coverage = total_inter / kommun_area.loc[raw.index]
     min_raw, min_core = float(raw.share.min()), float(core.share.min())
-    print(f"municipality -> FA: 290 assigned, each to exactly one FA-region (largest area overlap)")
+    print("municipality -> FA: 290 assigned, each to exactly one FA-region (largest area overlap)")
     print(f"  minimum raw overlap share {min_raw:.4f} ({raw.share.idxmin()});"
           f" minimum core overlap share (inset {FA_CHECK_INSET_M:.0f} m) {min_core:.4f}"
           f" ({core.share.idxmin()}); raw shares below {MIN_FA_OVERLAP_SHARE}:"

@@ -10,7 +10,6 @@ from netopt import load_network, load_parameters
 from netopt.calibration import calibration_report
 from netopt.costs import fit_costs
 from netopt.data import shipped_paths
-from netopt.params import REGIONS
 from netopt.visits import decay, fit_visits
 
 TABLE_25 = {"Nord": 223422, "Mitt": 528152, "Väst": 531306, "Syd": 511766, "Stockholm-Gotland": 676974, "Öst": 287138}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -74,7 +73,7 @@ def test_duplicate_id_unknown_municipality_and_norway_reported_together(tmp_path
     with pytest.raises(DataError) as e:
         load_network(write_register(tmp_path, rows))
     got = problems_of(e.value)
-    assert (3, "office_id", f"duplicate office_id (also on line 2)") in got
+    assert (3, "office_id", "duplicate office_id (also on line 2)") in got
     assert any(r == 4 and c == "municipality_code" for r, c, _ in got)
     assert any(r == 5 and "outside Sweden" in m for r, _, m in got)
     text = str(e.value)

@@ -18,7 +18,7 @@ FAST = SolverSettings(time_limit_s=60, tie_break=False)
 
 
 def make_instance(ox, oy, dx, dy, pop, *, fa=None, budget=None, allowance=0.0, fixed=None, flex=None, cpv=100.0, cap=1e9, objective="distance", stages=1, **kw):
-    n, m = len(ox), len(dx)
+    n = len(ox)
     pop = np.asarray(pop, np.int64)
     fixed = np.full(n, 1e6) if fixed is None else np.asarray(fixed, float)
     flex = np.full(n, 3e5) if flex is None else np.asarray(flex, float)

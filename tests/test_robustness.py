@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 import netopt.io
 from conftest import ROOT, read_csv_rows, write_csv_rows

@@ -73,7 +73,8 @@
         chosen.group.addTo(map);
         chosen = chosen.marker;
       }
-      map.setView(chosen.getLatLng(), Math.max(map.getZoom(), 9));
+      // no animation: a popup opened during a pan animation stops it half-way
+      map.setView(chosen.getLatLng(), Math.max(map.getZoom(), 9), {animate: false});
       chosen.openPopup();
     });
   };

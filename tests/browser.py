@@ -12,7 +12,9 @@ as an SVG ``<path>`` and copies the layer's ``className`` option onto it, so
 Only layers switched on at start are in the DOM (in a comparison map: plan A).
 
 Networking is off: every request that is not ``file:`` or ``data:`` is aborted
-and recorded, and host names resolve to nothing.  Needs the Python package
+and recorded, and host names resolve to nothing. :func:`offline_page` (and
+:func:`offline_browser` for several pages) opens a page that way for tests
+that drive it themselves.  Needs the Python package
 ``playwright`` and a Chromium binary (Debian's ``/usr/bin/chromium``; override
 with the environment variable ``NETOPT_CHROMIUM``).
 """
@@ -96,42 +98,42 @@ class PageLog:
         return [f"{k}: {v}" for k, v in vars(self).items() if v]
 
 
-@contextmanager
-def offline_page(html_path, *, viewport: tuple[int, int] = (1400, 900), timeout_ms: int = 20_000,
-                 downloads: bool = False):
-    """Open ``html_path`` in headless Chromium with networking off; yields ``(page, log)``.
+class OfflineBrowser:
+    """A headless Chromium with networking off, opening pages one at a time (see :func:`offline_browser`)."""
 
-    Every request that is not ``file:``, ``data:``, ``blob:`` or ``about:`` is
-    aborted and recorded in ``log.blocked_requests``; dialogs are dismissed and
-    recorded; console errors and uncaught page errors are recorded.
-    """
-    from playwright.sync_api import sync_playwright
+    def __init__(self, browser):
+        self._browser = browser
 
-    exe = chromium_path()
-    if exe is None:
-        raise RuntimeError(browser_unavailable_reason() or "no Chromium")
-    log = PageLog()
+    @contextmanager
+    def page(self, html_path, *, viewport: tuple[int, int] = (1400, 900), timeout_ms: int = 20_000,
+             downloads: bool = False):
+        """Open ``html_path`` in a fresh browser context; yields ``(page, log)``.
 
-    def route(route):
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            log.blocked_requests.append(url)
-            route.abort()
+        Every request that is not ``file:``, ``data:``, ``blob:`` or ``about:``
+        is aborted and recorded in ``log.blocked_requests``; dialogs are
+        dismissed and recorded; console errors and uncaught page errors are
+        recorded.
+        """
+        log = PageLog()
 
-    def on_dialog(dialog):
-        log.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
+        def route(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:", "blob:", "about:")):
+                route.continue_()
+            else:
+                log.blocked_requests.append(url)
+                route.abort()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        def on_dialog(dialog):
+            log.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        context = self._browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            service_workers="block",
+            accept_downloads=downloads,
+        )
         try:
-            context = browser.new_context(
-                viewport={"width": viewport[0], "height": viewport[1]},
-                service_workers="block",
-                accept_downloads=downloads,
-            )
             context.route("**/*", route)
             page = context.new_page()
             page.set_default_timeout(timeout_ms)
@@ -141,7 +143,33 @@ def offline_page(html_path, *, viewport: tuple[int, int] = (1400, 900), timeout_
             page.goto(Path(html_path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
             yield page, log
         finally:
+            context.close()
+
+
+@contextmanager
+def offline_browser():
+    """Start headless Chromium (Debian's, through Playwright); yields an :class:`OfflineBrowser`.
+
+    One per test module is enough: Playwright's synchronous API allows one at a time.
+    """
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError(browser_unavailable_reason() or "no Chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield OfflineBrowser(browser)
+        finally:
             browser.close()
+
+
+@contextmanager
+def offline_page(html_path, **options):
+    """One page in its own browser: ``with offline_page(path) as (page, log)`` (options as :meth:`OfflineBrowser.page`)."""
+    with offline_browser() as browser, browser.page(html_path, **options) as opened:
+        yield opened
 
 
 def check_map_in_browser(

@@ -130,9 +130,10 @@ def test_payload_holds_the_instance_exactly(hand_plan):
     assert p["check"]["objective"] == hand_plan.final.objective
 
 
-def planner_matrix_network(network, folder):
+def planner_matrix_network(network, folder, *, step_km: float = 0.001):
     """One demand point per municipality and a planner's own distance matrix
-    (seeded random travel distances, nothing like straight lines)."""
+    (seeded random travel distances, nothing like straight lines, rounded to
+    ``step_km``: a coarse step makes many offices equally far, ties)."""
     import pandas as pd
 
     dem = network.demand.sort_values("point_id").drop_duplicates("municipality_code")
@@ -140,7 +141,7 @@ def planner_matrix_network(network, folder):
     dem[["point_id", "municipality_code", "lat", "lon", "population"]].to_csv(demand, index=False)
     off = network.offices
     rng = np.random.default_rng(1)
-    km = rng.uniform(0.5, 900.0, (len(dem), len(off))).round(3)
+    km = np.maximum(np.round(rng.uniform(0.5, 900.0, (len(dem), len(off))) / step_km) * step_km, 0.0).round(3)
     pd.DataFrame({
         "point_id": np.repeat(dem["point_id"].to_numpy(), len(off)),
         "office_id": np.tile(off["office_id"].to_numpy(), len(dem)),

@@ -406,7 +406,7 @@
     var markers = (registry.offices || {}).plan || {};
     var officeGroup = null;
     (registry.groups || []).forEach(function (g) { if (g.key === "plan") { officeGroup = g.group; } });
-    var originalTooltip = {};
+    var originalTooltip = {}, originalPopup = {}, openMarker = null;
     for (i = 0; i < n; i++) {
       if (!markers[o.id[i]] && officeGroup) {
         var cm = L.circleMarker([o.lat[i], o.lon[i]], {
@@ -423,7 +423,12 @@
       var mk = markers[o.id[i]];
       if (mk) {
         originalTooltip[o.id[i]] = mk.getTooltip() ? mk.getTooltip().getContent() : null;
-        mk.on("popupopen", popupOpened);
+        if (mk.getPopup()) {
+          originalPopup[o.id[i]] = mk.getPopup().getContent();
+          mk.getPopup().setContent(popupContent);  // rebuilt each time the popup opens or updates
+        }
+        mk.on("popupopen", function (e) { openMarker = e.target; });
+        mk.on("popupclose", function (e) { if (openMarker === e.target) { openMarker = null; } });
       }
     }
 
@@ -651,8 +656,6 @@
       }
     }
 
-    var openMarker = null;
-
     function popupBlock(k) {
       var kinds = [KEPT, FLEXIBLE, CLOSED], ex = o.existing[k], mode = modes[k];
       var buttons = kinds.map(function (kind) {
@@ -672,12 +675,11 @@
         "<div class=\"netopt-whatif-choices\">" + buttons + "</div><div>" + info + "</div></div>";
     }
 
-    function fillPopup(mk) {
-      var el = mk.getPopup() && mk.getPopup().getElement();
-      if (!el) { return; }
-      var content = el.querySelector(".leaflet-popup-content"), old = content.querySelector(".netopt-whatif-popup");
-      if (old) { old.parentNode.removeChild(old); }
-      var k = index[mk.netoptId], holder = document.createElement("div");
+    /* The office's popup: netopt's own (as written by Python) and the what-if
+     * buttons below it (Leaflet calls this each time the popup opens or updates). */
+    function popupContent(mk) {
+      var k = index[mk.netoptId], wrapper = document.createElement("div"), holder = document.createElement("div");
+      wrapper.innerHTML = originalPopup[mk.netoptId];
       holder.innerHTML = popupBlock(k);
       var block = holder.firstChild;
       block.addEventListener("click", function (e) {
@@ -689,14 +691,8 @@
           block.appendChild(document.createTextNode(err.message));
         }
       });
-      content.appendChild(block);
-      mk.getPopup().update();
-    }
-
-    function popupOpened(e) {
-      openMarker = e.target;
-      fillPopup(openMarker);
-      openMarker.once("popupclose", function () { openMarker = null; });
+      wrapper.appendChild(block);
+      return wrapper;
     }
 
     function update() {
@@ -704,7 +700,7 @@
       current = engine.evaluate(modes);
       renderMap();
       renderPanel();
-      if (openMarker) { fillPopup(openMarker); }
+      if (openMarker && openMarker.getPopup()) { openMarker.getPopup().update(); }
       var t1 = (global.performance && performance.now) ? performance.now() : Date.now();
       state.lastUpdateMs = t1 - t0;
     }
@@ -838,6 +834,8 @@
         return name;
       }
     };
+    api._engine = engine;  // for tests and inspection: the evaluator and its distance arrays
+    api._format = num;  // the panel's number format (Python's format(x, ",.{d}f"), no-break spaces)
     global.netopt = api;
     renderPanel();
   };

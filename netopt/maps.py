@@ -32,6 +32,10 @@ What is drawn, and the CSS classes a browser test can count (SVG paths):
   circle marker per office, coloured by decision (:func:`decision_colour`),
   area proportional to visits per year (:func:`visits_radius`).
 * ``path.netopt-closure-line``: closed office -> receiving office.
+* with the what-if (``plan_map_html(..., whatif=...)``, ``docs/map.md``):
+  ``path.netopt-candidate`` for each candidate site the plan does not open,
+  and the panel section ``#netopt-whatif``; changing a decision redraws the
+  paths above.
 
 In a comparison map the layers of plan B are hidden at start, so only plan
 A's paths are in the DOM until B is switched on.

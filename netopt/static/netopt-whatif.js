@@ -372,6 +372,7 @@
       global.netopt = {available: false, reason: payload.reason};
       return;
     }
+    var t0 = (global.performance && performance.now) ? performance.now() : Date.now();
     var engine = new Engine(payload), p = payload, n = p.n, o = p.offices, style = p.style;
     var registry = global.netoptRegistry || {groups: [], offices: {}, polygons: [], lineGroups: []};
     var planModes = new Int8Array(o.plan_mode), modes = new Int8Array(o.plan_mode);
@@ -679,6 +680,10 @@
      * buttons below it (Leaflet calls this each time the popup opens or updates). */
     function popupContent(mk) {
       var k = index[mk.netoptId], wrapper = document.createElement("div"), holder = document.createElement("div");
+      if (panel) {  // auto-pan keeps the popup (and its buttons) clear of the summary panel
+        var edge = panel.getBoundingClientRect();
+        mk.getPopup().options.autoPanPaddingTopLeft = L.point(edge.width > 0 ? edge.right + 10 : 10, 10);
+      }
       wrapper.innerHTML = originalPopup[mk.netoptId];
       holder.innerHTML = popupBlock(k);
       var block = holder.firstChild;
@@ -697,9 +702,13 @@
 
     function update() {
       var t0 = (global.performance && performance.now) ? performance.now() : Date.now();
+      var first = current === planResult;
       current = engine.evaluate(modes);
       renderMap();
       renderPanel();
+      if (first && panel && box.offsetTop > panel.scrollTop + panel.clientHeight / 2) {
+        panel.scrollTop = box.offsetTop;  // the what-if figures into view at the first change
+      }
       if (openMarker && openMarker.getPopup()) { openMarker.getPopup().update(); }
       var t1 = (global.performance && performance.now) ? performance.now() : Date.now();
       state.lastUpdateMs = t1 - t0;
@@ -834,6 +843,7 @@
         return name;
       }
     };
+    api.init_ms = ((global.performance && performance.now) ? performance.now() : Date.now()) - t0;
     api._engine = engine;  // for tests and inspection: the evaluator and its distance arrays
     api._format = num;  // the panel's number format (Python's format(x, ",.{d}f"), no-break spaces)
     global.netopt = api;

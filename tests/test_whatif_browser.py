@@ -11,7 +11,8 @@ for the same decisions, read back from the CSV the page writes:
   decision and receiving office;
 * to the displayed precision (and within 1e-6): money and visits, which use
   the browser's Math.exp where numpy uses its own exp;
-* the panel's text equals Python's figures formatted as the map formats them.
+* the panel's text equals Python's figures formatted as the map formats them
+  (without a minus sign on a value that rounds to zero).
 
 Skipped without Playwright or Chromium, except under CI (env CI set).
 """
@@ -113,6 +114,18 @@ def _page_of(html: str, folder, name="map.html"):
 # --------------------------------------------------------------------------- the reference
 
 
+def shown(x, decimals: int = 1) -> str:
+    """A figure as the map shows it: maps._num, without the minus sign of a value
+    that rounds to zero (a sum that is exactly 0 in numpy may be a few ulp below
+    0 in the browser, and "-0.0" is no figure to show a meeting)."""
+    text = maps._num(x, decimals)
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def shown_pct(share) -> str:
+    return shown(float(share) * 100.0, 1) + NBSP + "%"
+
+
 def python_plan(network, scenario, csv_text: str, folder, *, params=None):
     """netopt.evaluate of the decisions in the CSV the page wrote (read as evaluate --plan reads it)."""
     path = folder / "whatif-plan.csv"
@@ -133,7 +146,7 @@ def python_figures(plan, stage: int) -> dict:
 
 def expected_cells(s: dict, plan) -> dict:
     """The what-if column of the panel, as the map formats Python's figures."""
-    num, pct = maps._num, maps._pct
+    num, pct = shown, shown_pct
     cov_km = plan.prepared.instance.coverage_m / 1000.0
     short = s["cut_msek"] - s["savings_msek"] - s["flexible_allowance_used_msek"]
     cells = {
@@ -229,7 +242,7 @@ def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -
         problems.append(f"growth_violations: page {js['growth_violations']}, python {s['growth_violations']}")
     for key, decimals in MONEY_AND_VISITS.items():
         a, b = js[key], s[key]
-        if abs(a - b) > 1e-6 * max(1.0, abs(b)) or maps._num(a, decimals) != maps._num(b, decimals):
+        if abs(a - b) > 1e-6 * max(1.0, abs(b)) or shown(a, decimals) != shown(b, decimals):
             problems.append(f"{key}: page {a!r}, python {b!r}")
     # the panel shows Python's figures, formatted as the map formats them
     cells = expected_cells(s, plan)
@@ -269,16 +282,16 @@ def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -
             if f[a] != ref[b]:
                 problems.append(f"FA {f['fa_code']} {a}: page {f[a]!r}, python {ref[b]!r}")
         for a, b in (("mean_distance_km", "mean_table"), ("mean_distance_km_before", "mean_table_before")):
-            if abs(f[a] - ref[b]) > 1e-9 or maps._num(f[a], 2) != maps._num(ref[b], 2):
+            if abs(f[a] - ref[b]) > 1e-9 or shown(f[a], 2) != shown(ref[b], 2):
                 problems.append(f"FA {f['fa_code']} {a}: page {f[a]!r}, fa_table {ref[b]!r}")
     concerned = js["fa_region"]
     if concerned is not None:
         ref = fa[concerned["fa_code"]]
         want = {
-            "offices": maps._num(ref["offices_after"], 0),
-            "mean": f"{maps._num(ref['mean_table'], 2)} km",
-            "p90": f"{maps._num(ref['p90'], 1)} km",
-            "within": maps._pct(ref["share"]),
+            "offices": shown(ref["offices_after"], 0),
+            "mean": f"{shown(ref['mean_table'], 2)} km",
+            "p90": f"{shown(ref['p90'], 1)} km",
+            "within": shown_pct(ref["share"]),
         }
         if got["faCells"] != want or got["faHidden"] or concerned["fa_code"] not in got["faTitle"]:
             problems.append(f"FA-region block: {got['faTitle']} {got['faCells']} != {want}")
@@ -465,7 +478,8 @@ def test_the_page_formats_numbers_as_python(shipped_page):
               1e-9, 999.95, 0.05, 140.00318786432993, 1003.1, 12345678901.5, -2.5]
     for d in (0, 1, 2):
         page_text = page.evaluate("([xs, d]) => xs.map(x => netopt._format(x, d))", [values, d])
-        assert page_text == [maps._num(v, d) for v in values], d
+        assert page_text == [shown(v, d) for v in values], d
+    assert page.evaluate("() => [netopt._format(-2.4e-13, 1), netopt._format(-0.04, 1), netopt._format(-0.06, 1)]") == ["0.0", "0.0", "-0.1"]
 
 
 def test_the_page_quantile_is_pythons(shipped_page):
@@ -577,6 +591,42 @@ def test_names_from_data_stay_text(chromium, scenario, tmp_path, shipped_offices
         assert page.evaluate("() => document.querySelectorAll('#netopt-whatif script, .leaflet-popup-content script').length") == 0
         assert_page_equals_python(page, net, scenario, tmp_path)
         assert log.dialogs == [] and log.problems() == []
+
+
+def test_a_closed_office_whose_visitors_weigh_nothing_goes_to_the_nearest_open_office(chromium, scenario, tmp_path, shipped_offices):
+    """A register that gives Kiruna 0 visits: closing it sends its (weightless)
+    visitors to the nearest open office, Gällivare, never to office 0 or itself."""
+    header, rows = shipped_offices
+    rows = [list(r) + [""] for r in rows]
+    ids = [r[0] for r in rows]
+    rows[ids.index("kiruna")][-1] = "0"
+    net = netopt.load_network(write_csv_rows(tmp_path / "offices.csv", header + ["visits"], rows))
+    plan = netopt.evaluate(net, {}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        page.evaluate("() => netopt.setDecision('kiruna', 'close')")
+        kiruna = next(o for o in page.evaluate("() => netopt.offices()") if o["office_id"] == "kiruna")
+        inst = plan.prepared.instance
+        k, g = inst.office_ids.index("kiruna"), inst.office_ids.index("gallivare")
+        assert kiruna["receiver_id"] == "gallivare"
+        assert kiruna["receiver_distance_km"] == int(geometry.distance_m(inst.ox[k], inst.oy[k], inst.ox[g], inst.oy[g], inst.detour)) / 1000.0
+        assert 90 < kiruna["receiver_distance_km"] < 130
+        assert_page_equals_python(page, net, scenario, tmp_path)  # everything else as netopt evaluate
+        assert log.problems() == []
+
+
+def test_popup_buttons_work_on_a_projector(chromium, shipped_solution):
+    """At 1024 × 768 an office's popup opens clear of the summary panel and its buttons take real clicks."""
+    with chromium.page(shipped_solution / "map.html", viewport=(1024, 768)) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        for office, name, label in (("motala", "Motala", "Close"), ("stockholm-kista", "Stockholm Kista", "Keep"), ("kiruna", "Kiruna", "Flexible office")):
+            page.select_option("#netopt-search", value=office)
+            popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text=name))
+            popup.locator(".netopt-whatif-popup button", has_text=label).click(timeout=5_000)
+            assert page.evaluate("o => netopt.decision(o)", office) == {"Close": "close", "Keep": "keep", "Flexible office": "flexible"}[label]
+        assert page.evaluate("() => netopt.changes().length") == 3
+        assert log.problems() == []
 
 
 def test_a_network_too_large_for_a_page_says_so(chromium, shipped_network, scenario, tmp_path, monkeypatch):

@@ -11,7 +11,8 @@
  * order as numpy where the order matters for a discrete choice (the receiving
  * office); they agree with Python to far below the precision shown (0.1 MSEK,
  * one visit).  Numbers are shown as Python's format() shows them (halves of
- * exactly representable values round to even).
+ * exactly representable values round to even), except that a value that
+ * rounds to zero has no minus sign.
  *
  * Plain ES5 plus typed arrays; no network, no build step. */
 (function (global) {
@@ -77,7 +78,8 @@
       .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
   }
 
-  /* Python's format(x, ",.{d}f") with a no-break space between thousands. */
+  /* Python's format(x, ",.{d}f") with a no-break space between thousands,
+   * and no minus sign on a value that rounds to zero. */
   function num(x, d) {
     if (x === null || x === undefined || !isFinite(x)) { return DASH; }
     if (x === 0) { x = 0; }
@@ -92,7 +94,9 @@
     }
     var parts = s.split("."), int = parts[0], grouped = "";
     while (int.length > 3) { grouped = NBSP + int.slice(-3) + grouped; int = int.slice(0, -3); }
-    return (x < 0 ? "-" : "") + int + grouped + (parts.length > 1 ? "." + parts[1] : "");
+    // no "-0.0": a sum that is 0 in Python may be a few ulp below 0 here
+    var sign = (x < 0 && /[1-9]/.test(s)) ? "-" : "";
+    return sign + int + grouped + (parts.length > 1 ? "." + parts[1] : "");
   }
 
   function signed(x, d) {

@@ -406,6 +406,11 @@ def test_reset_undo_and_refusals(shipped_page, tmp_path):
     s = page.evaluate("() => netopt.summary()")
     assert s["fa_regions_lost"] == ["20"] and "20 Gotland" in page.inner_text("#netopt-whatif-lost")
     assert page.locator("path.netopt-fa-unserved").count() == 1  # Gotland hatched at once
+    # switching the offices layer off and on keeps the what-if's decisions
+    page.locator(".leaflet-control-layers label", has_text="Offices").locator("input").click()
+    page.locator(".leaflet-control-layers label", has_text="Offices").locator("input").click()
+    assert page.locator("path.netopt-office-close").count() == s["offices_closed"]
+    assert "netopt-whatif-changed" in page.evaluate("() => netoptRegistry.offices.plan['visby'].getElement().getAttribute('class')")
     page.click("#netopt-whatif-changes button[data-undo=visby]")
     assert page.evaluate("() => netopt.changes()") == [{"office_id": "stockholm-kista", "office_name": "Stockholm Kista", "plan": "close", "decision": "keep"}]
     assert page.locator("path.netopt-fa-unserved").count() == 0

@@ -610,10 +610,11 @@
           mk.setStyle({fillColor: style.colours[name], fillOpacity: 0.9, dashArray: null});
           mk.setRadius(radiusFor(shown));
         }
-        if (el) {
-          var cls = name === "not opened" ? "netopt-candidate" : "netopt-office netopt-office-" + name;
-          el.setAttribute("class", cls + " leaflet-interactive" + (modes[k] !== planModes[k] ? " netopt-whatif-changed" : ""));
-        }
+        // the class, also for when Leaflet draws the marker again (its layer switched off and on)
+        var cls = (name === "not opened" ? "netopt-candidate" : "netopt-office netopt-office-" + name) +
+          (modes[k] !== planModes[k] ? " netopt-whatif-changed" : "");
+        mk.options.className = cls;
+        if (el) { el.setAttribute("class", cls + " leaflet-interactive"); }
         if (mk.getTooltip()) {
           mk.setTooltipContent(modes[k] === planModes[k] && originalTooltip[id] !== null ? originalTooltip[id] :
             esc(o.name[k]) + " (" + esc(decisionLabel(modes[k], o.existing[k]).toLowerCase()) + ", what-if)");

@@ -130,10 +130,11 @@ def test_payload_holds_the_instance_exactly(hand_plan):
     assert p["check"]["objective"] == hand_plan.final.objective
 
 
-def planner_matrix_network(network, folder, *, step_km: float = 0.001):
+def planner_matrix_network(network, folder, *, step_km: float = 0.001, offices=None, division=None):
     """One demand point per municipality and a planner's own distance matrix
     (seeded random travel distances, nothing like straight lines, rounded to
-    ``step_km``: a coarse step makes many offices equally far, ties)."""
+    ``step_km``: a coarse step makes many offices equally far, ties), for the
+    offices of ``network``; ``offices`` and ``division`` are passed to load_network."""
     import pandas as pd
 
     dem = network.demand.sort_values("point_id").drop_duplicates("municipality_code")
@@ -147,7 +148,7 @@ def planner_matrix_network(network, folder, *, step_km: float = 0.001):
         "office_id": np.tile(off["office_id"].to_numpy(), len(dem)),
         "distance_km": km.ravel(),
     }).to_csv(folder / "distances.csv", index=False)
-    return netopt.load_network(demand=demand, distances=folder / "distances.csv")
+    return netopt.load_network(offices, demand=demand, distances=folder / "distances.csv", division=division)
 
 
 def test_planner_matrix_is_embedded_exactly(network, scenario, tmp_path):

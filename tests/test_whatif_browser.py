@@ -506,10 +506,15 @@ def test_the_page_quantile_is_pythons(shipped_page):
 # --------------------------------------------------------------------------- a planner's data, candidates, stages
 
 
-def test_planner_distance_matrix(chromium, shipped_network, scenario, tmp_path):
-    # distances in whole 25 km: most demand points have several nearest offices
-    # at the same distance, and the lower office index must win, as in Python
-    net = planner_matrix_network(shipped_network, tmp_path, step_km=25.0)
+def test_planner_register_division_and_distance_matrix(chromium, scenario, tmp_path, shipped_offices, county_division):
+    """A planner's own register (Motala left out), FA division (the 21 counties)
+    and distance matrix in whole 25 km: most demand points have several nearest
+    offices at the same distance, and the lower office index must win, as in Python."""
+    header, rows = shipped_offices
+    register = write_csv_rows(tmp_path / "offices.csv", header, [r for r in rows if r[0] != "motala"])
+    own = netopt.load_network(register, division=county_division)
+    net = planner_matrix_network(own, tmp_path, step_km=25.0, offices=register, division=county_division)
+    assert len(net.offices) == 114 and len(net.fa_regions) == 21
     m = net.distance_matrix_m
     assert (np.sort(m, axis=1)[:, 0] == np.sort(m, axis=1)[:, 1]).sum() > 50
     plan = netopt.evaluate(net, {"visby": "close", "kiruna": "flexible", "stockholm-kista": "close"}, scenario)

@@ -128,3 +128,8 @@ def test_decision_words(netopt_cli, tmp_path, word):
     out = tmp_path / "o"
     assert netopt_cli("evaluate", "--plan", plan, "--out", out, "--no-map").code == 0
     assert _decisions(out)["visby"] == "keep"
+
+
+def test_help_names_the_option(netopt_cli):
+    res = netopt_cli("evaluate", "--help")
+    assert res.code == 0 and "--plan FILE" in res.out and "office_id, decision" in res.out

@@ -180,8 +180,9 @@ def public_figure_marks(checks: pd.DataFrame) -> dict[str, str]:
         if r["measure"] == "rank":
             text = f"public figure: {r['figure']} ({r['year']}); estimate ranks it {r['model']:.0f}"
         else:
-            rng = f"{r['public_low']:.0f}" + ("" if r["public_high"] is None else ("" if r["public_high"] == r["public_low"] else f"–{r['public_high']:.0f}"))
-            bound = "at least " if r["public_high"] is None else ""
+            open_end = r["public_high"] is None or pd.isna(r["public_high"])
+            rng = f"{r['public_low']:.0f}" + ("" if open_end or r["public_high"] == r["public_low"] else f"–{r['public_high']:.0f}")
+            bound = "at least " if open_end else ""
             text = f"public figure: {bound}{rng} visits a day ({r['year']}); estimate {r['model']:.0f} a day"
         marks[r["office_id"]] = text
     return marks

@@ -34,6 +34,17 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--calibrate-to", choices=("reference", "register"), default=None, help="calibrate the 2024 baseline to the national reference (annual report; default) or to the register's own visits and costs (regional studies)")
 
 
+def _areas_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--areas", metavar="PATH", help="areas with high social exclusion CSV (area_name, municipality_code, lat, lon, area_m2; default: the Police's list of 2025)")
+
+
+def _areas(args, net):
+    """The area list for the report, validated before any slow work (None: the shipped list)."""
+    from .areas import load_areas
+
+    return load_areas(args.areas, net.municipalities) if getattr(args, "areas", None) else None
+
+
 def _out_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (refused if it exists, unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
@@ -51,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit in seconds (overrides the scenario)")
     p.add_argument("--no-map", action="store_true", help="skip map.html")
+    _areas_option(p)
 
     p = sub.add_parser("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible; all others are kept.")
     p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO.toml", help=f"scenario for the cut and parameters (default: {DEFAULT_SCENARIO})")
@@ -59,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_options(p)
     _data_options(p)
     p.add_argument("--no-map", action="store_true", help="skip map.html")
+    _areas_option(p)
 
     p = sub.add_parser("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
     p.add_argument("scenario", metavar="SCENARIO.toml")
@@ -76,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print counts as JSON")
     p.add_argument("--list", action="store_true", help="list the offices (office_id, name, municipality, FA-region)")
+    _areas_option(p)
 
     p = sub.add_parser("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: what the baseline is calibrated to, visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, and every public per-office figure against the model.")
     _data_options(p)
@@ -147,8 +161,9 @@ def cmd_solve(args) -> int:
     if args.time_limit is not None:
         sc = sc.with_(time_limit_s=args.time_limit)
     net = _network(args, sc)
+    areas = _areas(args, net)
     plan = solve(net, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
     _print_plan(plan, args.out)
     return 0
 
@@ -196,8 +211,9 @@ def cmd_evaluate(args) -> int:
 
             raise ScenarioError(f"office {i} is both in --close and --flexible. Fix: name it once")
         decisions[i] = "flexible"
+    areas = _areas(args, net)
     plan = evaluate(net, decisions, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
     _print_plan(plan, args.out)
     return 0
 
@@ -238,8 +254,12 @@ def cmd_compare(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from .areas import load_areas, relate_areas
+
     net = _network(args)
     s = net.summary()
+    rel = relate_areas(load_areas(args.areas, net.municipalities), net.demand)
+    s["areas"] = {"source": str(args.areas or "shipped: Polisen 2025"), "areas": len(rel.areas), "population_estimate": int(round(rel.population_estimate.sum()))}
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
     else:

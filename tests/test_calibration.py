@@ -318,3 +318,29 @@ def test_the_terminal_says_what_the_baseline_was_calibrated_to(tmp_path, netopt_
     res = netopt_cli("evaluate", "--offices", p, "--close", "stockholm-odenplan", "--out", tmp_path / "o", "--no-map")
     assert res.code == 0, res.text
     assert "Baseline calibrated to the national reference" in res.err and "warning: SSC regions with no office" in res.err
+
+
+def test_report_and_plan_csv_say_what_the_figures_rest_on(tmp_path, network, params):
+    """report.md: the register's coverage of SSC's 148 offices, that visits and costs
+    are estimates, what the baseline is calibrated to, what a flexible office keeps;
+    plan.csv and report.md mark offices whose estimate contradicts a public figure."""
+    import csv
+
+    from netopt import evaluate, write_outputs
+    from netopt.calibration import public_figure_checks, public_figure_marks
+
+    plan = evaluate(network, {"vimmerby": "flexible"}, __import__("netopt").Scenario(name="t"))
+    out = write_outputs(plan, tmp_path / "o", with_map=False)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    section = report.split("## What these figures rest on")[1].split("\n## ")[0]
+    assert "The register holds 121 of the 148 offices SSC ran at the end of 2024: 101 documented by public sources, 20 inferred" in section
+    assert "1 uncertain (Hultsfred)" in section and "The other 27 offices are missing" in section
+    assert "estimates unless the register gives them" in section and "calibrated to the national reference" in section
+    assert "2 days a week, 46 weeks a year (92 open days), and it takes at most 3 680 visits a year (40 a day)" in section
+    marks = public_figure_marks(public_figure_checks(network, plan.prepared.visits.baseline_visits))
+    with open(out / "plan.csv", encoding="utf-8") as fh:
+        rows = {r["office_id"]: r for r in csv.DictReader(fh)}
+    assert {o for o, r in rows.items() if r["public_figure_conflict"]} == set(marks)
+    for oid, text in marks.items():
+        assert rows[oid]["public_figure_conflict"] == text
+        assert rows[oid]["office_name"].replace("(", "\\(") in section

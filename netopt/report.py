@@ -126,7 +126,7 @@ def plan_csv(plan: Plan, stage: int = -1) -> str:
     from .calibration import public_figure_checks, public_figure_marks
 
     marks = public_figure_marks(public_figure_checks(plan.prepared.network, plan.prepared.visits.baseline_visits))
-    t["public_figure_conflict"] = t["office_id"].map(marks).fillna("")
+    t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
     cols.append("public_figure_conflict")
     return t[cols].to_csv(index=False, lineterminator="\n", float_format="%.10g")
 

@@ -3,7 +3,7 @@
 The pipeline, one module per stage::
 
     data (load, validate) → visits, costs (calibrated) → model (build) → solve
-    → metrics (independent evaluation) → report, maps → cli
+    → metrics (independent evaluation), areas → report, maps → cli
 
 Typical use::
 
@@ -22,6 +22,7 @@ from .scenario import Scenario, Stage, load_scenario
 from .solve import Plan, evaluate, prepare, solve
 from .report import write_outputs
 from .calibration import calibration_report
+from .areas import areas_table, load_areas
 
 __all__ = [
     "__version__",
@@ -38,6 +39,8 @@ __all__ = [
     "prepare",
     "write_outputs",
     "calibration_report",
+    "load_areas",
+    "areas_table",
     "NetoptError",
     "DataError",
     "ScenarioError",

@@ -1,33 +1,253 @@
-"""The calibration report: how well the visit and cost models reproduce the annual report.
+"""The calibration report: how well the visit and cost models reproduce the public figures.
 
 :func:`calibration_report` returns what ``netopt calibrate --json`` prints:
-predicted visits per SSC region against table 25, the national total, the
-total cost against 1 003.1 MSEK, cost per visit by office size, and the
-public sanity checks (Kista busiest; Linköping, Skellefteå, Haninge visits per day).
+what the baseline was calibrated to (and flags when the register is far from
+the national reference), predicted visits per SSC region against table 25, the
+national total, the total cost against 1 003.1 MSEK, cost per visit by office
+size, and every public per-office figure (``data/offices/public_figures.csv``)
+against the model's estimate, with whether it lies within ±25 %.
+
+Small pure functions do the work, so reports and ``plan.csv`` use the same
+figures: :func:`calibration_basis`, :func:`public_figure_checks` and
+:func:`public_figure_marks`.
 """
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from .costs import fit_costs
+from . import io
+from .costs import CostModel, fit_costs
 from .data import Network
+from .errors import DataError, Problem
 from .params import REGIONS, Parameters
-from .visits import fit_visits
+from .visits import VisitModel, existing_offices, fit_visits
 
-__all__ = ["calibration_report", "OPEN_DAYS_PER_YEAR"]
+__all__ = [
+    "calibration_report",
+    "calibration_basis",
+    "load_public_figures",
+    "public_figure_checks",
+    "public_figure_marks",
+    "OPEN_DAYS_PER_YEAR",
+    "TOLERANCE",
+]
 
 #: Days an office is open per year (weekdays less public holidays), for visits per day.
 OPEN_DAYS_PER_YEAR = 250
+#: A model value "agrees" with a public figure [low, high] when it lies in
+#: [(1 − TOLERANCE)·low, (1 + TOLERANCE)·high].
+TOLERANCE = 0.25
+#: A register whose totals differ from the national reference by more than this
+#: share (or that has fewer than FAR_OFFICE_SHARE of its offices) is flagged.
+FAR_TOTAL_SHARE = 0.05
+FAR_OFFICE_SHARE = 2 / 3
 
-#: Public figures the model is compared with (reported, never used to fit it).
-SANITY = (
-    ("stockholm-kista", "Kista is SSC's busiest office"),
-    ("linkoping-city", "Linköping takes roughly 250–300 visits a day"),
-    ("skelleftea", "Skellefteå takes about 95 visits a day"),
-    ("haninge-brandbergen", "Haninge Brandbergen takes about 100 visits a day"),
-)
+FIGURE_MEASURES = ("visits_per_day", "rank", "days_open_per_week")
+FIGURE_SCOPES = ("office", "municipality")
+FIGURE_USES = ("target", "compare", "info")
+
+
+def public_figures_path() -> Path:
+    """The shipped table of public per-office figures."""
+    return io.DATA_DIR / "offices" / "public_figures.csv"
+
+
+def load_public_figures(path: str | Path | None = None) -> pd.DataFrame:
+    """Public per-office figures (default: ``data/offices/public_figures.csv``).
+
+    Columns: ``office_id, office_name, measure, low, high, year, scope, use,
+    figure, how, source_urls, quote``; ``low``/``high`` as floats (``high`` NaN
+    for a lower bound). Raises :class:`DataError` naming file, line and column.
+    """
+    path = Path(path) if path else public_figures_path()
+    frame = io.read_table(path, required=("office_id", "measure", "low", "high", "scope", "use", "figure"))
+    problems = []
+    name = str(path)
+    lows, highs = [], []
+    for idx, r in frame.iterrows():
+        line = int(idx) + 2
+        for col, allowed in (("measure", FIGURE_MEASURES), ("scope", FIGURE_SCOPES), ("use", FIGURE_USES)):
+            if r[col] not in allowed:
+                problems.append(Problem(name, line, col, r[col], f"unknown {col}", f"use one of {', '.join(allowed)}"))
+        lo = _number(r["low"])
+        hi = np.nan if r["high"].strip() == "" else _number(r["high"])
+        if lo is None or lo < 0:
+            problems.append(Problem(name, line, "low", r["low"], "low is not a number ≥ 0", "write the figure (the lower end of a range)"))
+        if hi is None or (lo is not None and hi == hi and hi < lo):
+            problems.append(Problem(name, line, "high", r["high"], "high is not a number ≥ low", "write the upper end of the range, or leave it empty for a lower bound"))
+        lows.append(lo if lo is not None else np.nan)
+        highs.append(hi if hi is not None else np.nan)
+    if problems:
+        raise DataError(problems)
+    frame = frame.copy()
+    frame["low"], frame["high"] = np.array(lows, float), np.array(highs, float)
+    return frame
+
+
+def _number(text: str) -> float | None:
+    try:
+        x = float(str(text).strip())
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _deviation(value: float, low: float, high: float) -> float:
+    """Signed share by which ``value`` lies outside [low, high] (0 inside; high NaN = no upper end)."""
+    if value < low:
+        return (value - low) / low if low > 0 else 0.0
+    if high == high and value > high:
+        return (value - high) / high
+    return 0.0
+
+
+def public_figure_checks(network: Network, visits: np.ndarray, figures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each public figure against the model's 2024 visits.
+
+    Args:
+      network: the network (offices in the same order as ``visits``).
+      visits: visits per year per office (the baseline).
+      figures: from :func:`load_public_figures` (default: the shipped table).
+
+    Returns one row per figure whose office is in the register: ``office_id,
+    office_name, figure, year, measure, scope, use, how, public_low,
+    public_high, model, deviation_pct, within_tolerance`` (visits per day at
+    250 open days, or a rank; ``within_tolerance`` is None for figures that
+    are not about visits).
+    """
+    figures = load_public_figures() if figures is None else figures
+    off = network.offices
+    existing = existing_offices(network)
+    ids = off["office_id"].tolist()
+    v = np.where(existing, np.asarray(visits, float), np.nan)
+    rank = pd.Series(v).rank(ascending=False, method="min").to_numpy()
+    rows = []
+    for _, f in figures.iterrows():
+        if f["office_id"] not in ids:
+            continue
+        i = ids.index(f["office_id"])
+        if not existing[i]:
+            continue
+        model = None
+        if f["measure"] == "rank":
+            model = float(rank[i])
+        elif f["measure"] == "visits_per_day":
+            if f["scope"] == "municipality":
+                same = existing & (off["municipality_code"].to_numpy() == off["municipality_code"].iat[i])
+                model = float(np.nansum(v[same])) / OPEN_DAYS_PER_YEAR
+            else:
+                model = float(v[i]) / OPEN_DAYS_PER_YEAR
+        within = dev = None
+        if model is not None:
+            lo, hi = float(f["low"]), float(f["high"])
+            if f["measure"] == "rank":  # a rank has no ± share: it is met or not
+                within = bool(lo <= model <= (hi if hi == hi else np.inf))
+            else:
+                d = _deviation(model, lo, hi)
+                dev = 100.0 * d
+                within = bool((1 - TOLERANCE) * lo <= model <= ((1 + TOLERANCE) * hi if hi == hi else np.inf))
+        rows.append(
+            {
+                "office_id": f["office_id"],
+                "office_name": off["office_name"].iat[i],
+                "figure": f["figure"],
+                "year": f.get("year", ""),
+                "measure": f["measure"],
+                "scope": f["scope"],
+                "use": f["use"],
+                "how": f.get("how", ""),
+                "public_low": float(f["low"]),
+                "public_high": None if f["high"] != f["high"] else float(f["high"]),
+                "model": None if model is None else round(model, 1),
+                "deviation_pct": None if dev is None else round(dev, 1),
+                "within_tolerance": within,
+            }
+        )
+    return pd.DataFrame(rows, columns=["office_id", "office_name", "figure", "year", "measure", "scope", "use", "how", "public_low", "public_high", "model", "deviation_pct", "within_tolerance"])
+
+
+def public_figure_marks(checks: pd.DataFrame) -> dict[str, str]:
+    """office_id → a short mark for offices whose estimate contradicts a public
+    figure about the office itself (for ``plan.csv`` and the report)."""
+    marks = {}
+    bad = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
+    for _, r in bad.iterrows():
+        if r["measure"] == "rank":
+            text = f"public figure: {r['figure']} ({r['year']}); estimate ranks it {r['model']:.0f}"
+        else:
+            open_end = r["public_high"] is None or pd.isna(r["public_high"])
+            rng = f"{r['public_low']:.0f}" + ("" if open_end or r["public_high"] == r["public_low"] else f"–{r['public_high']:.0f}")
+            bound = "at least " if open_end else ""
+            text = f"public figure: {bound}{rng} visits a day ({r['year']}); estimate {r['model']:.0f} a day"
+        marks[r["office_id"]] = text
+    return marks
+
+
+def calibration_basis(network: Network, vm: VisitModel, cm: CostModel, params: Parameters) -> dict:
+    """What the 2024 baseline was calibrated to, in numbers and one sentence, with flags.
+
+    Flags (calibration to the national reference): the register has fewer
+    than two thirds of the reference's offices; an SSC region of table 25 has
+    no office in it; its own figures move the visits or the cost more than 5 %
+    from the reference.
+    """
+    existing = existing_offices(network)
+    off = network.offices
+    n = int(existing.sum())
+    visits = float(vm.baseline_visits[existing].sum())
+    cost = cm.baseline_cost_sek / 1e6
+    n_v = int((~vm.visits_estimated & existing).sum())
+    n_c = int((~cm.cost_estimated & existing).sum())
+    flags = []
+    ref_n, ref_v, ref_c = params.reference_offices_total, params.reference_visits_total, params.reference_cost_msek
+    if vm.calibrated_to == "reference":
+        missing = [r for r in REGIONS if r in params.reference_visits_by_region and not (existing & (off["ssc_region"] == r).to_numpy()).any()]
+        if n < FAR_OFFICE_SHARE * ref_n:
+            flags.append(
+                f"the register has {n} of the reference's {ref_n} offices, so its offices carry the whole country's visits"
+                + (f" and {cm.fixed_scale:.2f} times their own fixed costs" if cm.fixed_scale != 1.0 else "")
+                + "; for a regional study give each office's own visits and set calibrate_to_reference = false"
+            )
+        if missing:
+            flags.append(f"SSC regions with no office in the register: {', '.join(missing)} (their visits in table 25 cannot be placed)")
+        if abs(visits - ref_v) > FAR_TOTAL_SHARE * ref_v:
+            flags.append(f"visits {_n(visits)} are {100 * (visits - ref_v) / ref_v:+.1f} % from the reference {_n(ref_v)}")
+        if abs(cost - ref_c) > FAR_TOTAL_SHARE * ref_c:
+            flags.append(f"the baseline cost {_n(cost, 1)} MSEK is {100 * (cost - ref_c) / ref_c:+.1f} % from the reference {_n(ref_c, 1)} MSEK")
+        own = f"; {n_v} offices keep their own visits and {n_c} their own cost" if (n_v or n_c) else ""
+        text = (
+            f"Baseline calibrated to the national reference (annual report 2024: {_n(ref_v)} visits in six SSC regions, {_n(ref_c, 1)} MSEK, {ref_n} offices) "
+            f"on a register of {n} offices{own}: {_n(visits)} visits, {_n(cost, 1)} MSEK."
+        )
+    else:
+        text = (
+            f"Baseline calibrated to the register's own totals ({n} offices, {n_v} with their own visits, {n_c} with their own cost; "
+            f"unit costs from the annual report 2024): {_n(visits)} visits, {_n(cost, 1)} MSEK. The national totals are not used."
+        )
+    return {
+        "calibrated_to": vm.calibrated_to,
+        "statement": text,
+        "flags": flags,
+        "offices": n,
+        "offices_reference": ref_n,
+        "offices_with_given_visits": n_v,
+        "offices_with_given_cost": n_c,
+        "visits_total": visits,
+        "visits_reference": ref_v,
+        "cost_total_msek": cost,
+        "cost_reference_msek": ref_c,
+        "fixed_cost_scale": cm.fixed_scale,
+    }
+
+
+def _n(x: float, decimals: int = 0) -> str:
+    """A number with a thin space between thousands: 2 758 758, 1 003.1."""
+    return f"{x:,.{decimals}f}".replace(",", " ")
 
 
 def calibration_report(network: Network, params: Parameters) -> dict:
@@ -35,7 +255,8 @@ def calibration_report(network: Network, params: Parameters) -> dict:
     vm = fit_visits(network, params)
     cm = fit_costs(network, vm, params)
     off = network.offices
-    v = vm.baseline_visits
+    existing = existing_offices(network)
+    v = np.where(existing, vm.baseline_visits, 0.0)
     by_region = pd.Series(v).groupby(off["ssc_region"].to_numpy()).sum()
     visits_by_region = {}
     for r in REGIONS:
@@ -46,38 +267,36 @@ def calibration_report(network: Network, params: Parameters) -> dict:
             "annual_report": target,
             "error_pct": None if not target else round(100 * (pred - target) / target, 4),
         }
-    cost = cm.fixed_full_sek + cm.staff_per_visit_sek * v
+    cost = np.where(existing, cm.fixed_full_sek + cm.staff_per_visit_sek * v, 0.0)
     total_cost = float(cost.sum()) / 1e6
     cpv = np.divide(cost, v, out=np.full(len(v), np.nan), where=v > 0)
     bins = [0, 5000, 10000, 20000, 40000, 80000, np.inf]
     labels = ["<5k", "5k–10k", "10k–20k", "20k–40k", "40k–80k", "≥80k"]
-    size = pd.cut(v, bins=bins, labels=labels, right=False)
-    tab = pd.DataFrame({"size": size, "cost": cost, "visits": v}).groupby("size", observed=False).agg(offices=("cost", "size"), cost=("cost", "sum"), visits=("visits", "sum"))
+    size = pd.cut(v[existing], bins=bins, labels=labels, right=False)
+    tab = pd.DataFrame({"size": size, "cost": cost[existing], "visits": v[existing]}).groupby("size", observed=False).agg(offices=("cost", "size"), cost=("cost", "sum"), visits=("visits", "sum"))
     by_size = {
         str(k): {"offices": int(r["offices"]), "cost_per_visit_sek": None if r["visits"] <= 0 else round(float(r["cost"] / r["visits"]), 1)}
         for k, r in tab.iterrows()
     }
-    rank = pd.Series(v, index=off["office_id"]).rank(ascending=False, method="min")
-    sanity = []
     ids = list(off["office_id"])
-    for oid, text in SANITY:
-        if oid not in ids:
-            continue
-        i = ids.index(oid)
-        sanity.append({"office_id": oid, "check": text, "visits_per_year": round(float(v[i]), 1), "visits_per_day": round(float(v[i]) / OPEN_DAYS_PER_YEAR, 1), "rank": int(rank[oid])})
+    checks = public_figure_checks(network, vm.baseline_visits)
+    figures = [{k: (None if isinstance(x, float) and x != x else x) for k, x in r.items()} for r in checks.to_dict("records")]
+    targets = checks[checks["use"] == "target"]
     order = np.argsort(-v, kind="stable")
     return {
+        "calibration_basis": calibration_basis(network, vm, cm, params),
         "visits_total": round(float(v.sum()), 1),
         "visits_total_annual_report": params.reference_visits_total,
         "visits_total_error_pct": round(100 * (float(v.sum()) - params.reference_visits_total) / params.reference_visits_total, 4),
         "visits_by_region": {r: d["predicted"] for r, d in visits_by_region.items()},
         "visits_by_region_detail": visits_by_region,
         "cost_total_msek": round(total_cost, 3),
+        "cost_total_sek": round(float(cost.sum())),
         "cost_total_annual_report_msek": params.reference_cost_msek,
         "cost_total_error_pct": round(100 * (total_cost - params.reference_cost_msek) / params.reference_cost_msek, 4),
-        "cost_per_visit_sek": round(total_cost * 1e6 / float(v.sum()), 1),
+        "cost_per_visit_sek": round(total_cost * 1e6 / float(v.sum()), 1) if v.sum() > 0 else None,
         "cost_per_visit_by_office_size": by_size,
-        "cost_per_visit_sek_min_max": [round(float(np.nanmin(cpv)), 1), round(float(np.nanmax(cpv)), 1)],
+        "cost_per_visit_sek_min_max": [round(float(np.nanmin(cpv)), 1), round(float(np.nanmax(cpv)), 1)] if np.isfinite(cpv).any() else None,
         "rho_by_region": {k: round(x, 5) for k, x in vm.rho_by_region.items()},
         "parameters": {
             "staff_per_visit_sek": round(params.staff_per_visit_sek, 2),
@@ -86,10 +305,13 @@ def calibration_report(network: Network, params: Parameters) -> dict:
             "decay_km": params.decay_km,
             "floor": params.floor,
             "detour_factor": params.detour_factor,
+            "open_days_per_year": OPEN_DAYS_PER_YEAR,
+            "tolerance": TOLERANCE,
         },
         "busiest_offices": [{"office_id": ids[i], "visits_per_year": round(float(v[i]), 1), "visits_per_day": round(float(v[i]) / OPEN_DAYS_PER_YEAR, 1)} for i in order[:10]],
-        "sanity_checks": sanity,
-        "offices": len(off),
-        "offices_with_given_visits": int((~vm.visits_estimated).sum()),
-        "offices_with_given_cost": int((~cm.cost_estimated).sum()),
+        "public_figures": figures,
+        "public_figure_targets": {"total": int(len(targets)), "within_tolerance": int((targets["within_tolerance"] == True).sum())},  # noqa: E712
+        "offices": int(existing.sum()),
+        "offices_with_given_visits": int((~vm.visits_estimated & existing).sum()),
+        "offices_with_given_cost": int((~cm.cost_estimated & existing).sum()),
     }

@@ -31,6 +31,18 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
     g.add_argument("--candidates", metavar="PATH", help="extra candidate sites CSV (same columns as the register), closed today; a plan may open them")
     g.add_argument("--distances", metavar="PATH", help="own travel distances CSV (point_id, office_id, distance_km; every pair) instead of straight line × detour")
+    g.add_argument("--calibrate-to", choices=("reference", "register"), default=None, help="calibrate the 2024 baseline to the national reference (annual report; default) or to the register's own visits and costs (regional studies)")
+
+
+def _areas_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--areas", metavar="PATH", help="areas with high social exclusion CSV (area_name, municipality_code, lat, lon, area_m2; default: the Police's list of 2025)")
+
+
+def _areas(args, net):
+    """The area list for the report, validated before any slow work (None: the shipped list)."""
+    from .areas import load_areas
+
+    return load_areas(args.areas, net.municipalities) if getattr(args, "areas", None) else None
 
 
 def _out_options(p: argparse.ArgumentParser) -> None:
@@ -50,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit in seconds (overrides the scenario)")
     p.add_argument("--no-map", action="store_true", help="skip map.html")
+    _areas_option(p)
 
     p = sub.add_parser("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible (--close, --flexible, or a --plan file); all others are kept.")
     p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO.toml", help=f"scenario for the cut and parameters (default: {DEFAULT_SCENARIO})")
@@ -59,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_options(p)
     _data_options(p)
     p.add_argument("--no-map", action="store_true", help="skip map.html")
+    _areas_option(p)
 
     p = sub.add_parser("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
     p.add_argument("scenario", metavar="SCENARIO.toml")
@@ -76,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print counts as JSON")
     p.add_argument("--list", action="store_true", help="list the offices (office_id, name, municipality, FA-region)")
+    _areas_option(p)
 
-    p = sub.add_parser("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, sanity checks.")
+    p = sub.add_parser("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: what the baseline is calibrated to, visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, and every public per-office figure against the model.")
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -98,7 +113,10 @@ def _network(args, scenario=None):
 def _params(args):
     from .params import load_parameters
 
-    return load_parameters(args.parameters) if args.parameters else None
+    params = load_parameters(args.parameters) if args.parameters else None
+    if getattr(args, "calibrate_to", None):
+        params = (params or load_parameters()).with_overrides(calibrate_to_reference=args.calibrate_to == "reference")
+    return params
 
 
 def _scenario(path):
@@ -144,8 +162,9 @@ def cmd_solve(args) -> int:
     if args.time_limit is not None:
         sc = sc.with_(time_limit_s=args.time_limit)
     net = _network(args, sc)
+    areas = _areas(args, net)
     plan = solve(net, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
     _print_plan(plan, args.out)
     return 0
 
@@ -160,6 +179,17 @@ def _print_plan(plan, out) -> None:
         f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km. "
         f"Wrote {out}/"
     )
+    _print_basis(plan.prepared)
+
+
+def _print_basis(prep) -> None:
+    """What the baseline was calibrated to, and any flag (stderr keeps stdout one line per plan)."""
+    from .calibration import calibration_basis
+
+    basis = calibration_basis(prep.network, prep.visits, prep.costs, prep.params)
+    print(basis["statement"], file=sys.stderr)
+    for flag in basis["flags"]:
+        print(f"netopt: warning: {flag}", file=sys.stderr)
 
 
 def cmd_evaluate(args) -> int:
@@ -189,8 +219,9 @@ def cmd_evaluate(args) -> int:
         if i in decisions:
             raise ScenarioError(f"office {i} is both in --close and --flexible. Fix: name it once")
         decisions[i] = "flexible"
+    areas = _areas(args, net)
     plan = evaluate(net, decisions, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
     _print_plan(plan, args.out)
     return 0
 
@@ -231,8 +262,12 @@ def cmd_compare(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from .areas import load_areas, relate_areas
+
     net = _network(args)
     s = net.summary()
+    rel = relate_areas(load_areas(args.areas, net.municipalities), net.demand)
+    s["areas"] = {"source": str(args.areas or "shipped: Polisen 2025"), "areas": len(rel.areas), "population_estimate": int(round(rel.population_estimate.sum()))}
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
     else:
@@ -265,9 +300,21 @@ def cmd_calibrate(args) -> int:
     print("Cost per visit by office size (visits per year):")
     for k, d in rep["cost_per_visit_by_office_size"].items():
         print(f"  {k:<8} {d['offices']:>3} offices  {d['cost_per_visit_sek'] if d['cost_per_visit_sek'] is not None else '–':>8} SEK")
-    print("Sanity checks (reported, not forced):")
-    for c in rep["sanity_checks"]:
-        print(f"  {c['check']}: model {c['visits_per_day']:.0f} visits/day, rank {c['rank']}")
+    t = rep["public_figure_targets"]
+    print(f"Public per-office figures ({t['within_tolerance']} of {t['total']} calibration targets within ±25 %):")
+    for c in rep["public_figures"]:
+        if c["model"] is None:
+            continue
+        verdict = "within ±25 %" if c["within_tolerance"] else "NOT within ±25 %"
+        if c["measure"] == "rank":
+            value, verdict = f"rank {c['model']:.0f}", ("met" if c["within_tolerance"] else "NOT met")
+        else:
+            value = f"{c['model']:.0f} visits/day" + (" (all offices of the municipality)" if c["scope"] == "municipality" else "")
+        print(f"  {c['office_name']}: {c['figure']} ({c['year']}, {c['use']}): model {value}; {verdict}")
+    basis = rep["calibration_basis"]
+    print(basis["statement"])
+    for flag in basis["flags"]:
+        print(f"netopt: warning: {flag}", file=sys.stderr)
     return 0
 
 

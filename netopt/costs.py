@@ -7,7 +7,8 @@ Cost of an office with placed staff (SEK per year)::
 where ``V0_i`` is its 2024 visits (premises are sized to them), ``V_i`` its
 visits in the plan, and ``k = 148 / offices in the register`` spreads the fixed
 costs of the offices the register lacks over the registered ones (so the
-modelled network costs exactly the reference 1 003.1 MSEK). A flexible office
+modelled network costs exactly the reference 1 003.1 MSEK; ``k = 1`` when the
+baseline is calibrated to the register's own totals). A flexible office
 has no placed staff::
 
     cost_i = site_share · (k · site_fixed + site_per_visit · V0_i) + travel + staff_per_visit · V_i
@@ -53,7 +54,10 @@ def fit_costs(network: Network, visits: VisitModel, params: Parameters) -> CostM
     existing = existing_offices(network)
     n = int(existing.sum())
     v0 = visits.baseline_visits
-    k = params.reference_offices_total / n if (params.scale_fixed_costs_to_reference and n < params.reference_offices_total) else 1.0
+    # spread the fixed costs of the reference network's other offices over the
+    # register (not when calibrating to the register's own totals)
+    scale = params.scale_fixed_costs_to_reference and params.calibrate_to_reference
+    k = params.reference_offices_total / n if (scale and n < params.reference_offices_total) else 1.0
     # extra candidate sites have no 2024 share of the reference network: unscaled fixed costs
     ks = np.where(existing, k, 1.0)
     site = ks * params.site_fixed_msek * 1e6 + params.site_per_visit_sek * v0

@@ -69,8 +69,10 @@ class Network:
     Attributes (all DataFrames sorted by their ID column):
       offices: ``office_id, office_name, municipality_code, municipality, fa_code,
         fa_name, county_code, ssc_region, lat, lon, x_m, y_m, visits_given,
-        cost_msek_given`` plus any extra columns of the register (kept as text).
-        ``visits_given``/``cost_msek_given`` are NaN where the register has no figure.
+        cost_msek_given, existing, source_file, source_line`` plus any extra columns
+        of the register (kept as text). ``visits_given``/``cost_msek_given`` are NaN
+        where the register has no figure; ``source_file``/``source_line`` say where
+        the row was read (for messages about it).
       municipalities: ``municipality_code, municipality, county_code, county,
         population, fa_code, fa_name, urban_rural``.
       demand: ``point_id, municipality_code, fa_code, county_code, ssc_region, lat,
@@ -486,9 +488,11 @@ def load_network(
 
     off = off.copy()
     off["existing"] = True
+    off["source_file"], off["source_line"] = str(src["offices"]), [_line(i) for i in off.index]
     if cand is not None:
         cand = cand.copy()
         cand["existing"] = False
+        cand["source_file"], cand["source_line"] = str(src["candidates"]), [_line(i) for i in cand.index]
         off = pd.concat([off, cand], ignore_index=True)
         off = off.fillna({c: "" for c in off.columns if off[c].dtype == object})
     off["municipality"] = off["municipality_code"].map(code_info["municipality"])

@@ -35,6 +35,7 @@ class Parameters:
     min_fte_per_office: float = 2.0
     site_fixed_msek: float = 1.2
     scale_fixed_costs_to_reference: bool = True
+    calibrate_to_reference: bool = True  # False: the register's own visits and costs (regional studies)
     flexible_site_share: float = 0.25
     flexible_days_per_week: float = 2
     flexible_weeks_per_year: float = 46
@@ -110,8 +111,9 @@ class Parameters:
             v = getattr(self, key)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi):
                 raise ScenarioError(f"{source}: '{key}' = {v!r} is out of range. Fix: use a number from {lo:g} to {hi:g}")
-        if not isinstance(self.scale_fixed_costs_to_reference, bool):
-            raise ScenarioError(f"{source}: 'scale_fixed_costs_to_reference' = {self.scale_fixed_costs_to_reference!r} has the wrong type. Fix: write true or false")
+        for key in ("scale_fixed_costs_to_reference", "calibrate_to_reference"):
+            if not isinstance(getattr(self, key), bool):
+                raise ScenarioError(f"{source}: '{key}' = {getattr(self, key)!r} has the wrong type. Fix: write true or false")
         if self.site_per_visit_sek < 0 or self.staff_per_visit_sek < 0:
             raise ScenarioError(f"{source}: the fixed costs exceed the reference cost (site or staff cost per visit would be negative). Fix: lower site_fixed_msek or min_fte_per_office")
 
@@ -130,6 +132,7 @@ _TOML_KEYS = {
     ("staff", "min_fte_per_office"): "min_fte_per_office",
     ("site", "site_fixed_msek"): "site_fixed_msek",
     ("register", "scale_fixed_costs_to_reference"): "scale_fixed_costs_to_reference",
+    ("register", "calibrate_to_reference"): "calibrate_to_reference",
     ("flexible", "site_share"): "flexible_site_share",
     ("flexible", "days_per_week"): "flexible_days_per_week",
     ("flexible", "weeks_per_year"): "flexible_weeks_per_year",

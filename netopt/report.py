@@ -123,6 +123,11 @@ def plan_csv(plan: Plan, stage: int = -1) -> str:
     ]
     if not t["existing"].all():  # extra candidate sites in the run
         cols.append("existing")
+    from .calibration import public_figure_checks, public_figure_marks
+
+    marks = public_figure_marks(public_figure_checks(plan.prepared.network, plan.prepared.visits.baseline_visits))
+    t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
+    cols.append("public_figure_conflict")
     return t[cols].to_csv(index=False, lineterminator="\n", float_format="%.10g")
 
 
@@ -242,8 +247,11 @@ def _md_table(frame: pd.DataFrame, formats: dict) -> str:
     return "\n".join(lines)
 
 
-def report_markdown(plan: Plan, stage: int = -1) -> str:
-    """``report.md``: a one-page memo of what the plan does."""
+def report_markdown(plan: Plan, stage: int = -1, areas: pd.DataFrame | None = None) -> str:
+    """``report.md``: a one-page memo of what the plan does.
+
+    ``areas``: areas with high social exclusion (:func:`netopt.areas.load_areas`;
+    default: the shipped Police list)."""
     s = plan.summary(stage)
     prep = plan.prepared
     sc = prep.scenario
@@ -279,6 +287,7 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     est_v = int(prep.visits.visits_estimated.sum())
     est_c = int(prep.costs.cost_estimated.sum())
     lines.append(f"- Estimates: visits of {est_v} and costs of {est_c} of {len(prep.network.offices)} offices are netopt's estimates calibrated to the 2024 annual report (docs/calibration.md), not SSC's own figures.\n")
+    lines.append(_basis_markdown(plan, stage))
 
     if len(plan.stages) > 1:
         lines.append("## Stages\n")
@@ -313,6 +322,8 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     ur = urban_rural_table(plan, stage)
     lines.append(_md_table(ur, {"urban_rural": ("Class", None), "fa_regions": ("FA-regions", "d"), "population": ("Population", "d"), "offices_before": ("Offices before", "d"), "offices_after": ("after", "d"), "mean_distance_km_before": ("Mean km before", ".2f"), "mean_distance_km_after": ("after", ".2f")}) + "\n")
 
+    lines.append(_areas_markdown(plan, stage, areas))
+
     lines.append("## SSC regions\n")
     lines.append(_md_table(ssc_table(plan, stage), {"ssc_region": ("Region", None), "offices_before": ("Offices before", "d"), "offices_after": ("after", "d"), "visits_before": ("Visits before", ".0f"), "visits_after": ("after", ".0f"), "cost_msek_before": ("Cost MSEK before", ".1f"), "cost_msek_after": ("after", ".1f")}) + "\n")
 
@@ -321,6 +332,67 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     lines.append(_md_table(fa, {"fa_code": ("Code", None), "fa_name": ("FA-region", None), "urban_rural": ("Class", None), "population": ("Population", "d"), "offices_before": ("Offices before", "d"), "offices_after": ("after", "d"), "mean_distance_km_before": ("Mean km before", ".1f"), "mean_distance_km_after": ("after", ".1f")}) + "\n")
 
     lines.append(f"_Solved in {s['solve_seconds']:.1f} s (build {s['build_seconds']:.1f} s). Inputs: {', '.join(md_escape(v) for v in summary_dict(plan)['inputs'].values())}._\n")
+    return "\n".join(lines)
+
+
+def _basis_markdown(plan: Plan, stage: int) -> str:
+    """What the figures rest on: the register, the calibration target, estimates
+    that contradict public figures, and what a flexible office keeps."""
+    from .calibration import calibration_basis, public_figure_checks, public_figure_marks
+
+    prep = plan.prepared
+    p = prep.params
+    off = prep.network.offices[prep.instance.existing_mask]
+    basis = calibration_basis(prep.network, prep.visits, prep.costs, p)
+    lines = ["## What these figures rest on\n"]
+    if "basis" in off.columns:
+        documented = int((off["basis"] == "documented").sum())
+        inferred = int(off["basis"].str.startswith("inferred").sum())
+        uncertain = off.loc[off.get("confidence", pd.Series("", index=off.index)) == "conflicting", "office_name"].tolist()
+        lines.append(
+            f"- The register holds {len(off)} of the {p.reference_offices_total} offices SSC ran at the end of 2024: {documented} documented by public sources, {inferred} inferred"
+            " (an FA-region that had an office by 2019 but has none old enough in the register)"
+            + (f"; {len(uncertain)} uncertain ({md_escape(', '.join(uncertain))})" if uncertain else "")
+            + f". The other {max(p.reference_offices_total - len(off), 0)} offices are missing, so their visitors count at the nearest registered office."
+        )
+    else:
+        lines.append(f"- The register holds {len(off)} offices (SSC ran {p.reference_offices_total} at the end of 2024).")
+    lines.append(f"- Visits and costs per office are estimates unless the register gives them. {md_escape(basis['statement'])}")
+    for flag in basis["flags"]:
+        lines.append(f"- **Flag:** {md_escape(flag)}.")
+    marks = public_figure_marks(public_figure_checks(prep.network, prep.visits.baseline_visits))
+    if marks:
+        t = plan.office_table(stage).set_index("office_id")
+        shown = [f"{md_escape(t.at[o, 'office_name'])} ({t.at[o, 'decision']}; {md_escape(m)})" for o, m in sorted(marks.items()) if o in t.index]
+        lines.append(f"- Estimates that contradict a public figure (column `public_figure_conflict` in plan.csv): {'; '.join(shown)}.")
+    capacity = f"{p.flexible_capacity_visits:,.0f}".replace(",", " ")
+    lines.append(
+        f"- A flexible office has no placed staff: staff travel there {p.flexible_days_per_week:g} days a week, {p.flexible_weeks_per_year:g} weeks a year"
+        f" ({p.flexible_days_per_week * p.flexible_weeks_per_year:g} open days), and it takes at most {capacity} visits a year"
+        f" ({p.flexible_visits_per_day:g} a day). Its site costs {100 * p.flexible_site_share:.0f} % of a staffed office's, plus {p.flexible_travel_sek / 1e6:.2f} MSEK of staff travel."
+        " In the distances above it counts as full access, like a staffed office.\n"
+    )
+    return "\n".join(lines)
+
+
+def _areas_markdown(plan: Plan, stage: int, areas: pd.DataFrame | None) -> str:
+    """The section on areas with high social exclusion (:mod:`netopt.areas`)."""
+    from .areas import NEARBY_KM, areas_summary, areas_table, relate_areas
+
+    rel = None if areas is None else relate_areas(areas, plan.prepared.network.demand)
+    t = areas_table(plan, stage, rel)
+    s = areas_summary(t)
+    lines = ["## Areas with high social exclusion\n"]
+    pop, farther = (f"{x:,.0f}".replace(",", " ") for x in (s["population_estimate"], s["population_farther"]))
+    source = "the Police's list of 2025" if areas is None else "the list given with --areas"
+    lines.append(
+        f"{s['areas']} areas ({source}; about {pop} inhabitants, an estimate from the demand points within each area, docs/data.md). "
+        f"Population-weighted mean distance to the nearest office: {s['mean_distance_km_before']:.2f} → {s['mean_distance_km_after']:.2f} km. "
+        f"The distance grows for {s['areas_farther']} areas with about {farther} inhabitants; {s['areas_with_office_closed_nearby']} areas have an office closed or turned flexible within {NEARBY_KM:g} km.\n"
+    )
+    hit = t[t["distance_grows"] | (t["offices_closed_nearby"] != "")]
+    if len(hit):
+        lines.append(_md_table(hit, {"area_name": ("Area", None), "category": ("Category", None), "population_estimate": ("Inhabitants (est.)", ".0f"), "distance_km_before": ("km before", ".1f"), "distance_km_after": ("after", ".1f"), "nearest_office_after": ("Nearest office after", None), "offices_closed_nearby": (f"Closed within {NEARBY_KM:g} km", None)}) + "\n")
     return "\n".join(lines)
 
 
@@ -349,12 +421,14 @@ def map_html(plan: Plan, stage: int = -1) -> str:
     return plan_map_html(offices, gfa, munis, s, title=title, whatif=whatif_payload(plan, stage))
 
 
-def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True) -> Path:
-    """Write plan.csv, summary.json, report.md and map.html into ``out`` atomically."""
+def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None) -> Path:
+    """Write plan.csv, summary.json, report.md and map.html into ``out`` atomically.
+
+    ``areas``: areas with high social exclusion for the report (default: the shipped list)."""
     texts = {
         "plan.csv": plan_csv(plan),
         "summary.json": json.dumps(summary_dict(plan), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n",
-        "report.md": report_markdown(plan),
+        "report.md": report_markdown(plan, areas=areas),
     }
     if with_map:
         texts["map.html"] = map_html(plan)

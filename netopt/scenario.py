@@ -111,7 +111,7 @@ _CONSTRAINTS = {
 }
 _MODES = {"flexible": bool}
 _SOLVER = {"time_limit_s": (int, float), "threads": int, "seed": int, "relative_gap": (int, float), "tie_break": bool}
-_BOOL_PARAMETERS = {"scale_fixed_costs_to_reference"}
+_BOOL_PARAMETERS = {"scale_fixed_costs_to_reference", "calibrate_to_reference"}
 _STAGE = {"year": int, "cut_msek": (int, float), "flexible_allowance_msek": (int, float)}
 
 

@@ -15,12 +15,22 @@ the reports use the same numbers, and (2) offices are sparse outside the big
 cities, where the nearest office is the realistic choice. Where several offices
 are close together (Stockholm, Göteborg, Malmö) it splits the city by distance.
 
-Calibration: ``ρ`` solves the 6×6 linear system "predicted visits at the offices
-of each SSC region = table 25", so the shipped network reproduces the annual
-report exactly. Visits of the offices the register lacks go to the nearest
-registered office (they are in the regional totals). Closing an office moves
-each of its demand points to the next open office, where ``g`` is smaller: the
-difference is the visits lost.
+Calibration (``Parameters.calibrate_to_reference``):
+
+* to the national reference (default): ``ρ`` solves the 6×6 linear system
+  "predicted visits at the offices of each SSC region = table 25", so the
+  shipped network reproduces the annual report exactly. Visits of the offices
+  the register lacks go to the nearest registered office (they are in the
+  regional totals). Offices with a register figure then keep that figure.
+* to the register's own totals (a regional study): every office of the register
+  gives its ``visits``, and each catchment's rate is scaled to it; the national
+  totals play no part.
+
+Either way, a register figure is never replaced: an office with a figure but no
+demand point of its own (for example one at the same place as another office)
+is an error naming both offices. Closing an office moves each of its demand
+points to the next open office, where ``g`` is smaller: the difference is the
+visits lost.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import numpy as np
 
 from . import geometry
 from .data import Network
+from .errors import DataError, Problem
 from .params import REGIONS, Parameters
 
 __all__ = ["VisitModel", "decay", "fit_visits", "existing_offices"]
@@ -61,6 +72,8 @@ class VisitModel:
       baseline_dist_m: distance to it (m).
       baseline_visits: visits per year per office with every office open.
       visits_estimated: per office, True when its visits are the model's estimate.
+      calibrated_to: ``"reference"`` (the annual report's national totals) or
+        ``"register"`` (the register's own visits).
     """
 
     params: Parameters
@@ -70,6 +83,7 @@ class VisitModel:
     baseline_dist_m: np.ndarray
     baseline_visits: np.ndarray
     visits_estimated: np.ndarray
+    calibrated_to: str = "reference"
 
     def visits(self, dist_m: np.ndarray) -> np.ndarray:
         """Visits per year of each demand point at the given distances (m)."""
@@ -77,7 +91,18 @@ class VisitModel:
 
 
 def fit_visits(network: Network, params: Parameters) -> VisitModel:
-    """Calibrate ρ per SSC region to table 25 and apply the register's own visits."""
+    """Calibrate the visit model of a network.
+
+    Returns a :class:`VisitModel` (visits per year). ρ per SSC region is solved
+    to table 25; offices with a ``visits`` figure in the register keep it, by
+    scaling their catchment's rate. With ``params.calibrate_to_reference``
+    False every office must have a figure.
+
+    Raises:
+      DataError: an office's figure cannot be kept (its catchment is empty: no
+        demand point has it as nearest office, or they have no inhabitants), or
+        offices lack figures when calibrating to the register's own totals.
+    """
     off, dem = network.offices, network.demand
     ox, oy = off["x_m"].to_numpy(), off["y_m"].to_numpy()
     dx, dy = dem["x_m"].to_numpy(), dem["y_m"].to_numpy()
@@ -104,9 +129,10 @@ def fit_visits(network: Network, params: Parameters) -> VisitModel:
 
     visits = np.bincount(near, weights=propensity * g, minlength=len(off))
     given = off["visits_given"].to_numpy(dtype=float)
-    has = ~np.isnan(given) & (visits > 0)
+    _check_given_visits(network, params, given, visits, near)
+    has = ~np.isnan(given)
     scale = np.ones(len(off))
-    scale[has] = given[has] / visits[has]
+    scale[has] = np.divide(given[has], visits[has], out=np.zeros(int(has.sum())), where=visits[has] > 0)
     propensity = propensity * scale[near]
     visits = np.bincount(near, weights=propensity * g, minlength=len(off))
     return VisitModel(
@@ -117,7 +143,55 @@ def fit_visits(network: Network, params: Parameters) -> VisitModel:
         baseline_dist_m=dist,
         baseline_visits=visits,
         visits_estimated=~has,
+        calibrated_to="reference" if params.calibrate_to_reference else "register",
     )
+
+
+def _check_given_visits(network: Network, params: Parameters, given, estimated, near) -> None:
+    """Every register figure can be kept: raise :class:`DataError` otherwise."""
+    off = network.offices
+    ids = off["office_id"].to_list()
+    existing = existing_offices(network)
+    where = _where(off)
+    problems = []
+    for i in np.flatnonzero(~np.isnan(given) & (given > 0) & ~(estimated > 0)):
+        file, line = where(i)
+        if not existing[i]:
+            problems.append(Problem(file, line, "visits", f"{given[i]:g}", f"candidate site {ids[i]} is closed today, so it has no 2024 visits", "leave visits empty for candidate sites"))
+            continue
+        # who serves the demand around this office: the office whose catchment
+        # holds the demand point nearest to it
+        d_here = np.hypot(network.demand["x_m"].to_numpy() - off["x_m"].iat[i], network.demand["y_m"].to_numpy() - off["y_m"].iat[i])
+        j = int(np.argmin(d_here))
+        other = ids[int(near[j])]
+        same = [ids[k] for k in np.flatnonzero(existing) if k != i and off["x_m"].iat[k] == off["x_m"].iat[i] and off["y_m"].iat[k] == off["y_m"].iat[i]]
+        why = (f"it stands at the same place as {', '.join(same)}" if same else f"every demand point near it is nearer to {other}")
+        problems.append(Problem(
+            file, line, "visits", f"{given[i]:g}",
+            f"office {ids[i]} has {given[i]:g} visits in the register but no demand point of its own ({why}), so netopt cannot keep its figure",
+            f"merge {ids[i]} with {same[0] if same else other} into one row (their visits add up), or give {ids[i]} the coordinates of its own premises",
+        ))
+    if not params.calibrate_to_reference:
+        lacking = [i for i in np.flatnonzero(existing & np.isnan(given))]
+        for i in lacking[:20]:
+            file, line = where(i)
+            problems.append(Problem(file, line, "visits", "", f"office {ids[i]} has no visits, but the calibration is to the register's own totals (calibrate_to_reference = false)", "give every office its visits in 2024, or calibrate to the national reference"))
+        if len(lacking) > 20:
+            problems.append(Problem(where(lacking[0])[0], None, "visits", None, f"{len(lacking) - 20} more offices have no visits", "give every office its visits in 2024"))
+    if problems:
+        raise DataError(problems)
+
+
+def _where(off):
+    """(file, line) of office row i, as far as the network knows them."""
+    files = off["source_file"].to_list() if "source_file" in off.columns else [""] * len(off)
+    lines = off["source_line"].to_list() if "source_line" in off.columns else [None] * len(off)
+
+    def where(i: int):
+        line = lines[i]
+        return files[i] or "office register", (None if line is None or line != line else int(line))
+
+    return where
 
 
 def _solve_rates(a: np.ndarray, target: np.ndarray) -> np.ndarray:

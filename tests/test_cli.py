@@ -71,7 +71,7 @@ def test_solve_shipped_scenario_writes_four_files(shipped_solution):
     assert s["cut_msek"] == 150
     assert s["fa_regions_served"] == s["fa_regions_total"] == 60
     rows = plan_rows(shipped_solution)
-    assert len(rows) == 115
+    assert len(rows) == 121
     decisions = [r["decision"] for r in rows]
     assert decisions.count("keep") == s["offices_open"]
     assert decisions.count("flexible") == s["offices_flexible"]
@@ -140,7 +140,7 @@ def test_evaluate_closes_exactly_the_named_offices(netopt_cli, tmp_path):
     assert {r["decision"] for r in rows if r["office_id"] not in ("stockholm-kista", "visby")} == {"keep"}
     s = summary(out)
     assert s["status"] == "EVALUATED" and s["gap"] is None
-    assert s["offices_closed"] == 2 and s["offices_open"] == 113
+    assert s["offices_closed"] == 2 and s["offices_open"] == 119
     # Gotland's only office is closed: its FA-region is no longer served
     assert s["fa_regions_served"] == 59
     assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "report.md", "summary.json"]
@@ -302,7 +302,7 @@ def test_validate_json(netopt_cli):
     res = netopt_cli("validate", "--json")
     assert res.code == 0, res.text
     s = json.loads(res.out)
-    assert s["offices"] == 115
+    assert s["offices"] == 121
     assert s["municipalities"] == 290
     assert s["fa_regions"] == 60
     assert s["population"] == 10605520
@@ -314,9 +314,9 @@ def test_validate_text_and_list(netopt_cli):
     res = netopt_cli("validate", "--list")
     assert res.code == 0, res.text
     lines = res.out.splitlines()
-    assert lines[0].startswith("OK: 115 offices") and "population 10 605 520" in lines[0]
+    assert lines[0].startswith("OK: 121 offices") and "population 10 605 520" in lines[0]
     assert "stockholm-kista\tStockholm Kista\tStockholm\t23 Stockholm" in lines
-    assert len(lines) == 1 + 115
+    assert len(lines) == 1 + 121
 
 
 def test_validate_reports_every_problem_with_line_numbers(netopt_cli, office_register):
@@ -592,7 +592,7 @@ def test_bad_division_file(netopt_cli, tmp_path, county_division):
 def test_entry_point_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "netopt", "validate", "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["offices"] == 115
+    assert json.loads(proc.stdout)["offices"] == 121
     bad = write_scenario(tmp_path / "bad.toml", "threads = 0\n")
     proc = subprocess.run([sys.executable, "-m", "netopt", "solve", str(bad), "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2

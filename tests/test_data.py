@@ -35,12 +35,12 @@ def problems_of(exc: DataError) -> list[tuple]:
 
 def test_shipped_network_counts(shipped):
     s = shipped.summary()
-    assert s["offices"] == 115
+    assert s["offices"] == 121
     assert s["municipalities"] == 290
     assert s["fa_regions"] == 60
     assert s["population"] == 10_605_520
     assert s["demand_population"] == 10_605_520
-    # every FA-region has its known office (100 documented + 15 inferred)
+    # every FA-region has its known office (101 documented + 20 inferred)
     assert s["fa_regions_without_office"] == []
 
 
@@ -57,12 +57,21 @@ def test_every_municipality_in_exactly_one_fa_region(shipped):
 
 
 def test_fa_coverage_of_documented_offices_only(shipped):
-    """The FA-regions that only the 15 inferred offices serve (the optimiser must know them)."""
+    """Every inferred office rests on the 2019 FA-region rule: its FA-region has
+    no documented office (14), or only documented offices opened in 2020 or
+    later (6, from the 2026-11 research)."""
     off = shipped.offices
-    documented = set(off.loc[off["basis"] == "documented", "fa_code"])
-    inferred_only = sorted(set(shipped.fa_regions["fa_code"]) - documented)
-    assert len(inferred_only) == 15
-    assert set(off.loc[~off["basis"].eq("documented"), "fa_code"]) == set(inferred_only)
+    documented = off[off["basis"] == "documented"]
+    inferred = off[off["basis"] != "documented"]
+    assert inferred["basis"].str.startswith("inferred: in 2019 the government stated").all()
+    inferred_only = sorted(set(shipped.fa_regions["fa_code"]) - set(documented["fa_code"]))
+    assert len(inferred_only) == 14
+    assert set(inferred_only) <= set(inferred["fa_code"])
+    young = set(inferred["fa_code"]) - set(inferred_only)
+    assert sorted(young) == ["02", "06", "09", "14", "16", "41"]
+    for fa in young:
+        years = documented.loc[documented["fa_code"] == fa, "opened_year"]
+        assert all(y == "" or int(y) >= 2020 for y in years), fa
 
 
 def test_duplicate_id_unknown_municipality_and_norway_reported_together(tmp_path):

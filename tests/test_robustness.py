@@ -264,7 +264,7 @@ def test_killed_process_leaves_no_output_folder(netopt_cli, tmp_path, shipped_sc
     assert res.code == 0, res.text
     assert sorted(p.name for p in out.iterdir()) == ["map.html", "plan.csv", "report.md", "summary.json"]
     header, rows = read_csv_rows(out / "plan.csv")
-    assert len(rows) == 115
+    assert len(rows) == 121
 
 
 # --------------------------------------------------------------------------- time limit

@@ -184,28 +184,70 @@ def test_urban_points_surround_their_locality(demand):
 
 def test_offices(offices, municipalities):
     source = read(OFFICES / "offices_2024_source.csv")
-    assert len(offices) == len(source) == 115
+    research = read(OFFICES / "offices_research_2026-11.csv")
+    added = research[(research.in_register == "no") & (research.evidence_level == "inferred")]
+    assert len(source) == 115 and len(added) == 6
+    assert len(offices) == len(source) + len(added) == 121
     assert offices.office_id.is_unique
     assert offices.office_id.str.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*").all()
     assert set(offices.municipality_code) <= set(municipalities.municipality_code)
     names = municipalities.set_index("municipality_code").municipality
     assert (names.loc[offices.municipality_code].to_numpy() == offices.municipality.to_numpy()).all()
-    assert (offices.municipality.to_numpy() == source.municipality.to_numpy()).all()
+    # the register's rows first, in its order, then the research's additions
+    assert (offices.municipality.to_numpy() == np.concatenate([source.municipality, added.municipality])).all()
     assert set(offices.coord_method) <= COORD_METHODS
     assert offices.coord_source.str.len().gt(0).all()
     lat, lon = offices.lat.astype(float), offices.lon.astype(float)
     assert lat.between(LAT_MIN, LAT_MAX).all() and lon.between(LON_MIN, LON_MAX).all()
     assert not offices.duplicated(["lat", "lon"]).any()
     assert set(offices.basis.str.split(":").str[0]) == {"documented", "inferred"}
-    assert (offices.basis == "documented").sum() == 100
+    assert (offices.basis == "documented").sum() == 101
+    assert (offices.confidence == "inferred").sum() == 20
 
 
-def test_source_register_untouched():
-    source = read(OFFICES / "offices_2024_source.csv")
-    assert list(source.columns) == [
-        "office_name", "municipality", "ssc_region", "opened_year", "colocated_with",
-        "migrationsverket_service", "confidence", "basis", "source_urls",
-    ]
+def test_research_corrections(offices):
+    """Mora is documented now; Hultsfred is flagged; the six new offices carry
+    the rule they rest on and the research's caveat."""
+    off = offices.set_index("office_id")
+    assert off.at["mora", "basis"] == "documented"
+    assert "siljannews.se" in off.at["mora", "source_urls"]
+    assert off.at["hultsfred", "confidence"] == "conflicting"
+    assert off.at["hultsfred", "note"].startswith("UNCERTAIN")
+    for oid, fa in [("kristianstad", "02 Kristianstad-Hässleholm"), ("halmstad", "06 Halmstad"),
+                    ("kalmar", "09 Kalmar"), ("boras", "14 Borås"),
+                    ("ostersund", "41 Östersund"), ("trollhattan", "16 Trollhättan-Vänersborg")]:
+        assert f"every office the register has in FA {fa} opened in 2020 or later" in off.at[oid, "basis"]
+        assert off.at[oid, "note"].startswith("added by the 2026-11 research")
+    assert "Uddevalla" in off.at["trollhattan", "note"]
+
+
+def test_public_figures(offices):
+    fig = pd.read_csv(OFFICES / "public_figures.csv", dtype=str, keep_default_na=False)
+    assert set(fig.office_id) <= set(offices.office_id)
+    assert fig.source_urls.str.startswith("http").all()
+    targets = fig[fig.use == "target"].set_index("office_id")
+    assert sorted(targets.index) == ["haninge-brandbergen", "linkoping-city", "skelleftea", "stockholm-kista"]
+    assert targets.loc["linkoping-city", ["low", "high"]].tolist() == ["250", "300"]
+    assert targets.loc["stockholm-kista", "measure"] == "rank"
+    # Malmö: 40,300 visitors over the weekdays 17 May – 6 Aug 2010 less Midsummer Eve
+    malmo = fig.set_index("office_id").loc["malmo-city"]
+    assert malmo.low == str(round(40300 / 59)) and malmo.scope == "municipality"
+
+
+# The source files are copies of the research as delivered; the build reads
+# them and never writes them. A changed byte changes the checksum.
+SOURCE_SHA256 = {
+    "data/offices/offices_2024_source.csv": "cfd4f794513ffecb8a1ed4c77d5bf0625dbf38a9ac905fd28e0be5bd6d2b3bc5",
+    "data/offices/offices_research_2026-11.csv": "c37e4c9e1d1cc0c1ad7da0cc0302a2cc53c17302be74988c21b5231184a1026a",
+    "data/areas/utsatta_omraden_2025.csv": "ec00b8ab08beb442e1db2dc5211b91b86ef60d47ffeb4d11840875acab91d171",
+}
+
+
+@pytest.mark.parametrize("rel", sorted(SOURCE_SHA256))
+def test_source_files_untouched(rel):
+    import hashlib
+
+    assert hashlib.sha256((ROOT / rel).read_bytes()).hexdigest() == SOURCE_SHA256[rel]
 
 
 def test_build_script_reproduces_shipped_files(tmp_path):
@@ -221,5 +263,6 @@ def test_build_script_reproduces_shipped_files(tmp_path):
         check=True, capture_output=True, cwd=ROOT, timeout=120,
     )
     for rel in ["data/regions/municipalities.csv", "data/regions/fa2015.csv",
-                "data/offices/offices.csv", "data/regions/demand_points.csv"]:
+                "data/offices/offices.csv", "data/offices/public_figures.csv",
+                "data/regions/demand_points.csv"]:
         assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel

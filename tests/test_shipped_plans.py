@@ -80,7 +80,7 @@ def test_main_job_map_in_a_real_browser_offline(solved_2027, tmp_path):
             pytest.fail(f"browser test cannot run under CI: {reason}")
         pytest.skip(f"no headless browser here: {reason}")
     s = json.loads((solved_2027 / "summary.json").read_text(encoding="utf-8"))
-    result = check_map_in_browser(solved_2027 / "map.html", expected_markers=115, expected_polygons=60, screenshot_path=tmp_path / "map.png")
+    result = check_map_in_browser(solved_2027 / "map.html", expected_markers=121, expected_polygons=60, screenshot_path=tmp_path / "map.png")
     assert result["problems"] == [] and result["console_errors"] == [] and result["blocked_requests"] == []
     assert result["closure_lines"] == s["offices_closed"]
     assert "Decision" in result["popup_text"]

@@ -3,7 +3,7 @@
     python benchmarks/whatif.py              # shipped 2027 plan, 200 toggles, CPU at 1x and 4x slower
     python benchmarks/whatif.py --toggles 50
 
-Measures, on the shipped network (4,081 demand points × 115 offices):
+Measures, on the shipped network (4,081 demand points × 121 offices):
 
 * bytes of map.html with and without the what-if, of its data and of its script;
 * in headless Chromium (Debian's, through Playwright; networking off): the time
@@ -103,7 +103,8 @@ def main() -> None:
     t0 = time.perf_counter()
     whatif.whatif_payload(plan)
     build_s = time.perf_counter() - t0
-    result = {"instance": "shipped 2027 plan, 4,081 demand points × 115 offices", **sizes(plan), "payload_build_s": round(build_s, 3)}
+    inst = plan.prepared.instance
+    result = {"instance": f"shipped 2027 plan, {inst.m:,} demand points × {inst.n:,} offices", **sizes(plan), "payload_build_s": round(build_s, 3)}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "map.html"
         path.write_text(map_html(plan), encoding="utf-8")

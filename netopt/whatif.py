@@ -8,7 +8,7 @@ adapter that turns a plan's :class:`~netopt.model.Instance` arrays and one
 stage's modes into the JSON the page reads; nothing here computes a figure of
 its own.
 
-What the page needs, and how it is kept small (4,081 demand points × 115
+What the page needs, and how it is kept small (4,081 demand points × 121
 offices, the shipped network):
 
 * **Distances, the same as the optimisation's, in whole metres.** With the
@@ -20,7 +20,7 @@ offices, the shipped network):
   distance with ``hypot``, which may differ in the last bit; every pair where
   that changes the whole metre is listed in ``fix`` with the optimisation's
   value (none on the shipped network: with numpy 2.4 the float values differ
-  in 78,809 of 469,315 pairs, but no rounded metre does). With a planner's own distance
+  in 83,032 of 493,801 pairs, but no rounded metre does). With a planner's own distance
   matrix (``--distances``) the page gets the matrix itself: per demand point
   the difference to the previous point's row, zigzag varint coded, base64
   (about 2.4 bytes per pair). Distances between offices (receiving office of a

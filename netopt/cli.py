@@ -206,7 +206,7 @@ def cmd_sweep(args) -> int:
 
     frame = sweep(net, sc, cuts, progress=progress, params=_params(args))
     with io.atomic_output_dir(args.out, overwrite=args.overwrite) as tmp:
-        io.write_csv(tmp / "frontier.csv", frame, float_format="%.10g")
+        io.write_csv(tmp / "frontier.csv", frame)
         io.write_text(tmp / "frontier.html", frontier_svg(frame, f"{sc.name}: saving against access"))
     print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv and frontier.html")
     return 0

@@ -123,7 +123,7 @@ def compare_dirs(network: Network, dir_a, dir_b, out, *, overwrite: bool = False
     ob, fb, _, s_b = map_inputs(b)
     page = comparison_map_html(oa, ob, fa, fb, munis, s_a, s_b, label_a=la, label_b=lb, title=f"Comparison: {la} and {lb}")
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
-        io.write_csv(tmp / "compare.csv", t, float_format="%.10g")
+        io.write_csv(tmp / "compare.csv", t)
         io.write_text(tmp / "compare.md", "\n".join(lines) + "\n")
         io.write_text(tmp / "map.html", page)
     return Path(out)

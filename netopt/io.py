@@ -226,8 +226,12 @@ def write_json(path: Path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str = "%.6g") -> None:
-    """Write a DataFrame as UTF-8 CSV with stable formatting."""
+def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str | None = None) -> None:
+    """Write a DataFrame as UTF-8 CSV with stable formatting.
+
+    Numbers are written exactly (shortest exact repr) unless ``float_format``
+    is given: a table rounds what is meant for reading before it is written.
+    """
     frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
 
 

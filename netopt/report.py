@@ -27,7 +27,9 @@ URBAN_RURAL_LABELS = {"1": "metropolitan", "2": "dense", "3": "rural"}
 
 
 def _clean(obj):
-    """JSON-safe: numpy scalars → Python, NaN/inf → None, floats rounded to 6 significant decimals."""
+    """JSON-safe: numpy scalars → Python, NaN/inf → None. Numbers are written
+    exactly (a float as its shortest exact repr): summary.json is read by
+    programs; only report.md and the map round for reading."""
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -40,15 +42,30 @@ def _clean(obj):
         x = float(obj)
         if not math.isfinite(x):
             return None
-        return float(f"{x:.10g}")
+        return x
     return obj
+
+
+#: Summary fields that hold the objective or its bound: whole numbers for the
+#: integer objectives (inhabitant-metres, inhabitants), written as JSON integers.
+_OBJECTIVE_KEYS = ("objective", "solver_objective", "best_bound")
+
+
+def _exact_objective(summary: dict) -> dict:
+    """Write an integer objective as an integer (197358299519, not 1.973582995e+11)."""
+    if summary.get("objective_name") in ("distance", "coverage"):
+        for key in _OBJECTIVE_KEYS:
+            v = summary.get(key)
+            if isinstance(v, float) and math.isfinite(v) and v == int(v):
+                summary[key] = int(v)
+    return summary
 
 
 def summary_dict(plan: Plan) -> dict:
     """``summary.json``: the final stage's summary, every stage, inputs and parameters."""
     prep = plan.prepared
-    out = plan.summary(-1)
-    out["stages"] = [plan.summary(s) for s in range(len(plan.stages))]
+    out = _exact_objective(plan.summary(-1))
+    out["stages"] = [_exact_objective(plan.summary(s)) for s in range(len(plan.stages))]
     for st in out["stages"]:
         st.pop("model_size", None)
     out["phase"] = plan.phase
@@ -123,7 +140,8 @@ def plan_csv(plan: Plan, stage: int = -1) -> str:
     ]
     if not t["existing"].all():  # extra candidate sites in the run
         cols.append("existing")
-    return t[cols].to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    # figures are rounded once, in the office table; the writer adds no rounding
+    return t[cols].to_csv(index=False, lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- tables

@@ -108,6 +108,14 @@ def summary_dict(plan: Plan) -> dict:
         "offices_with_estimated_cost": int(prep.costs.cost_estimated.sum()),
     }
     out["inputs"] = {k: _relative(v) for k, v in sorted(prep.network.sources.items())}
+    matrix = prep.network.distance_matrix_m is not None
+    out["distances"] = {
+        "source": "matrix" if matrix else "straight line × detour factor",
+        "matrix": _relative(prep.network.sources["distances"]) if matrix else None,
+        "detour_factor": None if matrix else p.detour_factor,
+        "unit": "km (whole metres inside netopt)",
+        "receiver_distance_km": receiver_distance_meaning(plan),
+    }
     t = plan.office_table()
     out["offices"] = [
         {
@@ -121,6 +129,21 @@ def summary_dict(plan: Plan) -> dict:
         for r in t.itertuples()
     ]
     return _clean(out)
+
+
+def distance_measure(plan: Plan) -> str:
+    """In words: how every distance in the outputs is measured (the optimisation's own measure)."""
+    net = plan.prepared.network
+    if net.distance_matrix_m is not None:
+        return f"travel distances from the planner's matrix ({_relative(net.sources['distances'])})"
+    return f"straight line × detour factor {plan.prepared.params.detour_factor:g}"
+
+
+def receiver_distance_meaning(plan: Plan) -> str:
+    """What ``receiver_distance_km`` holds (plan.csv, summary.json, report.md, map)."""
+    if plan.prepared.network.distance_matrix_m is not None:
+        return "km from the closed office to the office that receives its visitors: the planner's matrix distance from the demand point nearest the closed office (the matrix has no office-to-office distances)"
+    return f"km from the closed office to the office that receives its visitors: straight line × detour factor {plan.prepared.params.detour_factor:g}, as in the optimisation"
 
 
 def _relative(path: str) -> str:
@@ -285,7 +308,7 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     lines.append(f"- Offices: {s['offices_open']} kept, {s['offices_flexible']} turned into flexible offices, {s['offices_closed']} closed (of {s['offices_open'] + s['offices_flexible'] + s['offices_closed']}).")
     lines.append(f"- FA-regions ({md_escape(s['fa_division'])}) with an office: {s['fa_regions_served']} of {s['fa_regions_total']} (before: {s['fa_regions_served_before']}).")
     lines.append(
-        f"- Travel distance to the nearest office, population-weighted mean: {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km; "
+        f"- Travel distance ({md_escape(distance_measure(plan))}) to the nearest office, population-weighted mean: {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km; "
         f"90th percentile {s['population_p90_distance_km_before']:.1f} → {s['population_p90_distance_km']:.1f} km; "
         f"share within 30 km {100 * s['population_share_within_30km_before']:.1f} % → {100 * s['population_share_within_30km']:.1f} %."
     )
@@ -321,11 +344,12 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
                     "population_served_before": ("Inhabitants served", "d"),
                     "extra_distance_km": ("Extra km (mean)", ".1f"),
                     "receiver_name": ("Visitors go to", None),
-                    "receiver_distance_km": ("km away", ".1f"),
+                    "receiver_distance_km": ("Travel km to it", ".1f"),
                 },
             )
             + "\n"
         )
+        lines.append(f"Travel km to it: {md_escape(receiver_distance_meaning(plan))}.\n")
 
     lines.append("## Urban and rural FA-regions\n")
     ur = urban_rural_table(plan, stage)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -106,28 +105,12 @@ def _scenario(path):
     return load_scenario(path)
 
 
-#: Files netopt writes into an output folder; --overwrite replaces only such folders.
-_OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
-
-
 def _check_out(args) -> None:
-    """Refuse a bad --out before any slow work (not after a long solve).
-
-    With --overwrite, only a folder holding netopt's own outputs is replaced,
-    so that a mistyped --out (the home folder, the project) is never deleted.
-    """
+    """Refuse a bad --out before any slow work (not after a long solve);
+    the rule itself is the library's (:func:`netopt.io.check_output_dir`)."""
     from . import io
-    from .errors import OutputError
 
     io.check_output_dir(args.out, overwrite=args.overwrite)
-    out = Path(args.out)
-    if args.overwrite and out.is_dir():
-        if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-            raise OutputError(f"{out}: is the current folder or one of its parents. Fix: choose another --out")
-        other = sorted(p.name for p in out.iterdir() if not (p.is_file() and _OUTPUT_FILES.match(p.name)))
-        if other:
-            shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
-            raise OutputError(f"{out}: holds files netopt did not write ({shown}); --overwrite replaces the whole folder. Fix: choose another --out")
 
 
 def _ids(text: str) -> list[str]:

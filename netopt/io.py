@@ -13,7 +13,9 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 import tomllib
 import warnings
@@ -31,6 +33,8 @@ __all__ = [
     "read_toml",
     "atomic_output_dir",
     "check_output_dir",
+    "remove_stale_temporaries",
+    "OUTPUT_FILES",
     "write_text",
     "write_json",
 ]
@@ -165,29 +169,117 @@ def read_toml(path: str | os.PathLike) -> dict:
         raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see docs/scenarios.md") from None
 
 
+#: Files netopt writes into an output folder: ``overwrite`` replaces only a
+#: folder that holds nothing else, so a mistyped folder (the home folder, a
+#: project, a folder of the planner's own files) is never deleted.
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+
+
 def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None:
-    """Raise :class:`OutputError` when ``out`` cannot be an output folder
-    (it exists and ``overwrite`` is not set, or it is a file)."""
+    """Raise :class:`OutputError` when ``out`` cannot be an output folder.
+
+    Checked before any slow work (the CLI calls it first) and again when the
+    outputs are written: ``out`` exists and ``overwrite`` is not set; it is a
+    file; it is the current folder or one of its parents; it holds files
+    netopt did not write; or no folder can be created where it would go (a
+    missing permission, a read-only disk, a file in the way).
+    """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+    if out.exists():
+        if not overwrite:
+            raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
+        if not out.is_dir():
+            raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+        here = Path.cwd().resolve()
+        if out.resolve() in (here, *here.parents):
+            raise OutputError(f"{out}: is the current folder or one of its parents. Fix: choose another --out")
+        other = sorted(p.name for p in out.iterdir() if not (p.is_file() and OUTPUT_FILES.match(p.name)))
+        if other:
+            shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
+            raise OutputError(f"{out}: holds files netopt did not write ({shown}); overwriting replaces the whole folder. Fix: choose another --out")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    """Create and remove a folder where ``out``'s temporary folder will go."""
+    parent = out.resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{out}: cannot create the output folder ({parent} is a file). Fix: choose a writable --out")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror or exc}). Fix: choose a writable --out") from None
+
+
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no way to tell: treat as running
+        return True
+    return True
+
+
+def remove_stale_temporaries(out: str | os.PathLike) -> list[str]:
+    """Remove the hidden temporary folders a killed run left beside ``out``.
+
+    Only folders named by :func:`atomic_output_dir` on this machine
+    (``.NAME.tmp-HOST-PID-*``, ``.NAME.old-HOST-PID``) whose process has ended
+    and that hold nothing but netopt's outputs are touched. A backup of the
+    previous outputs (``.old-``) is put back when ``out`` is missing (the run
+    was killed between the two renames), otherwise removed. Returns the names handled.
+    """
+    out = Path(out)
+    parent = out.resolve().parent
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-{_HOST}-(\d+)(-[^/]*)?$")
+    handled = []
+    try:
+        entries = sorted(parent.iterdir()) if parent.is_dir() else []
+    except OSError:
+        return handled
+    for p in entries:
+        m = pattern.match(p.name)
+        if not m or not p.is_dir() or p.is_symlink():
+            continue
+        pid = int(m.group(2))
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        try:
+            if any(not (f.is_file() and OUTPUT_FILES.match(f.name)) for f in p.iterdir()):
+                continue  # not only netopt's outputs: leave it alone
+            if m.group(1) == "old" and not out.exists():
+                os.replace(p, out)
+            else:
+                shutil.rmtree(p)
+        except OSError:
+            continue
+        handled.append(p.name)
+    return handled
 
 
 @contextmanager
 def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
     """Yield a temporary folder; on success it replaces ``out`` atomically.
 
-    Refuses an existing ``out`` unless ``overwrite``. On any exception (or
-    interruption) the temporary folder is removed and ``out`` is untouched.
+    Refuses an existing ``out`` unless ``overwrite``, and even then a folder
+    holding anything but netopt's outputs (:func:`check_output_dir`). On any
+    exception (or interruption) the temporary folder is removed and ``out`` is
+    untouched; temporaries of killed runs are removed on the next run
+    (:func:`remove_stale_temporaries`).
     """
     out = Path(out)
+    remove_stale_temporaries(out)
     check_output_dir(out, overwrite=overwrite)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{_HOST}-{os.getpid()}-", dir=parent))
         # mkdtemp makes the folder private (0700); give the outputs the usual mode
         umask = os.umask(0)
         os.umask(umask)
@@ -198,7 +290,7 @@ def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
     try:
         yield tmp
         if out.exists():
-            old = parent / f".{out.name}.old-{os.getpid()}"
+            old = parent / f".{out.name}.old-{_HOST}-{os.getpid()}"
             os.replace(out, old)
         os.replace(tmp, out)
     except BaseException as exc:

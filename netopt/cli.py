@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -42,15 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netopt {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and model sizes; show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # --verbose is also accepted after the command (netopt solve ... --verbose);
+    # SUPPRESS keeps a --verbose given before the command
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress and model sizes; show tracebacks")
 
-    p = sub.add_parser("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
+    def command(name, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[verbose], **kw)
+
+    p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md)")
     _out_options(p)
     _data_options(p)
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit in seconds (overrides the scenario)")
     p.add_argument("--no-map", action="store_true", help="skip map.html")
 
-    p = sub.add_parser("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible; all others are kept.")
+    p = command("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible; all others are kept.")
     p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO.toml", help=f"scenario for the cut and parameters (default: {DEFAULT_SCENARIO})")
     p.add_argument("--close", default="", metavar="ID[,ID...]", help="office IDs to close, comma separated")
     p.add_argument("--flexible", default="", metavar="ID[,ID...]", help="office IDs to turn into flexible offices")
@@ -58,24 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(p)
     p.add_argument("--no-map", action="store_true", help="skip map.html")
 
-    p = sub.add_parser("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
+    p = command("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
     p.add_argument("scenario", metavar="SCENARIO.toml")
     p.add_argument("--cuts", default="0:200:10", metavar="START:STOP:STEP", help="cuts in MSEK per year, STOP inclusive, or a comma list (default 0:200:10)")
     _out_options(p)
     _data_options(p)
 
-    p = sub.add_parser("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
+    p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
     p.add_argument("dir_a", metavar="DIR_A")
     p.add_argument("dir_b", metavar="DIR_B")
     _out_options(p)
     _data_options(p)
 
-    p = sub.add_parser("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
+    p = command("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print counts as JSON")
     p.add_argument("--list", action="store_true", help="list the offices (office_id, name, municipality, FA-region)")
 
-    p = sub.add_parser("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, sanity checks.")
+    p = command("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, sanity checks.")
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -133,12 +141,14 @@ def cmd_solve(args) -> int:
 
 
 def _print_plan(plan, out) -> None:
+    from .report import fmt
+
     s = plan.summary()
     gap = "–" if s["gap"] is None else f"{100 * s['gap']:.4f} %"
     print(
-        f"{plan.scenario.name}: {s['status']} (gap {gap}); saving {s['savings_msek']:.1f} MSEK"
-        + (f" + {s['flexible_allowance_used_msek']:.1f} allowance" if s["flexible_allowance_used_msek"] else "")
-        + f" (cut {s['cut_msek']:g}); kept {s['offices_open']}, flexible {s['offices_flexible']}, closed {s['offices_closed']}; "
+        f"{plan.scenario.name}: {s['status']} (gap {gap}); saving {fmt(s['savings_msek'], '.1f')} MSEK"
+        + (f" + {fmt(s['flexible_allowance_used_msek'], '.1f')} allowance" if s["flexible_allowance_used_msek"] else "")
+        + f" (cut {s['cut_msek']:g}); kept {s['offices_kept']}, flexible {s['offices_flexible']}, closed {s['offices_closed']}; "
         f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km. "
         f"Wrote {out}/"
     )
@@ -233,10 +243,12 @@ def cmd_calibrate(args) -> int:
     if args.json:
         print(json.dumps(rep, indent=2, ensure_ascii=False))
         return 0
-    print(f"Visits: {rep['visits_total']:,.0f} predicted vs {rep['visits_total_annual_report']:,} in the annual report ({rep['visits_total_error_pct']:+.3f} %)".replace(",", " "))
+    from .report import fmt
+
+    print(f"Visits: {rep['visits_total']:,.0f} predicted vs {rep['visits_total_annual_report']:,} in the annual report ({fmt(rep['visits_total_error_pct'], '+.3f')} %)".replace(",", " "))
     for r, d in rep["visits_by_region_detail"].items():
-        print(f"  {r:<18} {d['predicted']:>10,.0f} vs {d['annual_report']:>9,} ({d['error_pct']:+.3f} %)".replace(",", " "))
-    print(f"Cost: {rep['cost_total_msek']:.1f} MSEK vs {rep['cost_total_annual_report_msek']} ({rep['cost_total_error_pct']:+.3f} %); {rep['cost_per_visit_sek']:.0f} SEK per visit")
+        print(f"  {r:<18} {d['predicted']:>10,.0f} vs {d['annual_report']:>9,} ({fmt(d['error_pct'], '+.3f')} %)".replace(",", " "))
+    print(f"Cost: {rep['cost_total_msek']:.1f} MSEK vs {rep['cost_total_annual_report_msek']} ({fmt(rep['cost_total_error_pct'], '+.3f')} %); {rep['cost_per_visit_sek']:.0f} SEK per visit")
     print("Cost per visit by office size (visits per year):")
     for k, d in rep["cost_per_visit_by_office_size"].items():
         print(f"  {k:<8} {d['offices']:>3} offices  {d['cost_per_visit_sek'] if d['cost_per_visit_sek'] is not None else '–':>8} SEK")
@@ -280,6 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netopt: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (netopt validate --list | head -1): not an
+        # error; send the rest of the output nowhere so the exit flush is quiet
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except Exception as exc:  # a bug in netopt, not in the input
         if args.verbose:
             raise

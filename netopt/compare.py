@@ -16,7 +16,7 @@ import pandas as pd
 from . import io
 from .data import Network
 from .errors import DataError, Problem
-from .report import map_inputs, md_escape
+from .report import fmt, map_inputs, md_escape
 from .scenario import Scenario, Stage
 from .solve import Plan, evaluate
 
@@ -25,8 +25,9 @@ __all__ = ["compare_dirs", "load_plan_dir"]
 SUMMARY_KEYS = [
     ("savings_msek", "Saving (MSEK/yr)", ".1f"),
     ("cost_msek", "Cost (MSEK/yr)", ".1f"),
-    ("offices_open", "Offices kept", "d"),
+    ("offices_kept", "Offices kept", "d"),
     ("offices_flexible", "Flexible offices", "d"),
+    ("offices_open", "Offices open (kept + flexible)", "d"),
     ("offices_closed", "Offices closed", "d"),
     ("fa_regions_served", "FA-regions served", "d"),
     ("population_mean_distance_km", "Mean distance (km)", ".2f"),
@@ -109,8 +110,8 @@ def compare_dirs(network: Network, dir_a, dir_b, out, *, overwrite: bool = False
     sa, sb = a.summary(), b.summary()
     la, lb = Path(dir_a).name, Path(dir_b).name
     lines = [f"# Comparison: {md_escape(la)} (A) and {md_escape(lb)} (B)\n", "| Measure | A | B |", "|---|---:|---:|"]
-    for key, label, fmt in SUMMARY_KEYS:
-        lines.append(f"| {label} | {format(sa[key], fmt)} | {format(sb[key], fmt)} |")
+    for key, label, spec in SUMMARY_KEYS:
+        lines.append(f"| {label} | {fmt(sa[key], spec)} | {fmt(sb[key], spec)} |")
     diff = t[t["differs"]]
     lines.append(f"\n## Offices with different decisions ({len(diff)})\n")
     if diff.empty:

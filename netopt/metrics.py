@@ -115,7 +115,9 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
     flex_spend = float(np.sum(np.where(modes == FLEXIBLE, inst.fixed_flex_sek, 0.0)))
     allowance = min(float(inst.allowances_sek[stage]), flex_spend)
     existing = inst.existing_mask
-    baseline_cost = float(np.sum(inst.fixed_full_sek[existing]) + inst.staff_per_visit_sek * np.sum(inst.baseline_visits))
+    # office by office, as the plan's cost: an unchanged plan saves exactly 0 (not -1e-13)
+    cost_before = np.where(existing, inst.fixed_full_sek + inst.staff_per_visit_sek * inst.baseline_visits, 0.0)
+    baseline_cost = float(cost_before.sum())
     total = float(cost.sum())
 
     # where each closed office's visitors go: baseline catchments follow the demand points
@@ -140,8 +142,9 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
         "flexible_allowance_used_msek": allowance / 1e6,
         "budget_msek": float(inst.budgets_sek[stage]) / 1e6,
         "meets_budget": bool(total - allowance <= inst.budgets_sek[stage] + 1.0),
-        "offices_open": int(np.sum(modes == KEPT)),
+        "offices_kept": int(np.sum(modes == KEPT)),  # with placed staff (candidate sites opened so included)
         "offices_flexible": int(np.sum(modes == FLEXIBLE)),
+        "offices_open": int(np.sum(modes > CLOSED)),  # kept + flexible
         "offices_closed": int(np.sum((modes == CLOSED) & existing)),
         "candidate_sites_opened": int(np.sum((modes > CLOSED) & ~existing)),
         "fa_regions_served": int(served.size),

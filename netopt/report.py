@@ -21,7 +21,7 @@ from . import io
 from .data import fa_polygons, municipality_polygons
 from .solve import Plan
 
-__all__ = ["summary_dict", "plan_csv", "report_markdown", "map_html", "fa_table", "ssc_table", "write_outputs", "md_escape"]
+__all__ = ["summary_dict", "plan_csv", "report_markdown", "map_html", "fa_table", "ssc_table", "write_outputs", "md_escape", "fmt"]
 
 URBAN_RURAL_LABELS = {"1": "metropolitan", "2": "dense", "3": "rural"}
 
@@ -254,6 +254,14 @@ def closure_reasons(plan: Plan, stage: int = -1) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- Markdown
 
+_NEGATIVE_ZERO = re.compile(r"^-(?=[0.,\u00a0 ]*$)")
+
+
+def fmt(value, spec: str) -> str:
+    """``format(value, spec)`` without a negative zero: -0.04 at ".1f" is "0.0", not "-0.0"."""
+    return _NEGATIVE_ZERO.sub("", format(value, spec))
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 
@@ -271,14 +279,14 @@ def _md_table(frame: pd.DataFrame, formats: dict) -> str:
     for _, r in frame.iterrows():
         cells = []
         for c in cols:
-            fmt = formats[c][1]
+            spec = formats[c][1]
             v = r[c]
-            if fmt is None:
+            if spec is None:
                 cells.append(md_escape(v))
             elif v is None or (isinstance(v, float) and not math.isfinite(v)):
                 cells.append("–")
             else:
-                cells.append(format(v, fmt))
+                cells.append(fmt(v, spec))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -301,18 +309,18 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     }.get(status, status)
     lines.append("## What the plan does\n")
     lines.append(
-        f"- Cost: {s['cost_msek']:.1f} MSEK per year against {s['baseline_cost_msek']:.1f} MSEK in 2024: saving **{s['savings_msek']:.1f} MSEK**"
-        + (f" plus {s['flexible_allowance_used_msek']:.1f} MSEK of the allowance for flexible offices" if s["flexible_allowance_used_msek"] > 0 else "")
-        + f" (cut asked: {s['cut_msek']:g} MSEK; {'met' if s['meets_budget'] else '**not met**'})."
+        f"- Cost: {fmt(s['cost_msek'], '.1f')} MSEK per year against {fmt(s['baseline_cost_msek'], '.1f')} MSEK in 2024: saving **{fmt(s['savings_msek'], '.1f')} MSEK**"
+        + (f" plus {fmt(s['flexible_allowance_used_msek'], '.1f')} MSEK of the allowance for flexible offices" if s["flexible_allowance_used_msek"] > 0 else "")
+        + f" (cut asked: {fmt(s['cut_msek'], 'g')} MSEK; {'met' if s['meets_budget'] else '**not met**'})."
     )
-    lines.append(f"- Offices: {s['offices_open']} kept, {s['offices_flexible']} turned into flexible offices, {s['offices_closed']} closed (of {s['offices_open'] + s['offices_flexible'] + s['offices_closed']}).")
+    lines.append(f"- Offices: {s['offices_kept']} kept, {s['offices_flexible']} turned into flexible offices ({s['offices_open']} open), {s['offices_closed']} closed (of {s['offices_kept'] + s['offices_flexible'] + s['offices_closed']}).")
     lines.append(f"- FA-regions ({md_escape(s['fa_division'])}) with an office: {s['fa_regions_served']} of {s['fa_regions_total']} (before: {s['fa_regions_served_before']}).")
     lines.append(
         f"- Travel distance ({md_escape(distance_measure(plan))}) to the nearest office, population-weighted mean: {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km; "
         f"90th percentile {s['population_p90_distance_km_before']:.1f} → {s['population_p90_distance_km']:.1f} km; "
         f"share within 30 km {100 * s['population_share_within_30km_before']:.1f} % → {100 * s['population_share_within_30km']:.1f} %."
     )
-    lines.append(f"- Visits per year: {s['visits_before']:,.0f} → {s['visits_after']:,.0f} (lost because the next office is farther: {s['visits_lost']:,.0f}).".replace(",", " "))
+    lines.append(f"- Visits per year: {fmt(s['visits_before'], ',.0f')} → {fmt(s['visits_after'], ',.0f')} (lost because the next office is farther: {fmt(s['visits_lost'], ',.0f')}).".replace(",", " "))
     unit = {"distance": "inhabitant-metres", "coverage": f"inhabitants beyond {sc.coverage_km:g} km", "visits_lost": "visits lost per year"}[sc.objective]
     bound = "–" if s["best_bound"] is None else f"{s['best_bound']:,.0f}".replace(",", " ")
     objective = f"{s['objective']:,.0f}".replace(",", " ")
@@ -324,7 +332,7 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     if len(plan.stages) > 1:
         lines.append("## Stages\n")
         st_rows = pd.DataFrame([plan.summary(k) for k in range(len(plan.stages))])
-        lines.append(_md_table(st_rows, {"stage_year": ("Year", "d"), "cut_msek": ("Cut MSEK", ".0f"), "savings_msek": ("Saving MSEK", ".1f"), "offices_open": ("Kept", "d"), "offices_flexible": ("Flexible", "d"), "offices_closed": ("Closed", "d"), "population_mean_distance_km": ("Mean km", ".2f")}) + "\n")
+        lines.append(_md_table(st_rows, {"stage_year": ("Year", "d"), "cut_msek": ("Cut MSEK", ".0f"), "savings_msek": ("Saving MSEK", ".1f"), "offices_kept": ("Kept", "d"), "offices_flexible": ("Flexible", "d"), "offices_closed": ("Closed", "d"), "population_mean_distance_km": ("Mean km", ".2f")}) + "\n")
 
     cr = closure_reasons(plan, stage)
     lines.append("## Offices closed or turned flexible, and why\n")

@@ -11,6 +11,7 @@ metres) inside netopt, where distances are computed.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -32,6 +33,8 @@ __all__ = [
     "municipality_polygons",
     "fa_polygons",
     "to_sweref",
+    "suggest_office_id",
+    "describe_unknown_office_ids",
 ]
 
 #: Sweden's bounding box, WGS84 degrees, with a small margin.
@@ -39,6 +42,15 @@ LAT_RANGE = (55.0, 69.2)
 LON_RANGE = (10.9, 24.3)
 #: How far (km) an office may lie outside its stated municipality before it is an error.
 MAX_OUTSIDE_MUNICIPALITY_KM = 5.0
+
+#: Largest plausible register figure for one office, and the fix when it is
+#: exceeded (SSC: 2.76 million visits and 1 003.1 MSEK a year for 148 offices).
+MAX_GIVEN = {
+    "visits": (1_000_000, "visits are per year per office (SSC's 148 offices had 2.76 million in 2024)"),
+    "cost_msek": (200.0, "cost_msek is million SEK per year per office (SSC's 148 offices cost 1 003.1 MSEK in 2024); a figure in SEK or thousands of SEK must be divided"),
+}
+#: "1.234", "1,234", "12.345.678": digits in groups of three after a separator
+_GROUPED = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 
 OFFICE_REQUIRED = ("office_id", "office_name", "municipality_code", "lat", "lon")
 OFFICE_OPTIONAL_NUMERIC = ("visits", "cost_msek")
@@ -190,6 +202,32 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
 
 
+def suggest_office_id(text: str, offices: pd.DataFrame) -> str | None:
+    """The ``office_id`` a planner probably meant by ``text``, or None.
+
+    Matches the ID or the office's name written another way ("Stockholm Kista",
+    "BODEN", "stockholm_kista" → ``stockholm-kista``), then a close spelling.
+    """
+    keys: dict[str, str] = {}
+    for oid, name in sorted(zip(offices["office_id"], offices["office_name"])):
+        keys.setdefault(_slug(oid), oid)
+        keys.setdefault(_slug(str(name)), oid)
+    key = _slug(text)
+    if key in keys:
+        return keys[key]
+    close = difflib.get_close_matches(key, sorted(keys), n=1, cutoff=0.85)
+    return keys[close[0]] if close else None
+
+
+def describe_unknown_office_ids(ids, offices: pd.DataFrame) -> str:
+    """"A (did you mean a-b?), C" for IDs the register lacks, sorted."""
+    parts = []
+    for x in sorted(ids):
+        hint = suggest_office_id(x, offices)
+        parts.append(f"{x} (did you mean {hint}?)" if hint and hint != x else str(x))
+    return ", ".join(parts)
+
+
 # --------------------------------------------------------------------------- validators
 
 
@@ -293,12 +331,18 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
                 if v == "":
                     continue
                 f = _as_float(v)
-                if f is None:
+                if col == "visits" and _GROUPED.match(v.strip()):
+                    whole = int(re.sub(r"[.,]", "", v.strip()))
+                    spaced = f"{whole:,}".replace(",", " ")
+                    problems.append(Problem(name, _line(idx), col, v, f"visits {v.strip()} looks like {spaced} with a thousands separator" + ("" if f is None else f" (read as a number it would be {f:g} visits a year)"), f"write whole visits per year without separators (e.g. {whole}) or with spaces ({spaced})"))
+                elif f is None:
                     problems.append(Problem(name, _line(idx), col, v, f"{col} is not a finite number", "write a plain number (e.g. 12000) or leave the cell empty to use netopt's estimate"))
                 elif f < 0:
                     problems.append(Problem(name, _line(idx), col, v, f"{col} is negative", "write a number ≥ 0 or leave the cell empty"))
-                elif f > (1e8 if col == "visits" else 1e4):
-                    problems.append(Problem(name, _line(idx), col, v, f"{col} is implausibly large", "visits are per year per office; cost_msek is MSEK per year per office"))
+                elif col == "visits" and f != int(f):
+                    problems.append(Problem(name, _line(idx), col, v, "visits is not a whole number of visits per year", "write the visits of a year as a whole number (e.g. 12000)"))
+                elif f > MAX_GIVEN[col][0]:
+                    problems.append(Problem(name, _line(idx), col, v, f"{col} is implausibly large (above {MAX_GIVEN[col][0]:g} for one office)", MAX_GIVEN[col][1]))
                 else:
                     given[pos] = f
         frame[f"{col}_given"] = given

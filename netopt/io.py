@@ -51,8 +51,10 @@ MAX_BYTES = 200 * 1024 * 1024  # refuse files above 200 MB: no register is that 
 def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV file (UTF-8, optional BOM; comma or semicolon separated) as strings.
 
-    Raises :class:`DataError` naming the file when it is missing, empty, not
-    UTF-8, not parseable as CSV, or lacks a required column. Cells keep their
+    A file that is not UTF-8 but plausible Swedish text in Windows-1252 (what
+    Swedish Excel writes as "CSV (semikolonavgränsad)") is read as such.
+    Raises :class:`DataError` naming the file when it is missing, empty, in
+    neither encoding, not parseable as CSV, or lacks a required column. Cells keep their
     text; empty cells become ``""``. Line numbers for later problems are the
     DataFrame index + 2 (the header is line 1).
     """
@@ -72,20 +74,24 @@ def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.D
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        bad = raw[exc.start : exc.start + 4]
-        raise DataError(
-            [
-                Problem(
-                    name,
-                    line,
-                    None,
-                    repr(bad),
-                    "file is not UTF-8 text",
-                    "save the file as 'CSV UTF-8' (in Excel: Save as → CSV UTF-8)",
-                )
-            ]
-        ) from None
+        text = _windows_1252(raw)
+        if text is None:
+            line = raw[: exc.start].count(b"\n") + 1
+            start = raw.rfind(b"\n", 0, exc.start) + 1
+            end = raw.find(b"\n", exc.start)
+            shown = raw[start : end if end >= 0 else len(raw)].decode("cp1252", errors="replace").strip()
+            raise DataError(
+                [
+                    Problem(
+                        name,
+                        line,
+                        None,
+                        shown,
+                        f"file is neither UTF-8 text nor Swedish text in Windows-1252 (what Excel writes as 'CSV (semikolonavgränsad)'): byte 0x{raw[exc.start]:02X} at position {exc.start - start + 1} of the line",
+                        "save the file as 'CSV UTF-8' (in Excel: Save as → CSV UTF-8 (kommaavgränsad))",
+                    )
+                ]
+            ) from None
     if "\x00" in text:
         raise DataError([Problem(name, None, None, None, "file contains NUL bytes (binary or UTF-16 file)", "save the file as 'CSV UTF-8'")])
     if not text.strip():
@@ -148,6 +154,24 @@ def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.D
         raise DataError([Problem(name, None, None, None, "file has a header but no rows", "add one line per row below the header")])
     frame = frame.apply(lambda s: s.str.strip())
     return frame
+
+
+#: Characters other than ASCII that Swedish registers written by Excel in
+#: Windows-1252 hold: letters of Swedish, the Nordic and other European names,
+#: dashes, quotes and a few signs. Any other character means the bytes are not
+#: Windows-1252 text (a binary file, another encoding).
+_WINDOWS_1252_TEXT = set("ÅÄÖåäöÉéÈèÊêËëÜüÆæØøÁáÀàÂâÍíÌìÎîÏïÓóÒòÔôÕõÚúÙùÛûÑñÇçÝýÿŠšŽžŒœß–—‘’‚“”„´`°§½¼¾«»…€£ \u00a0·•×")
+
+
+def _windows_1252(raw: bytes) -> str | None:
+    """``raw`` decoded as Windows-1252 when it is plausibly Swedish text, else None."""
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined (0x81, 0x8D, ...)
+        return None
+    if any(not (ch.isascii() and (ch.isprintable() or ch in "\t\r\n")) and ch not in _WINDOWS_1252_TEXT for ch in text):
+        return None
+    return text
 
 
 def read_toml(path: str | os.PathLike) -> dict:

@@ -200,8 +200,18 @@ def test_offices(offices, municipalities):
     assert (offices.basis == "documented").sum() == 100
 
 
+#: SHA-256 of the source register as collected (offices_2024_source.csv): the
+#: register is derived from it and it must not change without a new collection.
+SOURCE_REGISTER_SHA256 = "cfd4f794513ffecb8a1ed4c77d5bf0625dbf38a9ac905fd28e0be5bd6d2b3bc5"
+
+
 def test_source_register_untouched():
+    import hashlib
+
+    raw = (OFFICES / "offices_2024_source.csv").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == SOURCE_REGISTER_SHA256, "offices_2024_source.csv changed: every byte counts, not only the header"
     source = read(OFFICES / "offices_2024_source.csv")
+    assert len(source) == 115
     assert list(source.columns) == [
         "office_name", "municipality", "ssc_region", "opened_year", "colocated_with",
         "migrationsverket_service", "confidence", "basis", "source_urls",

@@ -17,9 +17,9 @@ from pathlib import Path
 from . import __version__
 from .errors import DataError, InfeasibleError, NetoptError
 
-from .io import DATA_DIR
+from .io import SCENARIOS_DIR
 
-DEFAULT_SCENARIO = str(DATA_DIR.parent / "scenarios" / "cut-2027.toml")
+DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[verbose], **kw)
 
     p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
-    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md)")
+    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md), or the name of a shipped one: cut-2025, cut-2026, cut-2027, stages-2025-2027")
     _out_options(p)
     _data_options(p)
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit in seconds (overrides the scenario)")
@@ -108,8 +108,15 @@ def _params(args):
 
 
 def _scenario(path):
+    """Load a scenario file; a name that is not a file but a shipped scenario
+    (``cut-2027`` or ``cut-2027.toml``) is read from the installed package, so
+    the main job runs from any folder after ``pip install .``."""
     from .scenario import load_scenario
 
+    if not Path(path).exists() and Path(path).name == str(path):
+        shipped = SCENARIOS_DIR / (path if str(path).endswith(".toml") else f"{path}.toml")
+        if shipped.is_file():
+            path = shipped
     return load_scenario(path)
 
 

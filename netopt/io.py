@@ -29,6 +29,7 @@ from .errors import DataError, OutputError, Problem, ScenarioError
 
 __all__ = [
     "DATA_DIR",
+    "SCENARIOS_DIR",
     "read_table",
     "read_toml",
     "atomic_output_dir",
@@ -39,11 +40,15 @@ __all__ = [
     "write_json",
 ]
 
-#: Folder of the shipped data (``data/`` in the source tree, or the copy
-#: installed beside the package).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-if not DATA_DIR.is_dir():  # installed as a wheel: data shipped inside the package
-    DATA_DIR = Path(__file__).resolve().parent / "data"
+_PACKAGE = Path(__file__).resolve().parent
+#: In a source checkout (``pip install -e .``, or run from the repository) the
+#: shipped data and scenarios are ``data/`` and ``scenarios/`` beside the
+#: package; an installed wheel carries them inside it (pyproject.toml).
+_SOURCE_TREE = (_PACKAGE.parent / "pyproject.toml").is_file() and (_PACKAGE.parent / "data").is_dir()
+#: Folder of the shipped data: offices/, regions/, model/.
+DATA_DIR = _PACKAGE.parent / "data" if _SOURCE_TREE else _PACKAGE / "_data"
+#: Folder of the shipped scenarios (cut-2025.toml … stages-2025-2027.toml).
+SCENARIOS_DIR = _PACKAGE.parent / "scenarios" if _SOURCE_TREE else _PACKAGE / "_scenarios"
 
 MAX_BYTES = 200 * 1024 * 1024  # refuse files above 200 MB: no register is that big
 

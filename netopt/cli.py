@@ -22,13 +22,17 @@ from .io import SCENARIOS_DIR
 DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
 
 
-def _data_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("data (default: the shipped Swedish network)")
+def _data_options(p: argparse.ArgumentParser, *, compare: bool = False) -> None:
+    if compare:
+        g = p.add_argument_group("where a plan's input files now lie, if they moved (each plan is shown with the files it was made with, checked by SHA-256)")
+    else:
+        g = p.add_argument_group("data (default: the shipped Swedish network)")
     g.add_argument("--offices", metavar="PATH", help="office register CSV (office_id, office_name, municipality_code, lat, lon; optional visits, cost_msek)")
     g.add_argument("--division", metavar="PATH", help="FA division CSV (municipality_code, fa_code, fa_name), e.g. FA25; overrides the scenario's fa_division")
     g.add_argument("--population", metavar="PATH", help="population per municipality CSV (municipality_code, population)")
     g.add_argument("--demand", metavar="PATH", help="demand points CSV (point_id, municipality_code, lat, lon, population)")
-    g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
+    if not compare:  # a plan records its resolved parameters
+        g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
     g.add_argument("--candidates", metavar="PATH", help="extra candidate sites CSV (same columns as the register), closed today; a plan may open them")
     g.add_argument("--distances", metavar="PATH", help="own travel distances CSV (point_id, office_id, distance_km; every pair) instead of straight line × detour")
 
@@ -76,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir_a", metavar="DIR_A")
     p.add_argument("dir_b", metavar="DIR_B")
     _out_options(p)
-    _data_options(p)
+    _data_options(p, compare=True)
 
     p = command("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
     _data_options(p)
@@ -213,11 +217,11 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare_dirs
+    from .compare import INPUT_OPTIONS, compare_dirs
 
     _check_out(args)
-    net = _network(args)
-    compare_dirs(net, args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, params=_params(args))
+    files = {role: getattr(args, role) for role in INPUT_OPTIONS if getattr(args, role)}
+    compare_dirs(args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, files=files)
     print(f"Wrote {args.out}/compare.csv, compare.md and map.html")
     return 0
 

@@ -103,6 +103,8 @@ class Network:
         lon, x_m, y_m, population`` (int inhabitants).
       division_name: label of the FA division (``"FA 2015"`` for the shipped one).
       sources: the file each table was read from.
+      checksums: SHA-256 of each of those files (what a plan records, so that
+        ``netopt compare`` can show it with exactly the data it was made with).
     """
 
     offices: pd.DataFrame
@@ -112,6 +114,7 @@ class Network:
     division_name: str
     sources: dict = field(default_factory=dict)
     distance_matrix_m: np.ndarray | None = None  # planner's travel distances, demand × offices, whole metres
+    checksums: dict = field(default_factory=dict)  # role → SHA-256 of the file in ``sources``
 
     @property
     def population(self) -> int:
@@ -636,7 +639,8 @@ def load_network(
     if distances:
         src["distances"] = Path(distances)
         matrix = _read_distance_matrix(Path(distances), dem["point_id"].tolist(), off["office_id"].tolist())
-    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix)
+    checksums = {k: io.file_sha256(v) for k, v in sorted(src.items())}
+    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix, checksums=checksums)
 
 
 def _read_distance_matrix(path: Path, point_ids: list[str], office_ids: list[str]) -> np.ndarray:

@@ -38,6 +38,7 @@ __all__ = [
     "OUTPUT_FILES",
     "write_text",
     "write_json",
+    "file_sha256",
 ]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -354,6 +355,17 @@ def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str | None = Non
     is given: a table rounds what is meant for reading before it is written.
     """
     frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes (hex): which exact input a plan was made with."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_geoparquet(path: Path):

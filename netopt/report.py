@@ -8,6 +8,7 @@ elapsed-time fields of ``summary.json`` and ``report.md`` (``solve_seconds``,
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -108,6 +109,11 @@ def summary_dict(plan: Plan) -> dict:
         "offices_with_estimated_cost": int(prep.costs.cost_estimated.sum()),
     }
     out["inputs"] = {k: _relative(v) for k, v in sorted(prep.network.sources.items())}
+    # what `netopt compare` needs to show this plan exactly as it was made
+    out["input_files"] = {
+        k: {"path": str(Path(v).resolve()), "sha256": prep.network.checksums.get(k)} for k, v in sorted(prep.network.sources.items())
+    }
+    out["parameters_resolved"] = dataclasses.asdict(prep.params)
     matrix = prep.network.distance_matrix_m is not None
     out["distances"] = {
         "source": "matrix" if matrix else "straight line × detour factor",

@@ -53,7 +53,9 @@ def test_installed_wheel_runs_validate_and_a_solve_from_another_folder(tmp_path)
 
     # then (so that pip does not see the netopt of this checkout as installed) the dependencies (numpy, ortools, geopandas, ...) of the running interpreter, as --system-site-packages
     # would give them; the netopt of this checkout is not among them (editable installs load through .pth hooks)
+    # (a venv's own and, with --system-site-packages, the system's: every site folder on sys.path)
     outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
+    outer |= {p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))}
     with open(os.path.join(purelib, "outer-site-packages.pth"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(sorted(outer)) + "\n")
     elsewhere = tmp_path / "elsewhere"

@@ -186,7 +186,10 @@ def _input_differences(a: Plan, b: Plan) -> list[str]:
     out = []
     for role in sorted(set(ca) | set(cb)):
         if ca.get(role) != cb.get(role):
-            out.append(f"{role}: A {Path(sa[role]).name if role in sa else '–'}, B {Path(sb[role]).name if role in sb else '–'}")
+            na, nb = (Path(src[role]).name if role in src else "–" for src in (sa, sb))
+            if na == nb:  # same name, other content: show where each lies
+                na, nb = sa[role], sb[role]
+            out.append(f"{role}: A {na}, B {nb}")
     if a.prepared.params != b.prepared.params:
         out.append("visit and cost parameters")
     return out

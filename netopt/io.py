@@ -13,7 +13,9 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 import tomllib
 import warnings
@@ -27,19 +29,27 @@ from .errors import DataError, OutputError, Problem, ScenarioError
 
 __all__ = [
     "DATA_DIR",
+    "SCENARIOS_DIR",
     "read_table",
     "read_toml",
     "atomic_output_dir",
     "check_output_dir",
+    "remove_stale_temporaries",
+    "OUTPUT_FILES",
     "write_text",
     "write_json",
+    "file_sha256",
 ]
 
-#: Folder of the shipped data (``data/`` in the source tree, or the copy
-#: installed beside the package).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-if not DATA_DIR.is_dir():  # installed as a wheel: data shipped inside the package
-    DATA_DIR = Path(__file__).resolve().parent / "data"
+_PACKAGE = Path(__file__).resolve().parent
+#: In a source checkout (``pip install -e .``, or run from the repository) the
+#: shipped data and scenarios are ``data/`` and ``scenarios/`` beside the
+#: package; an installed wheel carries them inside it (pyproject.toml).
+_SOURCE_TREE = (_PACKAGE.parent / "pyproject.toml").is_file() and (_PACKAGE.parent / "data").is_dir()
+#: Folder of the shipped data: offices/, regions/, model/.
+DATA_DIR = _PACKAGE.parent / "data" if _SOURCE_TREE else _PACKAGE / "_data"
+#: Folder of the shipped scenarios (cut-2025.toml … stages-2025-2027.toml).
+SCENARIOS_DIR = _PACKAGE.parent / "scenarios" if _SOURCE_TREE else _PACKAGE / "_scenarios"
 
 MAX_BYTES = 200 * 1024 * 1024  # refuse files above 200 MB: no register is that big
 
@@ -47,8 +57,10 @@ MAX_BYTES = 200 * 1024 * 1024  # refuse files above 200 MB: no register is that 
 def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV file (UTF-8, optional BOM; comma or semicolon separated) as strings.
 
-    Raises :class:`DataError` naming the file when it is missing, empty, not
-    UTF-8, not parseable as CSV, or lacks a required column. Cells keep their
+    A file that is not UTF-8 but plausible Swedish text in Windows-1252 (what
+    Swedish Excel writes as "CSV (semikolonavgränsad)") is read as such.
+    Raises :class:`DataError` naming the file when it is missing, empty, in
+    neither encoding, not parseable as CSV, or lacks a required column. Cells keep their
     text; empty cells become ``""``. Line numbers for later problems are the
     DataFrame index + 2 (the header is line 1).
     """
@@ -68,20 +80,24 @@ def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.D
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        bad = raw[exc.start : exc.start + 4]
-        raise DataError(
-            [
-                Problem(
-                    name,
-                    line,
-                    None,
-                    repr(bad),
-                    "file is not UTF-8 text",
-                    "save the file as 'CSV UTF-8' (in Excel: Save as → CSV UTF-8)",
-                )
-            ]
-        ) from None
+        text = _windows_1252(raw)
+        if text is None:
+            line = raw[: exc.start].count(b"\n") + 1
+            start = raw.rfind(b"\n", 0, exc.start) + 1
+            end = raw.find(b"\n", exc.start)
+            shown = raw[start : end if end >= 0 else len(raw)].decode("cp1252", errors="replace").strip()
+            raise DataError(
+                [
+                    Problem(
+                        name,
+                        line,
+                        None,
+                        shown,
+                        f"file is neither UTF-8 text nor Swedish text in Windows-1252 (what Excel writes as 'CSV (semikolonavgränsad)'): byte 0x{raw[exc.start]:02X} at position {exc.start - start + 1} of the line",
+                        "save the file as 'CSV UTF-8' (in Excel: Save as → CSV UTF-8 (kommaavgränsad))",
+                    )
+                ]
+            ) from None
     if "\x00" in text:
         raise DataError([Problem(name, None, None, None, "file contains NUL bytes (binary or UTF-16 file)", "save the file as 'CSV UTF-8'")])
     if not text.strip():
@@ -146,6 +162,24 @@ def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.D
     return frame
 
 
+#: Characters other than ASCII that Swedish registers written by Excel in
+#: Windows-1252 hold: letters of Swedish, the Nordic and other European names,
+#: dashes, quotes and a few signs. Any other character means the bytes are not
+#: Windows-1252 text (a binary file, another encoding).
+_WINDOWS_1252_TEXT = set("ÅÄÖåäöÉéÈèÊêËëÜüÆæØøÁáÀàÂâÍíÌìÎîÏïÓóÒòÔôÕõÚúÙùÛûÑñÇçÝýÿŠšŽžŒœß–—‘’‚“”„´`°§½¼¾«»…€£ \u00a0·•×")
+
+
+def _windows_1252(raw: bytes) -> str | None:
+    """``raw`` decoded as Windows-1252 when it is plausibly Swedish text, else None."""
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:  # bytes Windows-1252 leaves undefined (0x81, 0x8D, ...)
+        return None
+    if any(not (ch.isascii() and (ch.isprintable() or ch in "\t\r\n")) and ch not in _WINDOWS_1252_TEXT for ch in text):
+        return None
+    return text
+
+
 def read_toml(path: str | os.PathLike) -> dict:
     """Read a TOML file; errors become :class:`ScenarioError` naming the file."""
     path = Path(path)
@@ -165,29 +199,117 @@ def read_toml(path: str | os.PathLike) -> dict:
         raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see docs/scenarios.md") from None
 
 
+#: Files netopt writes into an output folder: ``overwrite`` replaces only a
+#: folder that holds nothing else, so a mistyped folder (the home folder, a
+#: project, a folder of the planner's own files) is never deleted.
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+
+
 def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None:
-    """Raise :class:`OutputError` when ``out`` cannot be an output folder
-    (it exists and ``overwrite`` is not set, or it is a file)."""
+    """Raise :class:`OutputError` when ``out`` cannot be an output folder.
+
+    Checked before any slow work (the CLI calls it first) and again when the
+    outputs are written: ``out`` exists and ``overwrite`` is not set; it is a
+    file; it is the current folder or one of its parents; it holds files
+    netopt did not write; or no folder can be created where it would go (a
+    missing permission, a read-only disk, a file in the way).
+    """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+    if out.exists():
+        if not overwrite:
+            raise OutputError(f"{out}: output folder exists. Fix: choose another --out or add --overwrite")
+        if not out.is_dir():
+            raise OutputError(f"{out}: exists and is not a folder. Fix: choose another --out")
+        here = Path.cwd().resolve()
+        if out.resolve() in (here, *here.parents):
+            raise OutputError(f"{out}: is the current folder or one of its parents. Fix: choose another --out")
+        other = sorted(p.name for p in out.iterdir() if not (p.is_file() and OUTPUT_FILES.match(p.name)))
+        if other:
+            shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
+            raise OutputError(f"{out}: holds files netopt did not write ({shown}); overwriting replaces the whole folder. Fix: choose another --out")
+    _check_writable(out)
+
+
+def _check_writable(out: Path) -> None:
+    """Create and remove a folder where ``out``'s temporary folder will go."""
+    parent = out.resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{out}: cannot create the output folder ({parent} is a file). Fix: choose a writable --out")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror or exc}). Fix: choose a writable --out") from None
+
+
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no way to tell: treat as running
+        return True
+    return True
+
+
+def remove_stale_temporaries(out: str | os.PathLike) -> list[str]:
+    """Remove the hidden temporary folders a killed run left beside ``out``.
+
+    Only folders named by :func:`atomic_output_dir` on this machine
+    (``.NAME.tmp-HOST-PID-*``, ``.NAME.old-HOST-PID``) whose process has ended
+    and that hold nothing but netopt's outputs are touched. A backup of the
+    previous outputs (``.old-``) is put back when ``out`` is missing (the run
+    was killed between the two renames), otherwise removed. Returns the names handled.
+    """
+    out = Path(out)
+    parent = out.resolve().parent
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-{_HOST}-(\d+)(-[^/]*)?$")
+    handled = []
+    try:
+        entries = sorted(parent.iterdir()) if parent.is_dir() else []
+    except OSError:
+        return handled
+    for p in entries:
+        m = pattern.match(p.name)
+        if not m or not p.is_dir() or p.is_symlink():
+            continue
+        pid = int(m.group(2))
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        try:
+            if any(not (f.is_file() and OUTPUT_FILES.match(f.name)) for f in p.iterdir()):
+                continue  # not only netopt's outputs: leave it alone
+            if m.group(1) == "old" and not out.exists():
+                os.replace(p, out)
+            else:
+                shutil.rmtree(p)
+        except OSError:
+            continue
+        handled.append(p.name)
+    return handled
 
 
 @contextmanager
 def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
     """Yield a temporary folder; on success it replaces ``out`` atomically.
 
-    Refuses an existing ``out`` unless ``overwrite``. On any exception (or
-    interruption) the temporary folder is removed and ``out`` is untouched.
+    Refuses an existing ``out`` unless ``overwrite``, and even then a folder
+    holding anything but netopt's outputs (:func:`check_output_dir`). On any
+    exception (or interruption) the temporary folder is removed and ``out`` is
+    untouched; temporaries of killed runs are removed on the next run
+    (:func:`remove_stale_temporaries`).
     """
     out = Path(out)
+    remove_stale_temporaries(out)
     check_output_dir(out, overwrite=overwrite)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{_HOST}-{os.getpid()}-", dir=parent))
         # mkdtemp makes the folder private (0700); give the outputs the usual mode
         umask = os.umask(0)
         os.umask(umask)
@@ -198,7 +320,7 @@ def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
     try:
         yield tmp
         if out.exists():
-            old = parent / f".{out.name}.old-{os.getpid()}"
+            old = parent / f".{out.name}.old-{_HOST}-{os.getpid()}"
             os.replace(out, old)
         os.replace(tmp, out)
     except BaseException as exc:
@@ -226,9 +348,24 @@ def write_json(path: Path, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str = "%.6g") -> None:
-    """Write a DataFrame as UTF-8 CSV with stable formatting."""
+def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str | None = None) -> None:
+    """Write a DataFrame as UTF-8 CSV with stable formatting.
+
+    Numbers are written exactly (shortest exact repr) unless ``float_format``
+    is given: a table rounds what is meant for reading before it is written.
+    """
     frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes (hex): which exact input a plan was made with."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_geoparquet(path: Path):

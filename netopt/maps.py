@@ -204,8 +204,9 @@ def _num(x: Any, decimals: int = 1) -> str:
         return _esc(x)
     if not math.isfinite(v):
         return _DASH
+    v = round(v, decimals)
     if v == 0:
-        v = 0.0  # no "-0.0"
+        v = 0.0  # no "-0.0" (also for -0.04 shown with one decimal)
     return f"{v:,.{decimals}f}".replace(",", _NBSP)
 
 
@@ -601,7 +602,7 @@ def _summary_rows(s: dict) -> list[tuple[str, str]]:
         ("Saving achieved", f"{_num(g('savings_msek'))} MSEK"),
         ("Annual cost", f"{_num(g('baseline_cost_msek'))}{_ARROW}{_num(g('cost_msek'))} MSEK"),
         ("Offices kept / flexible / closed",
-         f"{_num(g('offices_open'), 0)} / {_num(g('offices_flexible'), 0)} / {_num(g('offices_closed'), 0)}"),
+         f"{_num(g('offices_kept'), 0)} / {_num(g('offices_flexible'), 0)} / {_num(g('offices_closed'), 0)}"),
         ("Mean distance, population-weighted",
          f"{_num(g('population_mean_distance_km_before'))}{_ARROW}{_num(g('population_mean_distance_km'))} km"),
         ("Population within 30 km",

@@ -16,7 +16,7 @@ import numpy as np
 from . import geometry
 from .model import Instance
 
-__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile"]
+__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m"]
 
 CLOSED, FLEXIBLE, KEPT = 0, 1, 2
 
@@ -41,6 +41,46 @@ def objective_value(inst: Instance, dist_m: np.ndarray) -> float:
     return float(np.sum(inst.propensity * inst.g(inst.baseline_dist_m)) - np.sum(inst.propensity * inst.g(dist_m)))
 
 
+def office_distance_m(inst: Instance, i: int, targets: np.ndarray) -> np.ndarray:
+    """Travel distance (whole metres) from office ``i`` to each office in ``targets``,
+    measured as the optimisation measures distances.
+
+    Without a planner's matrix: straight line × detour factor between the two
+    offices. With one (``inst.dist_matrix_m``, demand points × offices): the
+    matrix distance from the demand point nearest office ``i`` (straight line;
+    ties to the lower point index) to each target, since the matrix holds no
+    office-to-office distances.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    if inst.dist_matrix_m is None:
+        return geometry.distance_m(inst.ox[i], inst.oy[i], inst.ox[targets], inst.oy[targets], inst.detour)
+    j = int(np.argmin(np.hypot(inst.dx - inst.ox[i], inst.dy - inst.oy[i])))
+    return np.asarray(inst.dist_matrix_m[j, targets], dtype=np.int64)
+
+
+def receiving_office(inst: Instance, i: int, open_: np.ndarray, near: np.ndarray, base_near: np.ndarray, base_visits: np.ndarray) -> int:
+    """The open office that receives most of closed office ``i``'s visitors.
+
+    Its catchment (the demand points for which ``i`` was the nearest office)
+    is followed to the offices they use in the plan, weighted by the visits
+    they made (``base_visits``, per demand point); when they made none (a
+    register giving the office 0 visits), by inhabitants; when the catchment
+    has no inhabitants, the open office nearest to ``i``
+    (:func:`office_distance_m`). Ties go to the lower office index. Never a
+    closed office, never ``i`` itself; -1 only when no office is open.
+    """
+    js = np.flatnonzero(base_near == i)
+    for weights in (base_visits[js], inst.population[js].astype(float)):
+        if js.size and float(weights.sum()) > 0:
+            share = np.bincount(near[js], weights=weights, minlength=inst.n)
+            return int(np.argmax(share))  # only open offices receive a positive share
+    others = np.flatnonzero(open_)
+    if others.size == 0:
+        return -1
+    d = office_distance_m(inst, i, others)
+    return int(others[np.lexsort((others, d))[0]])
+
+
 @dataclass(frozen=True, eq=False)
 class StageResult:
     """Everything a plan does in one stage (arrays indexed like the offices / demand points)."""
@@ -50,8 +90,8 @@ class StageResult:
     dist_m: np.ndarray
     visits_after: np.ndarray
     cost_after_sek: np.ndarray
-    receiver: np.ndarray  # office receiving most of a closed office's visitors, -1 otherwise
-    receiver_dist_m: np.ndarray
+    receiver: np.ndarray  # office receiving most of a closed office's visitors (receiving_office), -1 otherwise
+    receiver_dist_m: np.ndarray  # travel distance to it, whole metres (office_distance_m), -1 otherwise
     objective: float
     metrics: dict
 
@@ -75,7 +115,9 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
     flex_spend = float(np.sum(np.where(modes == FLEXIBLE, inst.fixed_flex_sek, 0.0)))
     allowance = min(float(inst.allowances_sek[stage]), flex_spend)
     existing = inst.existing_mask
-    baseline_cost = float(np.sum(inst.fixed_full_sek[existing]) + inst.staff_per_visit_sek * np.sum(inst.baseline_visits))
+    # office by office, as the plan's cost: an unchanged plan saves exactly 0 (not -1e-13)
+    cost_before = np.where(existing, inst.fixed_full_sek + inst.staff_per_visit_sek * inst.baseline_visits, 0.0)
+    baseline_cost = float(cost_before.sum())
     total = float(cost.sum())
 
     # where each closed office's visitors go: baseline catchments follow the demand points
@@ -83,13 +125,9 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
     receiver = np.full(inst.n, -1)
     receiver_d = np.full(inst.n, -1, dtype=np.int64)
     for i in np.flatnonzero(~open_ & existing):
-        js = np.flatnonzero(base_near == i)
-        if js.size == 0:
-            continue
-        share = np.bincount(near[js], weights=base_j[js], minlength=inst.n)
-        r = int(np.argmax(share))
+        r = receiving_office(inst, i, open_, near, base_near, base_j)
         receiver[i] = r
-        receiver_d[i] = int(geometry.distance_m(inst.ox[i], inst.oy[i], inst.ox[r], inst.oy[r], inst.detour))
+        receiver_d[i] = int(office_distance_m(inst, i, np.array([r]))[0])
 
     w = inst.population.astype(float)
     W = max(w.sum(), 1.0)  # inhabitants (guards an empty instance)
@@ -104,8 +142,9 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
         "flexible_allowance_used_msek": allowance / 1e6,
         "budget_msek": float(inst.budgets_sek[stage]) / 1e6,
         "meets_budget": bool(total - allowance <= inst.budgets_sek[stage] + 1.0),
-        "offices_open": int(np.sum(modes == KEPT)),
+        "offices_kept": int(np.sum(modes == KEPT)),  # with placed staff (candidate sites opened so included)
         "offices_flexible": int(np.sum(modes == FLEXIBLE)),
+        "offices_open": int(np.sum(modes > CLOSED)),  # kept + flexible
         "offices_closed": int(np.sum((modes == CLOSED) & existing)),
         "candidate_sites_opened": int(np.sum((modes > CLOSED) & ~existing)),
         "fa_regions_served": int(served.size),

@@ -8,6 +8,7 @@ elapsed-time fields of ``summary.json`` and ``report.md`` (``solve_seconds``,
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -21,13 +22,15 @@ from . import io
 from .data import fa_polygons, municipality_polygons
 from .solve import Plan
 
-__all__ = ["summary_dict", "plan_csv", "report_markdown", "map_html", "fa_table", "ssc_table", "write_outputs", "md_escape"]
+__all__ = ["summary_dict", "plan_csv", "report_markdown", "map_html", "fa_table", "ssc_table", "write_outputs", "md_escape", "fmt"]
 
 URBAN_RURAL_LABELS = {"1": "metropolitan", "2": "dense", "3": "rural"}
 
 
 def _clean(obj):
-    """JSON-safe: numpy scalars → Python, NaN/inf → None, floats rounded to 6 significant decimals."""
+    """JSON-safe: numpy scalars → Python, NaN/inf → None. Numbers are written
+    exactly (a float as its shortest exact repr): summary.json is read by
+    programs; only report.md and the map round for reading."""
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -40,15 +43,30 @@ def _clean(obj):
         x = float(obj)
         if not math.isfinite(x):
             return None
-        return float(f"{x:.10g}")
+        return x
     return obj
+
+
+#: Summary fields that hold the objective or its bound: whole numbers for the
+#: integer objectives (inhabitant-metres, inhabitants), written as JSON integers.
+_OBJECTIVE_KEYS = ("objective", "solver_objective", "best_bound")
+
+
+def _exact_objective(summary: dict) -> dict:
+    """Write an integer objective as an integer (197358299519, not 1.973582995e+11)."""
+    if summary.get("objective_name") in ("distance", "coverage"):
+        for key in _OBJECTIVE_KEYS:
+            v = summary.get(key)
+            if isinstance(v, float) and math.isfinite(v) and v == int(v):
+                summary[key] = int(v)
+    return summary
 
 
 def summary_dict(plan: Plan) -> dict:
     """``summary.json``: the final stage's summary, every stage, inputs and parameters."""
     prep = plan.prepared
-    out = plan.summary(-1)
-    out["stages"] = [plan.summary(s) for s in range(len(plan.stages))]
+    out = _exact_objective(plan.summary(-1))
+    out["stages"] = [_exact_objective(plan.summary(s)) for s in range(len(plan.stages))]
     for st in out["stages"]:
         st.pop("model_size", None)
     out["phase"] = plan.phase
@@ -91,6 +109,19 @@ def summary_dict(plan: Plan) -> dict:
         "offices_with_estimated_cost": int(prep.costs.cost_estimated.sum()),
     }
     out["inputs"] = {k: _relative(v) for k, v in sorted(prep.network.sources.items())}
+    # what `netopt compare` needs to show this plan exactly as it was made
+    out["input_files"] = {
+        k: {"path": str(Path(v).resolve()), "sha256": prep.network.checksums.get(k)} for k, v in sorted(prep.network.sources.items())
+    }
+    out["parameters_resolved"] = dataclasses.asdict(prep.params)
+    matrix = prep.network.distance_matrix_m is not None
+    out["distances"] = {
+        "source": "matrix" if matrix else "straight line × detour factor",
+        "matrix": _relative(prep.network.sources["distances"]) if matrix else None,
+        "detour_factor": None if matrix else p.detour_factor,
+        "unit": "km (whole metres inside netopt)",
+        "receiver_distance_km": receiver_distance_meaning(plan),
+    }
     t = plan.office_table()
     out["offices"] = [
         {
@@ -104,6 +135,21 @@ def summary_dict(plan: Plan) -> dict:
         for r in t.itertuples()
     ]
     return _clean(out)
+
+
+def distance_measure(plan: Plan) -> str:
+    """In words: how every distance in the outputs is measured (the optimisation's own measure)."""
+    net = plan.prepared.network
+    if net.distance_matrix_m is not None:
+        return f"travel distances from the planner's matrix ({_relative(net.sources['distances'])})"
+    return f"straight line × detour factor {plan.prepared.params.detour_factor:g}"
+
+
+def receiver_distance_meaning(plan: Plan) -> str:
+    """What ``receiver_distance_km`` holds (plan.csv, summary.json, report.md, map)."""
+    if plan.prepared.network.distance_matrix_m is not None:
+        return "km from the closed office to the office that receives its visitors: the planner's matrix distance from the demand point nearest the closed office (the matrix has no office-to-office distances)"
+    return f"km from the closed office to the office that receives its visitors: straight line × detour factor {plan.prepared.params.detour_factor:g}, as in the optimisation"
 
 
 def _relative(path: str) -> str:
@@ -128,7 +174,8 @@ def plan_csv(plan: Plan, stage: int = -1) -> str:
     marks = public_figure_marks(public_figure_checks(plan.prepared.network, plan.prepared.visits.baseline_visits))
     t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
     cols.append("public_figure_conflict")
-    return t[cols].to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    # figures are rounded once, in the office table; the writer adds no rounding
+    return t[cols].to_csv(index=False, lineterminator="\n")
 
 
 # --------------------------------------------------------------------------- tables
@@ -218,6 +265,14 @@ def closure_reasons(plan: Plan, stage: int = -1) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- Markdown
 
+_NEGATIVE_ZERO = re.compile(r"^-(?=[0.,\u00a0 ]*$)")
+
+
+def fmt(value, spec: str) -> str:
+    """``format(value, spec)`` without a negative zero: -0.04 at ".1f" is "0.0", not "-0.0"."""
+    return _NEGATIVE_ZERO.sub("", format(value, spec))
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 
@@ -235,14 +290,14 @@ def _md_table(frame: pd.DataFrame, formats: dict) -> str:
     for _, r in frame.iterrows():
         cells = []
         for c in cols:
-            fmt = formats[c][1]
+            spec = formats[c][1]
             v = r[c]
-            if fmt is None:
+            if spec is None:
                 cells.append(md_escape(v))
             elif v is None or (isinstance(v, float) and not math.isfinite(v)):
                 cells.append("–")
             else:
-                cells.append(format(v, fmt))
+                cells.append(fmt(v, spec))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -268,18 +323,18 @@ def report_markdown(plan: Plan, stage: int = -1, areas: pd.DataFrame | None = No
     }.get(status, status)
     lines.append("## What the plan does\n")
     lines.append(
-        f"- Cost: {s['cost_msek']:.1f} MSEK per year against {s['baseline_cost_msek']:.1f} MSEK in 2024: saving **{s['savings_msek']:.1f} MSEK**"
-        + (f" plus {s['flexible_allowance_used_msek']:.1f} MSEK of the allowance for flexible offices" if s["flexible_allowance_used_msek"] > 0 else "")
-        + f" (cut asked: {s['cut_msek']:g} MSEK; {'met' if s['meets_budget'] else '**not met**'})."
+        f"- Cost: {fmt(s['cost_msek'], '.1f')} MSEK per year against {fmt(s['baseline_cost_msek'], '.1f')} MSEK in 2024: saving **{fmt(s['savings_msek'], '.1f')} MSEK**"
+        + (f" plus {fmt(s['flexible_allowance_used_msek'], '.1f')} MSEK of the allowance for flexible offices" if s["flexible_allowance_used_msek"] > 0 else "")
+        + f" (cut asked: {fmt(s['cut_msek'], 'g')} MSEK; {'met' if s['meets_budget'] else '**not met**'})."
     )
-    lines.append(f"- Offices: {s['offices_open']} kept, {s['offices_flexible']} turned into flexible offices, {s['offices_closed']} closed (of {s['offices_open'] + s['offices_flexible'] + s['offices_closed']}).")
+    lines.append(f"- Offices: {s['offices_kept']} kept, {s['offices_flexible']} turned into flexible offices ({s['offices_open']} open), {s['offices_closed']} closed (of {s['offices_kept'] + s['offices_flexible'] + s['offices_closed']}).")
     lines.append(f"- FA-regions ({md_escape(s['fa_division'])}) with an office: {s['fa_regions_served']} of {s['fa_regions_total']} (before: {s['fa_regions_served_before']}).")
     lines.append(
-        f"- Travel distance to the nearest office, population-weighted mean: {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km; "
+        f"- Travel distance ({md_escape(distance_measure(plan))}) to the nearest office, population-weighted mean: {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km; "
         f"90th percentile {s['population_p90_distance_km_before']:.1f} → {s['population_p90_distance_km']:.1f} km; "
         f"share within 30 km {100 * s['population_share_within_30km_before']:.1f} % → {100 * s['population_share_within_30km']:.1f} %."
     )
-    lines.append(f"- Visits per year: {s['visits_before']:,.0f} → {s['visits_after']:,.0f} (lost because the next office is farther: {s['visits_lost']:,.0f}).".replace(",", " "))
+    lines.append(f"- Visits per year: {fmt(s['visits_before'], ',.0f')} → {fmt(s['visits_after'], ',.0f')} (lost because the next office is farther: {fmt(s['visits_lost'], ',.0f')}).".replace(",", " "))
     unit = {"distance": "inhabitant-metres", "coverage": f"inhabitants beyond {sc.coverage_km:g} km", "visits_lost": "visits lost per year"}[sc.objective]
     bound = "–" if s["best_bound"] is None else f"{s['best_bound']:,.0f}".replace(",", " ")
     objective = f"{s['objective']:,.0f}".replace(",", " ")
@@ -292,7 +347,7 @@ def report_markdown(plan: Plan, stage: int = -1, areas: pd.DataFrame | None = No
     if len(plan.stages) > 1:
         lines.append("## Stages\n")
         st_rows = pd.DataFrame([plan.summary(k) for k in range(len(plan.stages))])
-        lines.append(_md_table(st_rows, {"stage_year": ("Year", "d"), "cut_msek": ("Cut MSEK", ".0f"), "savings_msek": ("Saving MSEK", ".1f"), "offices_open": ("Kept", "d"), "offices_flexible": ("Flexible", "d"), "offices_closed": ("Closed", "d"), "population_mean_distance_km": ("Mean km", ".2f")}) + "\n")
+        lines.append(_md_table(st_rows, {"stage_year": ("Year", "d"), "cut_msek": ("Cut MSEK", ".0f"), "savings_msek": ("Saving MSEK", ".1f"), "offices_kept": ("Kept", "d"), "offices_flexible": ("Flexible", "d"), "offices_closed": ("Closed", "d"), "population_mean_distance_km": ("Mean km", ".2f")}) + "\n")
 
     cr = closure_reasons(plan, stage)
     lines.append("## Offices closed or turned flexible, and why\n")
@@ -312,11 +367,12 @@ def report_markdown(plan: Plan, stage: int = -1, areas: pd.DataFrame | None = No
                     "population_served_before": ("Inhabitants served", "d"),
                     "extra_distance_km": ("Extra km (mean)", ".1f"),
                     "receiver_name": ("Visitors go to", None),
-                    "receiver_distance_km": ("km away", ".1f"),
+                    "receiver_distance_km": ("Travel km to it", ".1f"),
                 },
             )
             + "\n"
         )
+        lines.append(f"Travel km to it: {md_escape(receiver_distance_meaning(plan))}.\n")
 
     lines.append("## Urban and rural FA-regions\n")
     ur = urban_rural_table(plan, stage)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .costs import CostModel, fit_costs
-from .data import Network
+from .data import Network, describe_unknown_office_ids
 from .errors import InfeasibleError, ScenarioError
 from .metrics import CLOSED, FLEXIBLE, KEPT, StageResult, evaluate_stage
 from .model import Instance, build_model
@@ -159,7 +159,7 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
     for key in ("lock_open", "lock_closed"):
         unknown = [x for x in getattr(scenario, key) if x not in known]
         if unknown:
-            raise ScenarioError(f"{scenario.source or 'scenario'}: '{key}' names unknown office IDs: {', '.join(unknown)}. Fix: use office_id values of the register (netopt validate lists them)")
+            raise ScenarioError(f"{scenario.source or 'scenario'}: '{key}' names unknown office IDs: {describe_unknown_office_ids(unknown, off)}. Fix: use office_id values of the register (netopt validate --list lists them)")
     vm = fit_visits(network, params)
     cm = fit_costs(network, vm, params)
     fa_codes = sorted(network.fa_regions["fa_code"])
@@ -514,7 +514,7 @@ def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: P
     lookup["open"] = KEPT
     unknown = [o for o in decisions if o not in ids]
     if unknown:
-        raise ScenarioError(f"unknown office IDs: {', '.join(sorted(unknown))}. Fix: use office_id values of the register (netopt validate --list)")
+        raise ScenarioError(f"unknown office IDs: {describe_unknown_office_ids(unknown, network.offices)}. Fix: use office_id values of the register (netopt validate --list)")
     for oid, dec in decisions.items():
         if dec not in lookup:
             raise ScenarioError(f"office {oid}: decision {dec!r} is not one of close, flexible, keep (or open, for a candidate site)")

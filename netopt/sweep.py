@@ -55,7 +55,7 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
             s = plan.summary()
             rows.append({
                 "cut_msek": cut, "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],
-                "offices_open": s["offices_open"], "offices_flexible": s["offices_flexible"], "offices_closed": s["offices_closed"],
+                "offices_kept": s["offices_kept"], "offices_flexible": s["offices_flexible"], "offices_open": s["offices_open"], "offices_closed": s["offices_closed"],
                 "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
                 "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
             })

@@ -26,7 +26,7 @@ def main() -> None:
     print("year  cut  saving  kept  flexible  closed  mean_km  within_30km")
     for k, stage in enumerate(scenario.stages):
         s = plan.summary(k)
-        print(f"{stage.year}  {stage.cut_msek:>4.0f}  {s['savings_msek'] + s['flexible_allowance_used_msek']:>6.1f}  {s['offices_open']:>4}  {s['offices_flexible']:>8}  {s['offices_closed']:>6}  {s['population_mean_distance_km']:>7.2f}  {100 * s['population_share_within_30km']:>10.1f}%")
+        print(f"{stage.year}  {stage.cut_msek:>4.0f}  {s['savings_msek'] + s['flexible_allowance_used_msek']:>6.1f}  {s['offices_kept']:>4}  {s['offices_flexible']:>8}  {s['offices_closed']:>6}  {s['population_mean_distance_km']:>7.2f}  {100 * s['population_share_within_30km']:>10.1f}%")
     print(f"wrote {args.out}/ (plan.csv is 2027; plan-2025.csv and plan-2026.csv the earlier years)")
 
 

@@ -22,6 +22,9 @@ DATA = ROOT / "data"
 SCENARIOS = ROOT / "scenarios"
 OFFICES_CSV = DATA / "offices" / "offices.csv"
 MUNICIPALITIES_CSV = DATA / "regions" / "municipalities.csv"
+#: The office register as shipped until 2026-11-27 (115 offices): the figures of
+#: issue 11 were measured on it, so tests that pin them use it.
+REGISTER_115 = ROOT / "tests" / "data" / "offices_115_2026-11-27.csv"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from conftest import ROOT, read_csv_rows
 
 SUMMARY_KEYS = {
     "status", "objective", "best_bound", "gap", "solve_seconds", "baseline_cost_msek", "cost_msek", "savings_msek",
-    "offices_open", "offices_flexible", "offices_closed", "fa_regions_served", "fa_regions_total",
+    "offices_kept", "offices_open", "offices_flexible", "offices_closed", "fa_regions_served", "fa_regions_total",
     "population_mean_distance_km", "population_p90_distance_km", "population_share_within_30km", "visits_lost",
 }
 TABLE_25 = {"Nord": 223422, "Mitt": 528152, "Väst": 531306, "Syd": 511766, "Stockholm-Gotland": 676974, "Öst": 287138}
@@ -73,7 +73,8 @@ def test_solve_shipped_scenario_writes_four_files(shipped_solution):
     rows = plan_rows(shipped_solution)
     assert len(rows) == 121
     decisions = [r["decision"] for r in rows]
-    assert decisions.count("keep") == s["offices_open"]
+    assert decisions.count("keep") == s["offices_kept"]
+    assert s["offices_open"] == s["offices_kept"] + s["offices_flexible"] == 121 - decisions.count("close")
     assert decisions.count("flexible") == s["offices_flexible"]
     assert decisions.count("close") == s["offices_closed"]
     # every closed office sends its visitors to an office that stays open
@@ -140,7 +141,7 @@ def test_evaluate_closes_exactly_the_named_offices(netopt_cli, tmp_path):
     assert {r["decision"] for r in rows if r["office_id"] not in ("stockholm-kista", "visby")} == {"keep"}
     s = summary(out)
     assert s["status"] == "EVALUATED" and s["gap"] is None
-    assert s["offices_closed"] == 2 and s["offices_open"] == 119
+    assert s["offices_closed"] == 2 and s["offices_kept"] == s["offices_open"] == 119
     # Gotland's only office is closed: its FA-region is no longer served
     assert s["fa_regions_served"] == 59
     assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "report.md", "summary.json"]

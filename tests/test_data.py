@@ -114,9 +114,11 @@ def test_missing_columns_empty_and_non_utf8_files(tmp_path):
     p.write_text("", encoding="utf-8")
     with pytest.raises(DataError, match="empty"):
         load_network(p)
-    p.write_bytes("office_id,office_name,municipality_code,lat,lon\nv,V\xe4xj\xf6,0780,56.88,14.81\n".encode("latin-1"))
-    with pytest.raises(DataError, match="not UTF-8"):
+    # neither UTF-8 nor Windows-1252 text (0x81 is undefined there): named, with the fix
+    p.write_bytes(b"office_id,office_name,municipality_code,lat,lon\nv,V\x81xj\xf6,0780,56.88,14.81\n")
+    with pytest.raises(DataError, match="neither UTF-8") as e:
         load_network(p)
+    assert "line 2" in str(e.value) and "0x81" in str(e.value) and "CSV UTF-8" in str(e.value) and "b'" not in str(e.value)
 
 
 def test_negative_and_non_numeric_volumes(tmp_path):
@@ -174,3 +176,65 @@ def test_planner_population_rescales_demand_exactly(tmp_path):
     net = load_network(population=p)
     assert net.population == 2 * 10_605_520
     assert net.summary()["population"] == 2 * 10_605_520
+
+
+def test_windows_1252_register_from_swedish_excel_is_read(tmp_path):
+    """What Swedish Excel writes as "CSV (semikolonavgränsad)": Windows-1252, semicolons,
+    decimal commas, a no-break space as thousands separator."""
+    p = tmp_path / "excel.csv"
+    p.write_bytes(
+        "office_id;office_name;municipality_code;lat;lon;visits\n"
+        "vaxjo;Växjö – Storgatan;0780;56,87767;14,80906;12\u00a0500\n"
+        "goteborg;Göteborg Nordstan;1480;57,7089;11,9746;\n".encode("cp1252")
+    )
+    net = load_network(p)
+    off = net.offices.set_index("office_id")
+    assert off.loc["vaxjo", "office_name"] == "Växjö – Storgatan"
+    assert off.loc["goteborg", "municipality"] == "Göteborg"
+    assert off.loc["vaxjo", "visits_given"] == 12_500
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("1.234", "visits 1.234 looks like 1 234 with a thousands separator"),
+        ("1,234", "visits 1,234 looks like 1 234 with a thousands separator"),
+        ("12.345.678", "looks like 12 345 678 with a thousands separator"),
+        ("1234.5", "not a whole number"),
+        ("2500000", "implausibly large"),
+    ],
+)
+def test_implausible_visits_are_flagged(tmp_path, value, problem):
+    rows = base_rows(2)
+    rows[0]["visits"] = value
+    rows[1]["visits"] = "1 234"  # a space is Swedish for thousands: 1234, accepted
+    with pytest.raises(DataError) as e:
+        load_network(write_register(tmp_path, rows))
+    (p,) = e.value.problems
+    assert p.row == 2 and p.column == "visits" and problem in p.message and p.value == value
+
+
+def test_visits_with_spaces_and_cost_in_the_wrong_unit(tmp_path):
+    rows = base_rows(2)
+    rows[0]["visits"] = "1 234"
+    net = load_network(write_register(tmp_path, rows))
+    assert net.offices.set_index("office_id").loc[rows[0]["office_id"], "visits_given"] == 1234
+    rows[1]["cost_msek"] = "2500"  # thousands of SEK, not MSEK
+    with pytest.raises(DataError) as e:
+        load_network(write_register(tmp_path, rows))
+    assert "implausibly large" in str(e.value) and "million SEK" in str(e.value)
+
+
+def test_office_named_by_its_name_gets_a_suggestion(shipped):
+    from netopt import Scenario, ScenarioError, evaluate, solve
+
+    with pytest.raises(ScenarioError) as e:
+        evaluate(shipped, {"Stockholm Kista": "close", "BODEN": "flexible"}, Scenario(name="t"))
+    assert "Stockholm Kista (did you mean stockholm-kista?)" in str(e.value)
+    assert "BODEN (did you mean boden?)" in str(e.value)
+    with pytest.raises(ScenarioError) as e:
+        solve(shipped, Scenario(name="t", lock_open=("Kiruna",), lock_closed=("stockholm_kista", "atlantis")))
+    assert "Kiruna (did you mean kiruna?)" in str(e.value)
+    with pytest.raises(ScenarioError) as e:
+        solve(shipped, Scenario(name="t", lock_closed=("stockholm_kista", "atlantis")))
+    assert "stockholm_kista (did you mean stockholm-kista?)" in str(e.value) and "atlantis (did you mean" not in str(e.value)

@@ -111,7 +111,8 @@ def make_plan(fa_codes: list[str] | None = ("01", "02", "03"), *, n_offices: int
     fa = gpd.GeoDataFrame(fa, geometry="geometry", crs=4326)
     summary = {
         "cut_msek": 40.0, "savings_msek": 41.25, "baseline_cost_msek": 300.0, "cost_msek": 258.75,
-        "offices_open": int((decision == "keep").sum()), "offices_flexible": int((decision == "flexible").sum()),
+        "offices_kept": int((decision == "keep").sum()), "offices_flexible": int((decision == "flexible").sum()),
+        "offices_open": int((decision != "close").sum()),
         "offices_closed": int((decision == "close").sum()),
         "population_mean_distance_km_before": 9.4, "population_mean_distance_km": 12.15,
         "population_share_within_30km_before": 0.951, "population_share_within_30km": 0.9,
@@ -308,7 +309,7 @@ def test_summary_panel(plan, plan_html):
     assert f"95.1{nbsp}% \u2192 90.0{nbsp}%" in plan_html
     assert "9.4 \u2192 12.2 km" in plan_html
     assert f"OPTIMAL, gap 0.12{nbsp}%" in plan_html
-    kept, flex, closed = summary["offices_open"], summary["offices_flexible"], summary["offices_closed"]
+    kept, flex, closed = summary["offices_kept"], summary["offices_flexible"], summary["offices_closed"]
     assert f"{kept} / {flex} / {closed}" in plan_html
     assert 'id="netopt-search"' in plan_html
     assert "km, after \u2212 before" in plan_html  # legend states the unit

@@ -23,17 +23,20 @@ offices, the shipped network):
   in 83,032 of 493,801 pairs, but no rounded metre does). With a planner's own distance
   matrix (``--distances``) the page gets the matrix itself: per demand point
   the difference to the previous point's row, zigzag varint coded, base64
-  (about 2.4 bytes per pair). Distances between offices (receiving office of a
-  closed office) follow :func:`netopt.metrics.evaluate_stage`: straight line ×
-  detour, with their own ``office_fix`` list.
+  (about 2.4 bytes per pair). Distances from each office to every other
+  (the receiving office of a closed office) are embedded as
+  :func:`netopt.metrics.office_distance_m` gives them (straight line × detour,
+  or the matrix row of the demand point nearest the office), coded the same
+  way.
 * **Arrays** as base64 of little-endian typed arrays (float64 exactly as in
   Python; population int32; FA-region index int16).
 * **Scalars** as JSON numbers (Python's shortest round-trip repr, read back to
   the same double by ``JSON.parse``).
 
 Networks too large for a page (more than :data:`MAX_PAIRS` demand point ×
-office pairs, or :data:`MAX_MATRIX_PAIRS` with a planner's matrix) get
-``{"available": False, "reason": ...}`` and the map says so.
+office and office × office pairs, or :data:`MAX_MATRIX_PAIRS` with a
+planner's matrix) get ``{"available": False, "reason": ...}`` and the map says
+so.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import geometry
-from .metrics import CLOSED, FLEXIBLE, KEPT
+from .metrics import CLOSED, FLEXIBLE, KEPT, office_distance_m
 
 if TYPE_CHECKING:  # only for the annotation: the plan type may move between modules
     from .solve import Plan
@@ -60,7 +63,7 @@ MAX_MATRIX_PAIRS = 2_000_000
 #: The plan's figures (from the Python evaluator) that the page checks its own
 #: evaluation of the plan against when it opens, at the precision it shows them.
 CHECK_KEYS = (
-    "savings_msek", "cost_msek", "flexible_allowance_used_msek", "meets_budget", "offices_open", "offices_flexible",
+    "savings_msek", "cost_msek", "flexible_allowance_used_msek", "meets_budget", "offices_kept", "offices_open", "offices_flexible",
     "offices_closed", "candidate_sites_opened", "fa_regions_served", "population_mean_distance_km",
     "population_p90_distance_km", "population_within_coverage", "visits_after", "visits_lost",
 )
@@ -145,7 +148,7 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
     st = plan.stages[s]
     stage_def = prep.scenario.stages[s]
     matrix = inst.dist_matrix_m
-    pairs = inst.m * inst.n
+    pairs = inst.m * inst.n + inst.n * inst.n
     limit = MAX_MATRIX_PAIRS if matrix is not None else MAX_PAIRS
     if pairs > limit:
         def count(x: int) -> str:
@@ -153,7 +156,7 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
 
         return {
             "available": False,
-            "reason": f"the network has {count(inst.m)} demand points × {count(inst.n)} offices = {count(pairs)} pairs, "
+            "reason": f"the network has {count(inst.m)} demand points and {count(inst.n)} offices: {count(pairs)} distances, "
             f"more than the {count(limit)} a page can hold; use netopt evaluate",
         }
 
@@ -164,7 +167,8 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
     dem = net.demand
     ox, oy = np.asarray(inst.ox, float), np.asarray(inst.oy, float)
 
-    distances: dict = {"detour": float(inst.detour), "office_fix": _fixes(ox, oy, ox, oy, inst.detour)}
+    offices_m = np.stack([office_distance_m(inst, i, np.arange(inst.n)) for i in range(inst.n)]) if inst.n else np.zeros((0, 0), np.int64)
+    distances: dict = {"detour": float(inst.detour), "offices": base64.b64encode(varint_row_deltas(offices_m)).decode("ascii")}
     points = {
         "population": _b64(inst.population, "<i4"),
         "propensity": _b64(inst.propensity, "<f8"),
@@ -197,7 +201,6 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
         "staff_per_visit_sek": float(inst.staff_per_visit_sek),
         "flex_capacity_visits": float(inst.flex_capacity_visits),
         "max_growth": None if inst.max_growth is None else float(inst.max_growth),
-        "baseline_cost_sek": float(prep.costs.baseline_cost_sek),
         "m": int(inst.m),
         "n": int(inst.n),
         "offices": {

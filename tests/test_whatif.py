@@ -106,7 +106,22 @@ def test_page_distance_equals_the_optimisations_except_the_listed_fixes():
 def test_shipped_network_needs_no_fix(hand_plan):
     p = whatif.whatif_payload(hand_plan)
     assert p["distances"]["source"] == "straight_line"
-    assert p["distances"]["fix"] == [] and p["distances"]["office_fix"] == []
+    assert p["distances"]["fix"] == []
+
+
+def office_distances(plan) -> np.ndarray:
+    from netopt.metrics import office_distance_m
+
+    inst = plan.prepared.instance
+    return np.stack([office_distance_m(inst, i, np.arange(inst.n)) for i in range(inst.n)])
+
+
+def test_office_distances_are_the_evaluators(hand_plan):
+    p = whatif.whatif_payload(hand_plan)
+    od = decode_row_deltas(p["distances"]["offices"], p["n"], p["n"])
+    assert np.array_equal(od, office_distances(hand_plan))
+    inst = hand_plan.prepared.instance
+    assert od[3, 7] == geometry.distance_m(inst.ox[3], inst.oy[3], inst.ox[7], inst.oy[7], inst.detour)
 
 
 def test_payload_holds_the_instance_exactly(hand_plan):
@@ -123,7 +138,6 @@ def test_payload_holds_the_instance_exactly(hand_plan):
     # JSON numbers read back to the same doubles
     back = json.loads(maps._js(p))
     assert back["staff_per_visit_sek"] == inst.staff_per_visit_sek and back["stage"]["budget_sek"] == inst.budgets_sek[-1]
-    assert back["baseline_cost_sek"] == hand_plan.prepared.costs.baseline_cost_sek
     fa_of_point = typed(p["points"]["fa"], "<i2")
     codes = p["fa_regions"]["code"]
     assert [codes[k] for k in fa_of_point[:5]] == hand_plan.prepared.network.demand["fa_code"].head().tolist()
@@ -156,6 +170,8 @@ def test_planner_matrix_is_embedded_exactly(network, scenario, tmp_path):
     p = whatif.whatif_payload(plan)
     assert p["distances"]["source"] == "matrix" and "x" not in p["points"]
     assert np.array_equal(decode_row_deltas(p["distances"]["rows"], p["m"], p["n"]), plan.prepared.instance.dist_matrix_m)
+    # office to office: the matrix row of the demand point nearest the office
+    assert np.array_equal(decode_row_deltas(p["distances"]["offices"], p["n"], p["n"]), office_distances(plan))
 
 
 def test_too_large_a_network_is_refused_with_a_reason(hand_plan, monkeypatch):
@@ -163,10 +179,10 @@ def test_too_large_a_network_is_refused_with_a_reason(hand_plan, monkeypatch):
     p = whatif.whatif_payload(hand_plan)
     assert p == {"available": False, "reason": p["reason"]}
     m, n = hand_plan.prepared.instance.m, hand_plan.prepared.instance.n
-    pairs, points = f"{m * n:,}".replace(",", " "), f"{m:,}".replace(",", " ")
-    assert f"{points} demand points × {n} offices = {pairs} pairs, more than the 1 000 a page can hold" in p["reason"]
+    pairs, points = f"{m * n + n * n:,}".replace(",", " "), f"{m:,}".replace(",", " ")
+    assert f"{points} demand points and {n} offices: {pairs} distances, more than the 1 000 a page can hold" in p["reason"]
     page = map_html(hand_plan)
-    assert "netoptWhatifInit" in page and f"{pairs} pairs" in page
+    assert "netoptWhatifInit" in page and f"{pairs} distances" in page
 
 
 def test_stage_is_the_one_asked_for(network):

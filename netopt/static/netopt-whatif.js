@@ -134,13 +134,8 @@
       for (k = 0; k < dd.fix.length; k++) { D[dd.fix[k][0] * n + dd.fix[k][1]] = dd.fix[k][2]; }
     }
     this.D = D;
-    // office × office distances (m): the receiving office of a closed office
-    var OD = new Int32Array(n * n);
-    for (i = 0; i < n; i++) {
-      for (k = 0; k < n; k++) { OD[i * n + k] = metres(this.ox[i], this.oy[i], this.ox[k], this.oy[k], dd.detour); }
-    }
-    for (k = 0; k < dd.office_fix.length; k++) { OD[dd.office_fix[k][0] * n + dd.office_fix[k][1]] = dd.office_fix[k][2]; }
-    this.OD = OD;
+    // office × office distances (m), as metrics.office_distance_m measures them
+    this.OD = rowDeltasOf(dd.offices, n, n);
 
     // today: every existing office open
     var today = new Int8Array(n);
@@ -161,6 +156,11 @@
     }
     this.faBefore = new Int32Array(this.nFa);
     for (i = 0; i < n; i++) { if (this.existing[i] && this.ofa[i] >= 0) { this.faBefore[this.ofa[i]] += 1; } }
+    // today's cost, office by office as a plan's cost is summed (evaluate_stage)
+    this.baselineCost = 0;
+    for (i = 0; i < n; i++) {
+      if (this.existing[i]) { this.baselineCost += this.fixedFull[i] + p.staff_per_visit_sek * this.baseVisits[i]; }
+    }
   }
 
   /* Visit-rate decay g(d), d in metres (Instance.g). */
@@ -183,6 +183,16 @@
       near[j] = best; dist[j] = bd;
     }
     return {near: near, dist: dist};
+  };
+
+  /* The office receiving most of ``weights`` over the demand points ``js``
+   * (at their offices ``near``); -1 when the weights sum to nothing. */
+  Engine.prototype.share = function (js, near, weights) {
+    var n = this.n, share = new Float64Array(n), total = 0, k, best = -1, bv = 0;
+    for (k = 0; k < js.length; k++) { share[near[js[k]]] += weights[js[k]]; total += weights[js[k]]; }
+    if (!(total > 0)) { return -1; }
+    for (k = 0; k < n; k++) { if (share[k] > bv) { bv = share[k]; best = k; } }
+    return best;
   };
 
   /* metrics.weighted_quantile over the demand points ``idx`` (all when null). */
@@ -242,17 +252,17 @@
     }
     var allowance = Math.min(p.stage.allowance_sek, flexSpend);
 
-    // receiving office of each closed office: where most of its catchment's
-    // visits go (first maximum, as numpy's argmax); when its visitors weigh
-    // nothing, the nearest open office (never itself, never office 0)
-    var receiver = new Int32Array(n), receiverDist = new Int32Array(n), share = new Float64Array(n);
+    // receiving office of each closed office (metrics.receiving_office): where
+    // most of its catchment goes, weighted by today's visits, or by
+    // inhabitants when those visits are none; the first maximum, as numpy's
+    // argmax, with the shares summed in numpy's order; when the catchment has
+    // no inhabitants, the nearest open office (never itself, never office 0)
+    var receiver = new Int32Array(n), receiverDist = new Int32Array(n);
     for (i = 0; i < n; i++) {
       receiver[i] = -1; receiverDist[i] = -1;
       if (modes[i] > 0 || !this.existing[i]) { continue; }
-      var js = this.catchment[i], best = -1, bv = 0;
-      for (k = 0; k < n; k++) { share[k] = 0; }
-      for (k = 0; k < js.length; k++) { share[near[js[k]]] += this.baseJ[js[k]]; }
-      for (k = 0; k < n; k++) { if (share[k] > bv) { bv = share[k]; best = k; } }
+      var best = this.share(this.catchment[i], near, this.baseJ);
+      if (best < 0) { best = this.share(this.catchment[i], near, this.pop); }
       if (best < 0) {
         var bd = Infinity;
         for (k = 0; k < n; k++) {
@@ -281,14 +291,15 @@
       modes: modes, near: near, dist: dist, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
       receiverDist: receiverDist, faAfter: faAfter, faWithout: without,
       metrics: {
-        baseline_cost_msek: p.baseline_cost_sek / 1e6,
+        baseline_cost_msek: this.baselineCost / 1e6,
         cost_msek: total / 1e6,
-        savings_msek: (p.baseline_cost_sek - total) / 1e6,
+        savings_msek: (this.baselineCost - total) / 1e6,
         flexible_allowance_used_msek: allowance / 1e6,
         budget_msek: p.stage.budget_sek / 1e6,
         meets_budget: total - allowance <= p.stage.budget_sek + 1.0,
-        offices_open: counts[KEPT],
+        offices_kept: counts[KEPT],
         offices_flexible: counts[FLEXIBLE],
+        offices_open: counts[KEPT] + counts[FLEXIBLE],
         offices_closed: closedExisting,
         candidate_sites_opened: candidatesOpen,
         fa_regions_served: served,
@@ -479,7 +490,7 @@
       }],
       ["cost", "Annual cost", function (mt) { return num(mt.cost_msek, 1) + " MSEK"; }],
       ["offices", "Kept / flexible / closed", function (mt) {
-        return num(mt.offices_open, 0) + " / " + num(mt.offices_flexible, 0) + " / " + num(mt.offices_closed, 0);
+        return num(mt.offices_kept, 0) + " / " + num(mt.offices_flexible, 0) + " / " + num(mt.offices_closed, 0);
       }]
     ];
     if (o.existing.indexOf(0) >= 0) {

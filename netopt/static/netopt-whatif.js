@@ -84,8 +84,10 @@
     if (x === null || x === undefined || !isFinite(x)) { return DASH; }
     if (x === 0) { x = 0; }
     var a = Math.abs(x), s = a.toFixed(d);
-    // toFixed rounds an exact half up; Python rounds it to even
-    var full = a.toFixed(Math.min(100, d + 60)), point = full.indexOf(".");
+    // toFixed rounds an exact half up; Python rounds it to even. An exact half
+    // shows as 5 then zeros in 20 decimals (ES5 allows no more); the double
+    // next to one differs by more than 1e-20 for any value above 1e-4.
+    var full = a.toFixed(20), point = full.indexOf(".");
     var tail = point < 0 ? "" : full.slice(point + 1 + d);
     if (/^50*$/.test(tail)) {
       var cut = point < 0 ? full : full.slice(0, d === 0 ? point : point + 1 + d);

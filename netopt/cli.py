@@ -75,10 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-map", action="store_true", help="skip map.html")
     _areas_option(p)
 
-    p = command("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible; all others are kept.")
+    p = command("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible (--close, --flexible, or a --plan file); all others are kept.")
     p.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO.toml", help=f"scenario for the cut and parameters (default: {DEFAULT_SCENARIO})")
     p.add_argument("--close", default="", metavar="ID[,ID...]", help="office IDs to close, comma separated")
     p.add_argument("--flexible", default="", metavar="ID[,ID...]", help="office IDs to turn into flexible offices")
+    p.add_argument("--plan", metavar="FILE", help="CSV with office_id, decision (keep, flexible, close; open or not opened for a candidate site): an edited plan.csv, or the CSV a map's what-if panel downloads")
     _out_options(p)
     _data_options(p)
     p.add_argument("--no-map", action="store_true", help="skip map.html")
@@ -207,12 +208,19 @@ def cmd_evaluate(args) -> int:
         sc = _scenario(DEFAULT_SCENARIO)
     else:
         sc = default_scenario()
+    from .errors import ScenarioError
+
+    if args.plan and (_ids(args.close) or _ids(args.flexible)):
+        raise ScenarioError(f"--plan {args.plan} cannot be combined with --close or --flexible. Fix: write every decision in {args.plan}")
     net = _network(args, sc)
-    decisions = {i: "close" for i in _ids(args.close)}
+    if args.plan:
+        from .decisions import read_decisions
+
+        decisions = read_decisions(args.plan, net)
+    else:
+        decisions = {i: "close" for i in _ids(args.close)}
     for i in _ids(args.flexible):
         if i in decisions:
-            from .errors import ScenarioError
-
             raise ScenarioError(f"office {i} is both in --close and --flexible. Fix: name it once")
         decisions[i] = "flexible"
     areas = _areas(args, net)

@@ -32,6 +32,10 @@ What is drawn, and the CSS classes a browser test can count (SVG paths):
   circle marker per office, coloured by decision (:func:`decision_colour`),
   area proportional to visits per year (:func:`visits_radius`).
 * ``path.netopt-closure-line``: closed office -> receiving office.
+* with the what-if (``plan_map_html(..., whatif=...)``, ``docs/map.md``):
+  ``path.netopt-candidate`` for each candidate site the plan does not open,
+  and the panel section ``#netopt-whatif``; changing a decision redraws the
+  paths above.
 
 In a comparison map the layers of plan B are hidden at start, so only plan
 A's paths are in the DOM until B is switched on.
@@ -405,7 +409,7 @@ def fa_region_layer(fa_regions: gpd.GeoDataFrame, *, name: str, show: bool = Tru
             "type": "Feature",
             "geometry": gj,
             "properties": {
-                "popup": popup, "tooltip": tooltip,
+                "fa_code": str(row["fa_code"]), "popup": popup, "tooltip": tooltip,
                 "style": {
                     "pane": "netoptRegions", "className": "netopt-fa",
                     "fillColor": distance_change_colour(delta), "fillOpacity": 0.7,
@@ -418,7 +422,7 @@ def fa_region_layer(fa_regions: gpd.GeoDataFrame, *, name: str, show: bool = Tru
                 "type": "Feature",
                 "geometry": gj,
                 "properties": {
-                    "popup": popup, "tooltip": tooltip,
+                    "fa_code": str(row["fa_code"]), "popup": popup, "tooltip": tooltip,
                     "style": {
                         "pane": "netoptRegions", "className": "netopt-fa-unserved",
                         "fillColor": f"url(#netopt-hatch) {UNSERVED_COLOUR}", "fillOpacity": 0.9,
@@ -816,12 +820,16 @@ def _checked(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame) -> None:
 
 
 def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipalities: gpd.GeoDataFrame,
-                  summary: dict, *, title: str) -> str:
+                  summary: dict, *, title: str, whatif: dict | None = None) -> str:
     """One plan as a self-contained, offline HTML map (str).
 
     Layers: FA-regions (distance change, km), municipality borders, offices,
     closure lines, optional online OpenStreetMap (off); a summary panel, a
     legend and an office search box.  Distances km, costs MSEK/year, visits/year.
+
+    ``whatif`` (from :func:`netopt.whatif.whatif_payload`) adds the what-if
+    panel: click an office to change its decision and the page recomputes the
+    plan's figures (``netopt/static/netopt-whatif.js``, API ``window.netopt``).
     """
     _checked(offices, fa_regions)
     _check_columns(municipalities, MUNICIPALITY_COLUMNS, "municipalities")
@@ -831,7 +839,25 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
     m.add_child(municipality_layer(municipalities, name="Municipality borders"))
     m.add_child(closure_line_layer(offices, name="Closed office \u2192 receiving office"))
     m.add_child(office_layer(offices, name="Offices", plan_key="plan", max_visits=max_visits))
+    if whatif is not None:
+        _add_whatif(m, figure, whatif, max_visits)
     return _finish(m, figure, [_plan_panel(title, summary, offices), _legend_html()])
+
+
+def _add_whatif(m: folium.Map, figure: Figure, payload: dict, max_visits: float) -> None:
+    """Embed the what-if script and its data, with the map's own styles (after the layers)."""
+    style = {
+        "colours": DECISION_COLOURS,
+        "bins": [[None if math.isinf(upper) else upper, colour] for upper, colour, _label in DISTANCE_CHANGE_BINS],
+        "no_data_colour": NO_DATA_COLOUR,
+        "unserved_colour": UNSERVED_COLOUR,
+        "max_visits": float(max_visits),
+        "min_radius_px": MIN_RADIUS_PX,
+        "max_radius_px": MAX_RADIUS_PX,
+    }
+    figure.header.add_child(Element(f"<style>\n{_static_text('netopt-whatif.css')}\n</style>"), name="netopt_whatif_css")
+    figure.header.add_child(Element(_inline_script(_static_text("netopt-whatif.js"))), name="netopt_whatif_js")
+    m.add_child(_Call("netoptWhatifInit", _js(dict(payload, style=style))), name="netopt_whatif")
 
 
 def comparison_map_html(offices_a: pd.DataFrame, offices_b: pd.DataFrame, fa_regions_a: gpd.GeoDataFrame,

@@ -470,10 +470,11 @@ def map_inputs(plan: Plan, stage: int = -1):
 def map_html(plan: Plan, stage: int = -1) -> str:
     """``map.html``: the self-contained interactive map of one stage."""
     from .maps import plan_map_html
+    from .whatif import whatif_payload
 
     offices, gfa, munis, s = map_inputs(plan, stage)
     title = f"{plan.scenario.name}: {s['stage_year']}, {s['cut_msek']:g} MSEK lower"
-    return plan_map_html(offices, gfa, munis, s, title=title)
+    return plan_map_html(offices, gfa, munis, s, title=title, whatif=whatif_payload(plan, stage))
 
 
 def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None) -> Path:

@@ -12,7 +12,9 @@ as an SVG ``<path>`` and copies the layer's ``className`` option onto it, so
 Only layers switched on at start are in the DOM (in a comparison map: plan A).
 
 Networking is off: every request that is not ``file:`` or ``data:`` is aborted
-and recorded, and host names resolve to nothing.  Needs the Python package
+and recorded, and host names resolve to nothing. :func:`offline_page` (and
+:func:`offline_browser` for several pages) opens a page that way for tests
+that drive it themselves.  Needs the Python package
 ``playwright`` and a Chromium binary (Debian's ``/usr/bin/chromium``; override
 with the environment variable ``NETOPT_CHROMIUM``).
 """
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CHROMIUM_ARGS = [
@@ -81,6 +85,93 @@ def browser_unavailable_reason() -> str | None:
     return None
 
 
+@dataclass
+class PageLog:
+    """What a page did that a test must see: errors, dialogs and network attempts."""
+
+    console_errors: list = field(default_factory=list)
+    page_errors: list = field(default_factory=list)
+    dialogs: list = field(default_factory=list)
+    blocked_requests: list = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return [f"{k}: {v}" for k, v in vars(self).items() if v]
+
+
+class OfflineBrowser:
+    """A headless Chromium with networking off, opening pages one at a time (see :func:`offline_browser`)."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    @contextmanager
+    def page(self, html_path, *, viewport: tuple[int, int] = (1400, 900), timeout_ms: int = 20_000,
+             downloads: bool = False):
+        """Open ``html_path`` in a fresh browser context; yields ``(page, log)``.
+
+        Every request that is not ``file:``, ``data:``, ``blob:`` or ``about:``
+        is aborted and recorded in ``log.blocked_requests``; dialogs are
+        dismissed and recorded; console errors and uncaught page errors are
+        recorded.
+        """
+        log = PageLog()
+
+        def route(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:", "blob:", "about:")):
+                route.continue_()
+            else:
+                log.blocked_requests.append(url)
+                route.abort()
+
+        def on_dialog(dialog):
+            log.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        context = self._browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            service_workers="block",
+            accept_downloads=downloads,
+        )
+        try:
+            context.route("**/*", route)
+            page = context.new_page()
+            page.set_default_timeout(timeout_ms)
+            page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: log.page_errors.append(str(e)))
+            page.on("dialog", on_dialog)
+            page.goto(Path(html_path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+            yield page, log
+        finally:
+            context.close()
+
+
+@contextmanager
+def offline_browser():
+    """Start headless Chromium (Debian's, through Playwright); yields an :class:`OfflineBrowser`.
+
+    One per test module is enough: Playwright's synchronous API allows one at a time.
+    """
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError(browser_unavailable_reason() or "no Chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield OfflineBrowser(browser)
+        finally:
+            browser.close()
+
+
+@contextmanager
+def offline_page(html_path, **options):
+    """One page in its own browser: ``with offline_page(path) as (page, log)`` (options as :meth:`OfflineBrowser.page`)."""
+    with offline_browser() as browser, browser.page(html_path, **options) as opened:
+        yield opened
+
+
 def check_map_in_browser(
     html_path,
     *,
@@ -107,88 +198,49 @@ def check_map_in_browser(
     list of what went wrong.  With ``strict`` (default) any problem raises
     AssertionError listing them all.
     """
-    from playwright.sync_api import sync_playwright
-
-    html_path = Path(html_path).resolve()
     screenshot_path = Path(screenshot_path)
-    exe = chromium_path()
-    if exe is None:
-        raise RuntimeError(browser_unavailable_reason() or "no Chromium")
-
-    console_errors: list[str] = []
-    page_errors: list[str] = []
-    dialogs: list[str] = []
-    blocked: list[str] = []
-
-    def route(route):
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    def on_dialog(dialog):
-        dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                viewport={"width": viewport[0], "height": viewport[1]},
-                service_workers="block",
+    with offline_page(html_path, viewport=viewport, timeout_ms=timeout_ms) as (page, log):
+        if expected_markers > 0:
+            page.wait_for_function(
+                "n => document.querySelectorAll('path.netopt-office').length >= n",
+                arg=expected_markers, timeout=timeout_ms,
             )
-            context.route("**/*", route)
-            page = context.new_page()
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.on("dialog", on_dialog)
+        page.wait_for_timeout(300)  # let Leaflet finish fitBounds/animations
+        result: dict = dict(page.evaluate(_COUNT_JS))
+        result["title"] = page.title()
+        screenshot_path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot_path))
 
-            page.goto(html_path.as_uri(), wait_until="load", timeout=timeout_ms)
-            if expected_markers > 0:
-                page.wait_for_function(
-                    "n => document.querySelectorAll('path.netopt-office').length >= n",
-                    arg=expected_markers, timeout=timeout_ms,
-                )
-            page.wait_for_timeout(300)  # let Leaflet finish fitBounds/animations
-            result: dict = dict(page.evaluate(_COUNT_JS))
-            result["title"] = page.title()
-            screenshot_path.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot_path))
+        popup_text = None
+        point = page.evaluate(_CLICKABLE_MARKER_JS, click_selector)
+        if point is not None:
+            page.mouse.click(point["x"], point["y"])
+            try:
+                page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+                popup_text = page.inner_text(".leaflet-popup-content")
+            except Exception:  # noqa: BLE001 - reported as a problem below
+                popup_text = None
+            page.evaluate("() => document.querySelectorAll('.leaflet-popup-close-button')"
+                          ".forEach(b => b.click())")
+            page.wait_for_selector(".leaflet-popup-content", state="detached", timeout=5_000)
+        result["popup_text"] = popup_text
 
-            popup_text = None
-            point = page.evaluate(_CLICKABLE_MARKER_JS, click_selector)
-            if point is not None:
-                page.mouse.click(point["x"], point["y"])
-                try:
-                    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
-                    popup_text = page.inner_text(".leaflet-popup-content")
-                except Exception:  # noqa: BLE001 - reported as a problem below
-                    popup_text = None
-                page.evaluate("() => document.querySelectorAll('.leaflet-popup-close-button')"
-                              ".forEach(b => b.click())")
-                page.wait_for_selector(".leaflet-popup-content", state="detached", timeout=5_000)
-            result["popup_text"] = popup_text
-
-            search_popup_text = None
-            if page.locator("#netopt-search option").count() > 1:
-                page.select_option("#netopt-search", index=1)
-                try:
-                    page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
-                    search_popup_text = page.inner_text(".leaflet-popup-content")
-                except Exception:  # noqa: BLE001
-                    search_popup_text = None
-            result["search_popup_text"] = search_popup_text
-            page.wait_for_timeout(200)
-        finally:
-            browser.close()
+        search_popup_text = None
+        if page.locator("#netopt-search option").count() > 1:
+            page.select_option("#netopt-search", index=1)
+            try:
+                page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+                search_popup_text = page.inner_text(".leaflet-popup-content")
+            except Exception:  # noqa: BLE001
+                search_popup_text = None
+        result["search_popup_text"] = search_popup_text
+        page.wait_for_timeout(200)
 
     result.update(
-        console_errors=console_errors,
-        page_errors=page_errors,
-        dialogs=dialogs,
-        blocked_requests=blocked,
+        console_errors=log.console_errors,
+        page_errors=log.page_errors,
+        dialogs=log.dialogs,
+        blocked_requests=log.blocked_requests,
         screenshot_path=str(screenshot_path),
     )
     problems = []

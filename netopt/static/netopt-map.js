@@ -4,7 +4,7 @@
  * tooltips receive it as HTML.  No network access is needed. */
 (function (global) {
   "use strict";
-  var registry = {groups: [], offices: {}};
+  var registry = {groups: [], offices: {}, polygons: [], lineGroups: []};
   global.netoptRegistry = registry;
 
   function bindInfo(layer, popup, tooltip, sticky) {
@@ -32,16 +32,18 @@
   /* Polygons from a GeoJSON FeatureCollection whose features carry
    * properties.style (Leaflet path options incl. className), .popup, .tooltip. */
   global.netoptAddPolygons = function (group, collection) {
-    L.geoJSON(collection, {
+    var added = L.geoJSON(collection, {
       style: function (f) { return f.properties.style; },
       onEachFeature: function (f, layer) {
         bindInfo(layer, f.properties.popup, f.properties.tooltip, true);
       }
     }).addTo(group);
+    registry.polygons.push({group: group, layer: added});
   };
 
   /* Straight lines from a closed office to the office receiving its visitors. */
   global.netoptAddLines = function (group, lines) {
+    registry.lineGroups.push({group: group});
     lines.forEach(function (l) {
       var line = L.polyline([[l.lat1, l.lon1], [l.lat2, l.lon2]], l.style);
       bindInfo(line, null, l.tooltip, true);
@@ -71,7 +73,8 @@
         chosen.group.addTo(map);
         chosen = chosen.marker;
       }
-      map.setView(chosen.getLatLng(), Math.max(map.getZoom(), 9));
+      // no animation: a popup opened during a pan animation stops it half-way
+      map.setView(chosen.getLatLng(), Math.max(map.getZoom(), 9), {animate: false});
       chosen.openPopup();
     });
   };

@@ -1,0 +1,870 @@
+/* netopt what-if: change an office's decision on the map and recompute, in the
+ * page and offline, what netopt's evaluator (netopt/metrics.py, evaluate_stage)
+ * computes for the new decisions.  The data come from netopt/whatif.py
+ * (whatif_payload); the API is window.netopt (docs/map.md).
+ *
+ * Exactness: distances are whole metres from the same source as the
+ * optimisation; inhabitants, distances, counts, the mean distance (an exact
+ * integer sum divided as in Python), the 90th percentile and the shares within
+ * a distance are bit for bit Python's.  Visits and money use Math.exp where
+ * numpy uses its own exp (they may differ in the last bit) and sum in the same
+ * order as numpy where the order matters for a discrete choice (the receiving
+ * office); they agree with Python to far below the precision shown (0.1 MSEK,
+ * one visit).  Numbers are shown as Python's format() shows them (halves of
+ * exactly representable values round to even), except that a value that
+ * rounds to zero has no minus sign.
+ *
+ * Plain ES5 plus typed arrays; no network, no build step. */
+(function (global) {
+  "use strict";
+
+  var CLOSED = 0, FLEXIBLE = 1, KEPT = 2;
+  var NBSP = "\u00a0", ARROW = " \u2192 ", DASH = "\u2013";
+
+  // ------------------------------------------------------------------ decoding
+
+  function bytesOf(b64) {
+    var s = global.atob(b64), out = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) { out[i] = s.charCodeAt(i); }
+    return out;
+  }
+
+  /* A base64 little-endian typed array: "f8" float64, "i4" int32, "i2" int16. */
+  function typedOf(b64, kind) {
+    var u8 = bytesOf(b64), dv = new DataView(u8.buffer), i, n, out;
+    if (kind === "f8") {
+      n = u8.length / 8; out = new Float64Array(n);
+      for (i = 0; i < n; i++) { out[i] = dv.getFloat64(8 * i, true); }
+    } else if (kind === "i4") {
+      n = u8.length / 4; out = new Int32Array(n);
+      for (i = 0; i < n; i++) { out[i] = dv.getInt32(4 * i, true); }
+    } else {
+      n = u8.length / 2; out = new Int32Array(n);
+      for (i = 0; i < n; i++) { out[i] = dv.getInt16(2 * i, true); }
+    }
+    return out;
+  }
+
+  /* netopt.whatif.varint_row_deltas, decoded: an m × n matrix, row-major. */
+  function rowDeltasOf(b64, m, n) {
+    var u8 = bytesOf(b64), out = new Int32Array(m * n), pos = 0, k, v, shift, b, z;
+    for (k = 0; k < m * n; k++) {
+      v = 0; shift = 1;
+      do { b = u8[pos++]; v += (b & 127) * shift; shift *= 128; } while (b & 128);
+      z = (v % 2 === 0) ? v / 2 : -(v + 1) / 2;
+      out[k] = (k >= n ? out[k - n] : 0) + z;
+    }
+    return out;
+  }
+
+  /* numpy's rint: round half to even. */
+  function rint(v) {
+    var f = Math.floor(v), r = v - f;
+    if (r > 0.5) { return f + 1; }
+    if (r < 0.5) { return f; }
+    return (f % 2 === 0) ? f : f + 1;
+  }
+
+  /* Distance in whole metres as netopt.whatif.page_distance_m computes it. */
+  function metres(ax, ay, bx, by, detour) {
+    var a = ax - bx, b = ay - by;
+    return rint(Math.sqrt(a * a + b * b) * detour);
+  }
+
+  // ---------------------------------------------------------------- formatting
+
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  }
+
+  /* Python's format(x, ",.{d}f") with a no-break space between thousands,
+   * and no minus sign on a value that rounds to zero. */
+  function num(x, d) {
+    if (x === null || x === undefined || !isFinite(x)) { return DASH; }
+    if (x === 0) { x = 0; }
+    var a = Math.abs(x), s = a.toFixed(d);
+    // toFixed rounds an exact half up; Python rounds it to even. An exact half
+    // shows as 5 then zeros in 20 decimals (ES5 allows no more); the double
+    // next to one differs by more than 1e-20 for any value above 1e-4.
+    var full = a.toFixed(20), point = full.indexOf(".");
+    var tail = point < 0 ? "" : full.slice(point + 1 + d);
+    if (/^50*$/.test(tail)) {
+      var cut = point < 0 ? full : full.slice(0, d === 0 ? point : point + 1 + d);
+      var last = cut.charAt(cut.length - 1) === "." ? cut.charAt(cut.length - 2) : cut.charAt(cut.length - 1);
+      if (parseInt(last, 10) % 2 === 0) { s = d === 0 ? cut.replace(/\.$/, "") : cut; }
+    }
+    var parts = s.split("."), int = parts[0], grouped = "";
+    while (int.length > 3) { grouped = NBSP + int.slice(-3) + grouped; int = int.slice(0, -3); }
+    // no "-0.0": a sum that is 0 in Python may be a few ulp below 0 here
+    var sign = (x < 0 && /[1-9]/.test(s)) ? "-" : "";
+    return sign + int + grouped + (parts.length > 1 ? "." + parts[1] : "");
+  }
+
+  function signed(x, d) {
+    var s = num(x, d);
+    return (s !== DASH && x > 0 && s.charAt(0) !== "-") ? "+" + s : s;
+  }
+
+  function pct(share) { return num(share * 100.0, 1) + NBSP + "%"; }
+
+  // -------------------------------------------------------------------- engine
+
+  /* The evaluator: Engine(payload).evaluate(modes) mirrors evaluate_stage. */
+  function Engine(p) {
+    var n = p.n, m = p.m, i, j, k, o = p.offices, pts = p.points, dd = p.distances;
+    this.p = p; this.n = n; this.m = m;
+    this.floor = p.floor; this.decay = p.decay_km;
+    this.ox = typedOf(o.x, "f8"); this.oy = typedOf(o.y, "f8");
+    this.fixedFull = typedOf(o.fixed_full, "f8"); this.fixedFlex = typedOf(o.fixed_flex, "f8");
+    this.baseVisits = typedOf(o.baseline_visits, "f8");
+    this.existing = o.existing; this.ofa = o.fa;
+    this.pop = typedOf(pts.population, "i4"); this.prop = typedOf(pts.propensity, "f8");
+    this.pfa = typedOf(pts.fa, "i2");
+    this.nFa = p.fa_regions.code.length;
+
+    // demand point × office distances (m), row-major
+    var D;
+    if (dd.source === "matrix") {
+      D = rowDeltasOf(dd.rows, m, n);
+    } else {
+      var px = typedOf(pts.x, "f8"), py = typedOf(pts.y, "f8");
+      D = new Int32Array(m * n);
+      for (j = 0; j < m; j++) {
+        for (i = 0; i < n; i++) { D[j * n + i] = metres(px[j], py[j], this.ox[i], this.oy[i], dd.detour); }
+      }
+      for (k = 0; k < dd.fix.length; k++) { D[dd.fix[k][0] * n + dd.fix[k][1]] = dd.fix[k][2]; }
+    }
+    this.D = D;
+    // office × office distances (m), as metrics.office_distance_m measures them
+    this.OD = rowDeltasOf(dd.offices, n, n);
+
+    // today: every existing office open
+    var today = new Int8Array(n);
+    for (i = 0; i < n; i++) { today[i] = this.existing[i] ? KEPT : CLOSED; }
+    var base = this.nearest(today);
+    this.baseNear = base.near; this.baseDist = base.dist;
+    this.baseJ = new Float64Array(m);
+    this.W = 0;
+    for (j = 0; j < m; j++) { this.baseJ[j] = this.prop[j] * this.g(base.dist[j]); this.W += this.pop[j]; }
+    this.Wdiv = Math.max(this.W, 1.0);
+    // demand points by baseline office and by FA-region, in index order
+    this.catchment = []; this.faPoints = [];
+    for (i = 0; i < n; i++) { this.catchment.push([]); }
+    for (k = 0; k < this.nFa; k++) { this.faPoints.push([]); }
+    for (j = 0; j < m; j++) {
+      this.catchment[base.near[j]].push(j);
+      if (this.pfa[j] >= 0) { this.faPoints[this.pfa[j]].push(j); }
+    }
+    this.faBefore = new Int32Array(this.nFa);
+    for (i = 0; i < n; i++) { if (this.existing[i] && this.ofa[i] >= 0) { this.faBefore[this.ofa[i]] += 1; } }
+    // today's cost, office by office as a plan's cost is summed (evaluate_stage)
+    this.baselineCost = 0;
+    for (i = 0; i < n; i++) {
+      if (this.existing[i]) { this.baselineCost += this.fixedFull[i] + p.staff_per_visit_sek * this.baseVisits[i]; }
+    }
+  }
+
+  /* Visit-rate decay g(d), d in metres (Instance.g). */
+  Engine.prototype.g = function (d) {
+    return this.floor + (1.0 - this.floor) * Math.exp(-d / 1000.0 / this.decay);
+  };
+
+  /* Nearest open office of every demand point; ties to the lower office index. */
+  Engine.prototype.nearest = function (modes) {
+    var n = this.n, m = this.m, D = this.D, near = new Int32Array(m), dist = new Int32Array(m), j, i, row, best, bd;
+    var open = [];
+    for (i = 0; i < n; i++) { if (modes[i] > 0) { open.push(i); } }
+    if (open.length === 0) { throw new Error("the plan closes every office: nobody can be served"); }
+    for (j = 0; j < m; j++) {
+      row = j * n; best = open[0]; bd = D[row + best];
+      for (var k = 1; k < open.length; k++) {
+        i = open[k];
+        if (D[row + i] < bd) { bd = D[row + i]; best = i; }
+      }
+      near[j] = best; dist[j] = bd;
+    }
+    return {near: near, dist: dist};
+  };
+
+  /* The office receiving most of ``weights`` over the demand points ``js``
+   * (at their offices ``near``); -1 when the weights sum to nothing. */
+  Engine.prototype.share = function (js, near, weights) {
+    var n = this.n, share = new Float64Array(n), total = 0, k, best = -1, bv = 0;
+    for (k = 0; k < js.length; k++) { share[near[js[k]]] += weights[js[k]]; total += weights[js[k]]; }
+    if (!(total > 0)) { return -1; }
+    for (k = 0; k < n; k++) { if (share[k] > bv) { bv = share[k]; best = k; } }
+    return best;
+  };
+
+  /* metrics.weighted_quantile over the demand points ``idx`` (all when null). */
+  Engine.prototype.quantile = function (dist, idx, q) {
+    var m = this.m, cnt = idx ? idx.length : m, keys = new Float64Array(cnt), k, j, cw = 0, total = 0;
+    for (k = 0; k < cnt; k++) { j = idx ? idx[k] : k; keys[k] = dist[j] * m + j; total += this.pop[j]; }
+    if (cnt === 0 || total <= 0) { return NaN; }
+    keys.sort();
+    var target = q * total;
+    for (k = 0; k < cnt; k++) {
+      j = keys[k] - Math.floor(keys[k] / m) * m;
+      cw += this.pop[j];
+      if (cw >= target) { return dist[j]; }
+    }
+    j = keys[cnt - 1] - Math.floor(keys[cnt - 1] / m) * m;
+    return dist[j];
+  };
+
+  /* Everything one stage of a plan does: evaluate_stage for these modes. */
+  Engine.prototype.evaluate = function (modes) {
+    var p = this.p, n = this.n, m = this.m, i, j, k;
+    var nd = this.nearest(modes), near = nd.near, dist = nd.dist;
+    var visitsJ = new Float64Array(m), visitsAfter = new Float64Array(n);
+    var visitsBefore = 0, visitsTotal = 0, moved = 0, wd = 0, wdBefore = 0, within = 0, within30 = 0;
+    var withinBefore = 0, within30Before = 0, maxDist = 0, cov = p.coverage_m, outside = 0;
+    for (j = 0; j < m; j++) {
+      visitsJ[j] = this.prop[j] * this.g(dist[j]);
+      visitsAfter[near[j]] += visitsJ[j];
+      visitsBefore += this.baseJ[j]; visitsTotal += visitsJ[j];
+      if (near[j] !== this.baseNear[j]) { moved += visitsJ[j]; }
+      wd += this.pop[j] * dist[j]; wdBefore += this.pop[j] * this.baseDist[j];
+      if (dist[j] <= cov) { within += this.pop[j]; } else { outside += this.pop[j]; }
+      if (dist[j] <= 30000) { within30 += this.pop[j]; }
+      if (this.baseDist[j] <= cov) { withinBefore += this.pop[j]; }
+      if (this.baseDist[j] <= 30000) { within30Before += this.pop[j]; }
+      if (dist[j] > maxDist) { maxDist = dist[j]; }
+    }
+    var cost = new Float64Array(n), total = 0, flexSpend = 0, cpv = p.staff_per_visit_sek;
+    var counts = [0, 0, 0], closedExisting = 0, candidatesOpen = 0, overCap = 0, growth = 0;
+    var faAfter = new Int32Array(this.nFa);
+    for (i = 0; i < n; i++) {
+      var mode = modes[i];
+      if (mode > 0) {
+        cost[i] = (mode === KEPT ? this.fixedFull[i] : this.fixedFlex[i]) + cpv * visitsAfter[i];
+        if (this.ofa[i] >= 0) { faAfter[this.ofa[i]] += 1; }
+        if (!this.existing[i]) { candidatesOpen += 1; }
+      } else if (this.existing[i]) {
+        closedExisting += 1;
+      }
+      if (mode === FLEXIBLE) {
+        flexSpend += this.fixedFlex[i];
+        if (visitsAfter[i] > p.flex_capacity_visits + 1e-6) { overCap += 1; }
+      }
+      if (p.max_growth !== null && visitsAfter[i] > (1 + p.max_growth) * this.baseVisits[i] + 1e-3) { growth += 1; }
+      counts[mode] += 1;
+      total += cost[i];
+    }
+    var allowance = Math.min(p.stage.allowance_sek, flexSpend);
+
+    // receiving office of each closed office (metrics.receiving_office): where
+    // most of its catchment goes, weighted by today's visits, or by
+    // inhabitants when those visits are none; the first maximum, as numpy's
+    // argmax, with the shares summed in numpy's order; when the catchment has
+    // no inhabitants, the nearest open office (never itself, never office 0)
+    var receiver = new Int32Array(n), receiverDist = new Int32Array(n);
+    for (i = 0; i < n; i++) {
+      receiver[i] = -1; receiverDist[i] = -1;
+      if (modes[i] > 0 || !this.existing[i]) { continue; }
+      var best = this.share(this.catchment[i], near, this.baseJ);
+      if (best < 0) { best = this.share(this.catchment[i], near, this.pop); }
+      if (best < 0) {
+        var bd = Infinity;
+        for (k = 0; k < n; k++) {
+          if (k !== i && modes[k] > 0 && this.OD[i * n + k] < bd) { bd = this.OD[i * n + k]; best = k; }
+        }
+      }
+      receiver[i] = best;
+      receiverDist[i] = best >= 0 ? this.OD[i * n + best] : -1;
+    }
+
+    var served = 0, servedBefore = 0, lost = [], without = [];
+    for (k = 0; k < this.nFa; k++) {
+      if (faAfter[k] > 0) { served += 1; } else { without.push(k); }
+      if (this.faBefore[k] > 0) { servedBefore += 1; if (faAfter[k] === 0) { lost.push(k); } }
+    }
+    var objective;
+    if (p.objective === "distance") {
+      objective = wd;
+    } else if (p.objective === "coverage") {
+      objective = outside;
+    } else {
+      objective = visitsBefore - visitsTotal;
+    }
+    var W = this.Wdiv;
+    return {
+      modes: modes, near: near, dist: dist, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
+      receiverDist: receiverDist, faAfter: faAfter, faWithout: without,
+      metrics: {
+        baseline_cost_msek: this.baselineCost / 1e6,
+        cost_msek: total / 1e6,
+        savings_msek: (this.baselineCost - total) / 1e6,
+        flexible_allowance_used_msek: allowance / 1e6,
+        budget_msek: p.stage.budget_sek / 1e6,
+        meets_budget: total - allowance <= p.stage.budget_sek + 1.0,
+        offices_kept: counts[KEPT],
+        offices_flexible: counts[FLEXIBLE],
+        offices_open: counts[KEPT] + counts[FLEXIBLE],
+        offices_closed: closedExisting,
+        candidate_sites_opened: candidatesOpen,
+        fa_regions_served: served,
+        fa_regions_served_before: servedBefore,
+        fa_regions_total: this.nFa,
+        population: this.W,
+        population_mean_distance_km: wd / W / 1000.0,
+        population_mean_distance_km_before: wdBefore / W / 1000.0,
+        population_p90_distance_km: this.quantile(dist, null, 0.9) / 1000.0,
+        population_p90_distance_km_before: this.quantile(this.baseDist, null, 0.9) / 1000.0,
+        population_max_distance_km: maxDist / 1000.0,
+        population_share_within_30km: within30 / W,
+        population_share_within_30km_before: within30Before / W,
+        population_within_coverage: within,
+        population_share_within_coverage: within / W,
+        population_share_within_coverage_before: withinBefore / W,
+        visits_before: visitsBefore,
+        visits_after: visitsTotal,
+        visits_lost: visitsBefore - visitsTotal,
+        visits_moved: moved,
+        flexible_over_capacity: overCap,
+        growth_violations: p.max_growth === null ? null : growth,
+        objective: objective
+      }
+    };
+  };
+
+  /* Figures of one FA-region (index k) in an evaluation. */
+  Engine.prototype.faFigures = function (r, k) {
+    var idx = this.faPoints[k], w = 0, wd = 0, wdb = 0, within = 0, withinb = 0, cov = this.p.coverage_m, j, t;
+    for (t = 0; t < idx.length; t++) {
+      j = idx[t]; w += this.pop[j]; wd += this.pop[j] * r.dist[j]; wdb += this.pop[j] * this.baseDist[j];
+      if (r.dist[j] <= cov) { within += this.pop[j]; }
+      if (this.baseDist[j] <= cov) { withinb += this.pop[j]; }
+    }
+    return {
+      fa_code: this.p.fa_regions.code[k],
+      fa_name: this.p.fa_regions.name[k],
+      population: w,
+      offices_before: this.faBefore[k],
+      offices_after: r.faAfter[k],
+      mean_distance_km_before: w > 0 ? wdb / w / 1000.0 : NaN,
+      mean_distance_km: w > 0 ? wd / w / 1000.0 : NaN,
+      p90_distance_km_before: this.quantile(this.baseDist, idx, 0.9) / 1000.0,
+      p90_distance_km: this.quantile(r.dist, idx, 0.9) / 1000.0,
+      population_within_coverage: within,
+      share_within_coverage_before: w > 0 ? withinb / w : NaN,
+      share_within_coverage: w > 0 ? within / w : NaN
+    };
+  };
+
+  global.NetoptWhatifEngine = Engine;
+
+  // ------------------------------------------------------------------------ UI
+
+  var WORDS = {keep: KEPT, open: KEPT, flexible: FLEXIBLE, close: CLOSED, "not opened": CLOSED, "not open": CLOSED};
+
+  function decisionName(mode, existing) {
+    if (mode === KEPT) { return "keep"; }
+    if (mode === FLEXIBLE) { return "flexible"; }
+    return existing ? "close" : "not opened";
+  }
+
+  function decisionLabel(mode, existing) {
+    if (mode === KEPT) { return existing ? "Keep" : "Open"; }
+    if (mode === FLEXIBLE) { return "Flexible office"; }
+    return existing ? "Close" : "Not opened";
+  }
+
+  function csvField(s) {
+    s = String(s);
+    return /[",\r\n]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
+  }
+
+  /* Set up the what-if for one plan map (called by the map's own script). */
+  global.netoptWhatifInit = function (map, payload) {
+    var panel = document.getElementById("netopt-summary");
+    if (!payload.available) {
+      if (panel) {
+        var note = document.createElement("p");
+        note.className = "netopt-whatif-off";
+        note.textContent = "What-if is not available for this map: " + payload.reason + ".";
+        panel.appendChild(note);
+      }
+      global.netopt = {available: false, reason: payload.reason};
+      return;
+    }
+    var t0 = (global.performance && performance.now) ? performance.now() : Date.now();
+    var engine = new Engine(payload), p = payload, n = p.n, o = p.offices, style = p.style;
+    var registry = global.netoptRegistry || {groups: [], offices: {}, polygons: [], lineGroups: []};
+    var planModes = new Int8Array(o.plan_mode), modes = new Int8Array(o.plan_mode);
+    var index = {}, i;
+    for (i = 0; i < n; i++) { index[o.id[i]] = i; }
+    var planResult = engine.evaluate(planModes), current = planResult, concernedFa = -1;
+    var covKm = p.coverage_m / 1000.0;
+    var state = {lastUpdateMs: 0};
+
+    // ---- the page's own evaluation of the plan must show Python's figures
+    var DISPLAY = {
+      savings_msek: 1, cost_msek: 1, flexible_allowance_used_msek: 1, population_mean_distance_km: 2,
+      population_p90_distance_km: 1, visits_after: 0, visits_lost: 0
+    };
+    var mismatches = [];
+    Object.keys(p.check).forEach(function (key) {
+      var py = p.check[key], js = key === "objective" ? planResult.metrics.objective : planResult.metrics[key];
+      var same;
+      if (typeof py === "boolean") {
+        same = py === js;
+      } else if (key === "objective") {
+        same = p.objective === "visits_lost" ? num(py, 0) === num(js, 0) : py === js;
+      } else if (DISPLAY.hasOwnProperty(key)) {
+        same = num(py, DISPLAY[key]) === num(js, DISPLAY[key]);
+      } else {
+        same = py === js;
+      }
+      if (!same) { mismatches.push(key + ": netopt " + py + ", this page " + js); }
+    });
+
+    // ---- markers: netopt's own, plus candidate sites the plan does not open
+    var markers = (registry.offices || {}).plan || {};
+    var officeGroup = null;
+    (registry.groups || []).forEach(function (g) { if (g.key === "plan") { officeGroup = g.group; } });
+    var originalTooltip = {}, originalPopup = {}, openMarker = null;
+    for (i = 0; i < n; i++) {
+      if (!markers[o.id[i]] && officeGroup) {
+        var cm = L.circleMarker([o.lat[i], o.lon[i]], {
+          pane: "netoptOffices", radius: style.min_radius_px, color: "#1a1a1a", weight: 1.2, opacity: 1,
+          fillColor: "#ffffff", fillOpacity: 0.6, dashArray: "2 2", className: "netopt-candidate"
+        });
+        cm.netoptId = o.id[i];
+        cm.bindPopup("<div class=\"netopt-popup\"><h3>" + esc(o.name[i]) + "</h3><table><tr><th>Candidate site</th><td>not opened in the plan</td></tr>" +
+          "<tr><th>FA-region</th><td>" + (o.fa[i] >= 0 ? esc(p.fa_regions.name[o.fa[i]]) + " (" + esc(p.fa_regions.code[o.fa[i]]) + ")" : DASH) + "</td></tr></table></div>", {maxWidth: 340});
+        cm.bindTooltip(esc(o.name[i]) + " (candidate site, not opened)");
+        cm.addTo(officeGroup);
+        markers[o.id[i]] = cm;
+      }
+      var mk = markers[o.id[i]];
+      if (mk) {
+        originalTooltip[o.id[i]] = mk.getTooltip() ? mk.getTooltip().getContent() : null;
+        if (mk.getPopup()) {
+          originalPopup[o.id[i]] = mk.getPopup().getContent();
+          mk.getPopup().setContent(popupContent);  // rebuilt each time the popup opens or updates
+        }
+        mk.on("popupopen", function (e) { openMarker = e.target; });
+        mk.on("popupclose", function (e) { if (openMarker === e.target) { openMarker = null; } });
+      }
+    }
+
+    // ---- FA-regions and closure lines drawn by netopt-map.js
+    var faLayer = {}, faOverlay = {}, faGroup = null, originalFaTooltip = {};
+    (registry.polygons || []).forEach(function (entry) {
+      entry.layer.eachLayer(function (layer) {
+        var props = (layer.feature || {}).properties || {};
+        if (props.fa_code === undefined) { return; }
+        if (props.style && props.style.className === "netopt-fa") {
+          faLayer[props.fa_code] = layer; faGroup = entry.group;
+          originalFaTooltip[props.fa_code] = layer.getTooltip() ? layer.getTooltip().getContent() : null;
+        } else if (props.style && props.style.className === "netopt-fa-unserved") {
+          faOverlay[props.fa_code] = layer;
+        }
+      });
+    });
+    var lineGroup = null;
+    if ((registry.lineGroups || []).length) { lineGroup = registry.lineGroups[0].group; }
+
+    function radiusFor(v) {
+      var vmax = style.max_visits;
+      if (!(isFinite(v) && isFinite(vmax)) || v <= 0 || vmax <= 0) { return style.min_radius_px; }
+      var r = style.max_radius_px * Math.sqrt(Math.min(v, vmax) / vmax);
+      return Math.round(Math.max(style.min_radius_px, r) * 100) / 100;
+    }
+
+    function distanceColour(delta) {
+      if (!isFinite(delta)) { return style.no_data_colour; }
+      for (var k = 0; k < style.bins.length; k++) {
+        if (style.bins[k][0] === null || delta < style.bins[k][0]) { return style.bins[k][1]; }
+      }
+      return style.bins[style.bins.length - 1][1];
+    }
+
+    // ---- the panel
+    var rows = [
+      ["cut", "Cut asked", function () { return num(p.stage.cut_msek, 1) + " MSEK"; }],
+      ["savings", "Saving", function (mt) { return num(mt.savings_msek, 1) + " MSEK"; }],
+      ["allowance", "+ allowance used", function (mt) { return num(mt.flexible_allowance_used_msek, 1) + " MSEK"; }],
+      ["met", "Cut met", function (mt) {
+        return mt.meets_budget ? "yes" : "no, " + num(p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek, 1) + " MSEK short";
+      }],
+      ["cost", "Annual cost", function (mt) { return num(mt.cost_msek, 1) + " MSEK"; }],
+      ["offices", "Kept / flexible / closed", function (mt) {
+        return num(mt.offices_kept, 0) + " / " + num(mt.offices_flexible, 0) + " / " + num(mt.offices_closed, 0);
+      }]
+    ];
+    if (o.existing.indexOf(0) >= 0) {
+      rows.push(["candidates", "Candidate sites opened", function (mt) { return num(mt.candidate_sites_opened, 0); }]);
+    }
+    rows = rows.concat([
+      ["visits", "Visits per year", function (mt) { return num(mt.visits_after, 0); }],
+      ["moved", "moved to another office", function (mt) { return num(mt.visits_moved, 0); }],
+      ["lost", "lost (next office farther)", function (mt) { return num(mt.visits_lost, 0); }],
+      ["fa", "FA-regions with an office", function (mt) { return num(mt.fa_regions_served, 0) + " of " + num(mt.fa_regions_total, 0); }],
+      ["mean", "Mean distance", function (mt) { return num(mt.population_mean_distance_km, 2) + " km"; }],
+      ["p90", "90th percentile", function (mt) { return num(mt.population_p90_distance_km, 1) + " km"; }],
+      ["within", "Within " + num(covKm, covKm % 1 === 0 ? 0 : 1) + " km", function (mt) { return pct(mt.population_share_within_coverage); }],
+      ["capacity", "Flexible offices over capacity", function (mt) { return num(mt.flexible_over_capacity, 0); }]
+    ]);
+    if (p.max_growth !== null) {
+      rows.push(["growth", "Offices above the growth limit", function (mt) { return num(mt.growth_violations, 0); }]);
+    }
+    var faRows = [
+      ["offices", "Offices (kept + flexible)", function (f) { return num(f.offices_after, 0); }],
+      ["mean", "Mean distance", function (f) { return num(f.mean_distance_km, 2) + " km"; }],
+      ["p90", "90th percentile", function (f) { return num(f.p90_distance_km, 1) + " km"; }],
+      ["within", "Within " + num(covKm, covKm % 1 === 0 ? 0 : 1) + " km", function (f) { return pct(f.share_within_coverage); }]
+    ];
+
+    var box = document.createElement("details");
+    box.className = "netopt-whatif";
+    box.id = "netopt-whatif";
+    box.open = true;
+    var stageNote = p.stage.stages > 1 ? " Changes apply to " + p.stage.year + ", the stage shown." : "";
+    var html = "<summary>What if? Change decisions on the map</summary>" +
+      "<p class=\"netopt-whatif-hint\">Click an office and choose its decision; the figures follow at once, computed in this page as netopt evaluate computes them." + esc(stageNote) + "</p>" +
+      "<p class=\"netopt-whatif-warning\" id=\"netopt-whatif-warning\" hidden></p>" +
+      "<table class=\"netopt-whatif-table\" id=\"netopt-whatif-table\"><thead><tr><th></th><th class=\"num\">Plan</th><th class=\"num\">What-if</th></tr></thead><tbody>";
+    rows.forEach(function (r) {
+      html += "<tr data-key=\"" + r[0] + "\"><th>" + esc(r[1]) + "</th><td class=\"num netopt-plan\"></td><td class=\"num netopt-now\"></td></tr>";
+    });
+    html += "</tbody></table>" +
+      "<p class=\"netopt-whatif-lost\" id=\"netopt-whatif-lost\" hidden></p>" +
+      "<div id=\"netopt-whatif-fa\" hidden><h3 id=\"netopt-whatif-fa-title\"></h3><table class=\"netopt-whatif-table\" id=\"netopt-whatif-fa-table\"><tbody>";
+    faRows.forEach(function (r) {
+      html += "<tr data-key=\"" + r[0] + "\"><th>" + esc(r[1]) + "</th><td class=\"num netopt-plan\"></td><td class=\"num netopt-now\"></td></tr>";
+    });
+    html += "</tbody></table></div>" +
+      "<h3>Changes from the plan (<span id=\"netopt-whatif-count\">0</span>)</h3>" +
+      "<ul class=\"netopt-whatif-changes\" id=\"netopt-whatif-changes\"></ul>" +
+      "<div class=\"netopt-whatif-buttons\"><button type=\"button\" id=\"netopt-whatif-reset\">Reset to the plan</button>" +
+      "<button type=\"button\" id=\"netopt-whatif-download\">Download plan (CSV)</button></div>" +
+      "<p class=\"netopt-whatif-hint\">The CSV reads back with <code>netopt evaluate --plan FILE</code>.</p>";
+    box.innerHTML = html;
+    if (panel) {
+      var search = panel.querySelector("label[for=netopt-search]");
+      panel.insertBefore(box, search);
+    } else {
+      document.body.appendChild(box);
+    }
+    if (mismatches.length) {
+      var warn = document.getElementById("netopt-whatif-warning");
+      warn.hidden = false;
+      warn.textContent = "This browser's figures for the plan differ from netopt's (" + mismatches.join("; ") + "): check a what-if with netopt evaluate.";
+    }
+    rows.forEach(function (r) {
+      box.querySelector("#netopt-whatif-table tr[data-key=" + r[0] + "] .netopt-plan").textContent = r[2](planResult.metrics);
+    });
+    box.querySelector("#netopt-whatif-reset").addEventListener("click", function () { api.reset(); });
+    box.querySelector("#netopt-whatif-download").addEventListener("click", function () { api.downloadPlanCsv(); });
+    box.querySelector("#netopt-whatif-changes").addEventListener("click", function (e) {
+      var id = e.target && e.target.getAttribute("data-undo");
+      if (id !== null && id !== undefined) { api.setDecision(id, decisionName(planModes[index[id]], o.existing[index[id]])); }
+    });
+
+    function setCells(table, list, planValues, nowValues) {
+      list.forEach(function (r) {
+        var tr = box.querySelector("#" + table + " tr[data-key=" + r[0] + "]");
+        var a = r[2](planValues), b = r[2](nowValues);
+        tr.querySelector(".netopt-plan").textContent = a;
+        var td = tr.querySelector(".netopt-now");
+        td.textContent = b;
+        td.className = "num netopt-now" + (a !== b ? " netopt-changed" : "");
+      });
+    }
+
+    function faName(k) { return p.fa_regions.code[k] + " " + p.fa_regions.name[k]; }
+
+    function renderPanel() {
+      var mt = current.metrics;
+      setCells("netopt-whatif-table", rows, planResult.metrics, mt);
+      var met = box.querySelector("#netopt-whatif-table tr[data-key=met] .netopt-now");
+      met.className += mt.meets_budget ? " netopt-ok" : " netopt-bad";
+      var lost = [];
+      for (var k = 0; k < engine.nFa; k++) {
+        if (engine.faBefore[k] > 0 && current.faAfter[k] === 0) { lost.push(faName(k)); }
+      }
+      var lostEl = box.querySelector("#netopt-whatif-lost");
+      lostEl.hidden = lost.length === 0;
+      lostEl.textContent = lost.length ? "Without an office in the what-if (each had one today): " + lost.join(", ") + "." : "";
+      var faBox = box.querySelector("#netopt-whatif-fa");
+      faBox.hidden = concernedFa < 0;
+      if (concernedFa >= 0) {
+        box.querySelector("#netopt-whatif-fa-title").textContent = "FA-region " + faName(concernedFa);
+        setCells("netopt-whatif-fa-table", faRows, engine.faFigures(planResult, concernedFa), engine.faFigures(current, concernedFa));
+      }
+      var ch = api.changes(), list = box.querySelector("#netopt-whatif-changes");
+      box.querySelector("#netopt-whatif-count").textContent = String(ch.length);
+      if (!ch.length) {
+        list.innerHTML = "<li class=\"netopt-whatif-none\">None: the figures are the plan's.</li>";
+      } else {
+        list.innerHTML = ch.map(function (c) {
+          var k = index[c.office_id];
+          return "<li>" + esc(c.office_name) + ": " + esc(decisionLabel(planModes[k], o.existing[k]).toLowerCase()) + ARROW +
+            "<b>" + esc(decisionLabel(modes[k], o.existing[k]).toLowerCase()) + "</b> <button type=\"button\" class=\"netopt-undo\" data-undo=\"" +
+            esc(c.office_id) + "\" title=\"Back to the plan's decision\">undo</button></li>";
+        }).join("");
+      }
+    }
+
+    function renderMap() {
+      var k, id, mk;
+      for (k = 0; k < n; k++) {
+        id = o.id[k]; mk = markers[id];
+        if (!mk) { continue; }
+        var name = decisionName(modes[k], o.existing[k]), el = mk.getElement ? mk.getElement() : null;
+        var shown = modes[k] === CLOSED ? (o.existing[k] ? engine.baseVisits[k] : 0) : current.visitsAfter[k];
+        if (name === "not opened") {
+          mk.setStyle({fillColor: "#ffffff", fillOpacity: 0.6, dashArray: "2 2"});
+          mk.setRadius(style.min_radius_px);
+        } else {
+          mk.setStyle({fillColor: style.colours[name], fillOpacity: 0.9, dashArray: null});
+          mk.setRadius(radiusFor(shown));
+        }
+        // the class, also for when Leaflet draws the marker again (its layer switched off and on)
+        var cls = (name === "not opened" ? "netopt-candidate" : "netopt-office netopt-office-" + name) +
+          (modes[k] !== planModes[k] ? " netopt-whatif-changed" : "");
+        mk.options.className = cls;
+        if (el) { el.setAttribute("class", cls + " leaflet-interactive"); }
+        if (mk.getTooltip()) {
+          mk.setTooltipContent(modes[k] === planModes[k] && originalTooltip[id] !== null ? originalTooltip[id] :
+            esc(o.name[k]) + " (" + esc(decisionLabel(modes[k], o.existing[k]).toLowerCase()) + ", what-if)");
+        }
+      }
+      if (lineGroup) {
+        lineGroup.clearLayers();
+        for (k = 0; k < n; k++) {
+          var r = current.receiver[k];
+          if (r < 0) { continue; }
+          L.polyline([[o.lat[k], o.lon[k]], [o.lat[r], o.lon[r]]], {
+            pane: "netoptLines", className: "netopt-closure-line", color: "#333333", weight: 2, opacity: 0.85, dashArray: "5 5"
+          }).bindTooltip(esc(o.name[k]) + ARROW + esc(o.name[r]) + " (" + num(current.receiverDist[k] / 1000.0, 1) + " km)", {sticky: true})
+            .addTo(lineGroup);
+        }
+      }
+      for (k = 0; k < engine.nFa; k++) {
+        var code = p.fa_regions.code[k], layer = faLayer[code];
+        if (!layer) { continue; }
+        var f = engine.faFigures(current, k), delta = f.mean_distance_km - f.mean_distance_km_before;
+        layer.setStyle({fillColor: distanceColour(delta)});
+        if (layer.getTooltip()) {
+          var same = true;
+          for (var t = 0; t < engine.faPoints[k].length && same; t++) {
+            same = current.dist[engine.faPoints[k][t]] === planResult.dist[engine.faPoints[k][t]];
+          }
+          layer.setTooltipContent(same && originalFaTooltip[code] !== null ? originalFaTooltip[code] :
+            esc(p.fa_regions.name[k]) + ": " + signed(delta, 1) + " km (what-if)");
+        }
+        var unserved = current.faAfter[k] === 0;
+        if (unserved && !faOverlay[code] && faGroup) {
+          var hatch = L.geoJSON(layer.feature, {style: function () {
+            return {pane: "netoptRegions", className: "netopt-fa-unserved", fillColor: "url(#netopt-hatch) " + style.unserved_colour,
+              fillOpacity: 0.9, color: style.unserved_colour, weight: 3, opacity: 1, dashArray: "6 4"};
+          }});
+          hatch.eachLayer(function (h) {
+            faOverlay[code] = h;
+            if (layer.getPopup()) { h.bindPopup(layer.getPopup().getContent(), {maxWidth: 340}); }
+          });
+          hatch.addTo(faGroup);
+        } else if (!unserved && faOverlay[code]) {
+          faOverlay[code].remove();
+          delete faOverlay[code];
+        }
+      }
+    }
+
+    function popupBlock(k) {
+      var kinds = [KEPT, FLEXIBLE, CLOSED], ex = o.existing[k], mode = modes[k];
+      var buttons = kinds.map(function (kind) {
+        return "<button type=\"button\" data-netopt-mode=\"" + kind + "\" aria-pressed=\"" + (kind === mode) + "\"" +
+          (kind === mode ? " class=\"netopt-on\"" : "") + ">" + esc(decisionLabel(kind, ex)) + "</button>";
+      }).join("");
+      var info;
+      if (mode > 0) {
+        info = num(current.visitsAfter[k], 0) + " visits/yr, " + num(current.cost[k] / 1e6, 2) + " MSEK/yr";
+      } else if (current.receiver[k] >= 0) {
+        info = "visitors go to " + esc(o.name[current.receiver[k]]) + " (" + num(current.receiverDist[k] / 1000.0, 1) + " km)";
+      } else {
+        info = "not open";
+      }
+      var plan = modes[k] !== planModes[k] ? " (plan: " + esc(decisionLabel(planModes[k], ex).toLowerCase()) + ")" : "";
+      return "<div class=\"netopt-whatif-popup\"><div class=\"netopt-whatif-title\">What if" + plan + "</div>" +
+        "<div class=\"netopt-whatif-choices\">" + buttons + "</div><div>" + info + "</div></div>";
+    }
+
+    /* The office's popup: netopt's own (as written by Python) and the what-if
+     * buttons below it (Leaflet calls this each time the popup opens or updates). */
+    function popupContent(mk) {
+      var k = index[mk.netoptId], wrapper = document.createElement("div"), holder = document.createElement("div");
+      if (panel) {  // auto-pan keeps the popup (and its buttons) clear of the summary panel
+        var edge = panel.getBoundingClientRect();
+        mk.getPopup().options.autoPanPaddingTopLeft = L.point(edge.width > 0 ? edge.right + 10 : 10, 10);
+      }
+      wrapper.innerHTML = originalPopup[mk.netoptId];
+      holder.innerHTML = popupBlock(k);
+      var block = holder.firstChild;
+      block.addEventListener("click", function (e) {
+        var m = e.target && e.target.getAttribute("data-netopt-mode");
+        if (m === null || m === undefined) { return; }
+        try {
+          api.setDecision(mk.netoptId, decisionName(parseInt(m, 10), o.existing[k]));
+        } catch (err) {
+          block.appendChild(document.createTextNode(err.message));
+        }
+      });
+      wrapper.appendChild(block);
+      return wrapper;
+    }
+
+    function update() {
+      var t0 = (global.performance && performance.now) ? performance.now() : Date.now();
+      var first = current === planResult;
+      current = engine.evaluate(modes);
+      renderMap();
+      renderPanel();
+      if (first && panel && box.offsetTop > panel.scrollTop + panel.clientHeight / 2) {
+        panel.scrollTop = box.offsetTop;  // the what-if figures into view at the first change
+      }
+      if (openMarker && openMarker.getPopup()) { openMarker.getPopup().update(); }
+      var t1 = (global.performance && performance.now) ? performance.now() : Date.now();
+      state.lastUpdateMs = t1 - t0;
+    }
+
+    function modeOf(officeId, decision) {
+      if (!index.hasOwnProperty(officeId)) { throw new Error("unknown office " + officeId); }
+      var key = String(decision).toLowerCase().replace(/\s+/g, " ").trim();
+      if (!WORDS.hasOwnProperty(key)) {
+        throw new Error("decision " + decision + " is not one of keep, flexible, close (open, not opened for a candidate site)");
+      }
+      return WORDS[key];
+    }
+
+    function summaryOf(r) {
+      var out = {}, mt = r.metrics;
+      Object.keys(mt).forEach(function (key) { out[key] = mt[key]; });
+      out.scenario = p.scenario;
+      out.stage_year = p.stage.year;
+      out.cut_msek = p.stage.cut_msek;
+      out.flexible_allowance_msek = p.stage.allowance_sek / 1e6;
+      out.shortfall_msek = Math.max(0, p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek);
+      out.coverage_km = covKm;
+      out.objective_name = p.objective;
+      var lost = [], without = [];
+      for (var k = 0; k < engine.nFa; k++) {
+        if (r.faAfter[k] === 0) { without.push(p.fa_regions.code[k]); }
+        if (engine.faBefore[k] > 0 && r.faAfter[k] === 0) { lost.push(p.fa_regions.code[k]); }
+      }
+      out.fa_regions_lost = lost;
+      out.fa_regions_without_office = without;
+      out.consistent = mismatches.length === 0;
+      return out;
+    }
+
+    var api = {
+      available: true,
+      version: 1,
+      /* Change one office's decision ("keep", "flexible", "close"; for a
+       * candidate site also "open", "not opened"); returns summary(). */
+      setDecision: function (officeId, decision) {
+        var change = {};
+        change[officeId] = decision;
+        return api.setDecisions(change);
+      },
+      /* Several changes at once ({office_id: decision}); all or nothing. */
+      setDecisions: function (changes) {
+        var next = new Int8Array(modes), ids = Object.keys(changes), k, mode, any = false;
+        for (k = 0; k < ids.length; k++) {
+          mode = modeOf(ids[k], changes[ids[k]]);  // throws on an unknown office or decision
+          next[index[ids[k]]] = mode;
+        }
+        for (k = 0; k < n; k++) { if (next[k] > 0) { any = true; } }
+        if (!any) { throw new Error("the plan closes every office: nobody can be served"); }
+        modes = next;
+        if (ids.length) { concernedFa = o.fa[index[ids[ids.length - 1]]]; }
+        update();
+        return api.summary();
+      },
+      /* An office's decision now: keep, flexible, close (not opened). */
+      decision: function (officeId) {
+        if (!index.hasOwnProperty(officeId)) { throw new Error("unknown office " + officeId); }
+        var k = index[officeId];
+        return decisionName(modes[k], o.existing[k]);
+      },
+      /* The panel's figures as numbers (units in the names), and the FA-region
+       * of the office changed last (fa_region, null before any change). */
+      summary: function () {
+        var out = summaryOf(current);
+        out.changes = api.changes().length;
+        out.fa_region = concernedFa >= 0 ? engine.faFigures(current, concernedFa) : null;
+        out.update_ms = state.lastUpdateMs;
+        return out;
+      },
+      /* The plan's own figures as this page computes them (no changes). */
+      planSummary: function () { return summaryOf(planResult); },
+      /* One FA-region's figures now (fa_code as in the division). */
+      faSummary: function (faCode) {
+        var k = p.fa_regions.code.indexOf(String(faCode));
+        if (k < 0) { throw new Error("unknown FA-region " + faCode); }
+        return engine.faFigures(current, k);
+      },
+      /* Per office: decision, visits, cost and receiving office now. */
+      offices: function () {
+        var out = [];
+        for (var k = 0; k < n; k++) {
+          var r = current.receiver[k];
+          out.push({
+            office_id: o.id[k], office_name: o.name[k], existing: !!o.existing[k],
+            fa_code: o.fa[k] >= 0 ? p.fa_regions.code[o.fa[k]] : null,
+            plan_decision: decisionName(planModes[k], o.existing[k]), decision: decisionName(modes[k], o.existing[k]),
+            visits_before: o.existing[k] ? engine.baseVisits[k] : 0, visits_after: current.visitsAfter[k],
+            cost_msek_after: current.cost[k] / 1e6,
+            receiver_id: r >= 0 ? o.id[r] : null, receiver_distance_km: r >= 0 ? current.receiverDist[k] / 1000.0 : null
+          });
+        }
+        return out;
+      },
+      /* Offices whose decision differs from the plan's. */
+      changes: function () {
+        var out = [];
+        for (var k = 0; k < n; k++) {
+          if (modes[k] !== planModes[k]) {
+            out.push({office_id: o.id[k], office_name: o.name[k], plan: decisionName(planModes[k], o.existing[k]), decision: decisionName(modes[k], o.existing[k])});
+          }
+        }
+        return out;
+      },
+      /* Back to the plan's decisions; returns summary(). */
+      reset: function () {
+        modes = new Int8Array(planModes);
+        concernedFa = -1;
+        update();
+        return api.summary();
+      },
+      /* The decisions now as CSV (office_id,decision; every office), for netopt evaluate --plan. */
+      planCsv: function () {
+        var lines = ["office_id,decision"];
+        for (var k = 0; k < n; k++) { lines.push(csvField(o.id[k]) + "," + decisionName(modes[k], o.existing[k])); }
+        return lines.join("\n") + "\n";
+      },
+      /* Offer planCsv() as a file download; returns the file name. */
+      downloadPlanCsv: function () {
+        var name = "plan-whatif-" + p.stage.year + ".csv";
+        var blob = new Blob([api.planCsv()], {type: "text/csv;charset=utf-8"});
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = name;
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.parentNode.removeChild(a); }, 0);
+        return name;
+      }
+    };
+    api.init_ms = ((global.performance && performance.now) ? performance.now() : Date.now()) - t0;
+    api._engine = engine;  // for tests and inspection: the evaluator and its distance arrays
+    api._format = num;  // the panel's number format (Python's format(x, ",.{d}f"), no-break spaces)
+    global.netopt = api;
+    renderPanel();
+  };
+})(window);

@@ -1,0 +1,232 @@
+"""The what-if payload (netopt.whatif): the data map.html recomputes a plan from.
+
+The browser side (the same figures as netopt evaluate, in Chromium) is in
+test_whatif_browser.py; here: the encodings decode to the exact values, the
+distance the page computes is the optimisation's, and the payload is
+deterministic, escaped and refuses networks too large for a page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+import netopt
+from netopt import geometry, maps, whatif
+from netopt.report import map_html
+
+from test_maps import EVIL
+
+
+# --------------------------------------------------------------------------- decoders mirroring the page
+
+
+def decode_row_deltas(text: str, m: int, n: int) -> np.ndarray:
+    """The page's decoder (netopt-whatif.js, rowDeltasOf), step by step."""
+    data = base64.b64decode(text)
+    out = np.zeros(m * n, np.int64)
+    pos = 0
+    for k in range(m * n):
+        v, shift = 0, 1
+        while True:
+            b = data[pos]
+            pos += 1
+            v += (b & 127) * shift
+            shift *= 128
+            if not b & 128:
+                break
+        z = v // 2 if v % 2 == 0 else -(v + 1) // 2
+        out[k] = (out[k - n] if k >= n else 0) + z
+    assert pos == len(data)
+    return out.reshape(m, n)
+
+
+def typed(text: str, dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype))
+
+
+@pytest.fixture(scope="module")
+def network():
+    return netopt.load_network()
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    from conftest import SCENARIOS
+
+    return netopt.load_scenario(SCENARIOS / "cut-2027.toml")
+
+
+@pytest.fixture(scope="module")
+def hand_plan(network, scenario):
+    return netopt.evaluate(network, {"stockholm-kista": "close", "kiruna": "flexible", "visby": "close"}, scenario)
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def test_row_deltas_round_trip():
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(0, 5_000_000, size=(37, 11))
+    matrix[5] = 0
+    matrix[6] = 4_999_999  # large jumps both ways
+    matrix[:, 3] = 2**31 - 1  # the largest whole metre an Int32Array holds
+    assert np.array_equal(decode_row_deltas(base64.b64encode(whatif.varint_row_deltas(matrix)).decode(), 37, 11), matrix)
+    assert whatif.varint_row_deltas(np.zeros((0, 4), np.int64)) == b""
+
+
+def test_row_deltas_hand_example():
+    # rows [1, 300] and [0, 300]: deltas 1, 300, -1, 0 -> zigzag 2, 600, 1, 0
+    # -> varints 02 | d8 04 | 01 | 00
+    assert whatif.varint_row_deltas(np.array([[1, 300], [0, 300]])) == bytes([0x02, 0xD8, 0x04, 0x01, 0x00])
+
+
+def test_page_distance_equals_the_optimisations_except_the_listed_fixes():
+    # points on circles of radius k + 0.5 around an office: where hypot and
+    # sqrt(a² + b²) round the half differently the page would be 1 m off
+    rng = np.random.default_rng(0)
+    radius = rng.integers(100, 2_000_000, 20_000) + 0.5
+    angle = rng.uniform(0, 2 * np.pi, radius.size)
+    px, py = 500_000.0 + radius * np.cos(angle), 6_800_000.0 + radius * np.sin(angle)
+    ox, oy = np.array([500_000.0, 612_345.678]), np.array([6_800_000.0, 7_000_001.25])
+    truth = geometry.distance_m(px[:, None], py[:, None], ox[None, :], oy[None, :], 1.0)
+    page = whatif.page_distance_m(px[:, None], py[:, None], ox[None, :], oy[None, :], 1.0)
+    fixes = whatif._fixes(px, py, ox, oy, 1.0)
+    assert fixes, "the constructed ties should include pairs where the two roundings differ"
+    assert len(fixes) == int((truth != page).sum())
+    for j, i, metres in fixes:
+        page[j, i] = metres
+    assert np.array_equal(page, truth)
+
+
+def test_shipped_network_needs_no_fix(hand_plan):
+    p = whatif.whatif_payload(hand_plan)
+    assert p["distances"]["source"] == "straight_line"
+    assert p["distances"]["fix"] == []
+
+
+def office_distances(plan) -> np.ndarray:
+    from netopt.metrics import office_distance_m
+
+    inst = plan.prepared.instance
+    return np.stack([office_distance_m(inst, i, np.arange(inst.n)) for i in range(inst.n)])
+
+
+def test_office_distances_are_the_evaluators(hand_plan):
+    p = whatif.whatif_payload(hand_plan)
+    od = decode_row_deltas(p["distances"]["offices"], p["n"], p["n"])
+    assert np.array_equal(od, office_distances(hand_plan))
+    inst = hand_plan.prepared.instance
+    assert od[3, 7] == geometry.distance_m(inst.ox[3], inst.oy[3], inst.ox[7], inst.oy[7], inst.detour)
+
+
+def test_payload_holds_the_instance_exactly(hand_plan):
+    inst = hand_plan.prepared.instance
+    p = whatif.whatif_payload(hand_plan)
+    assert (p["m"], p["n"]) == (inst.m, inst.n) == (len(hand_plan.prepared.network.demand), len(hand_plan.prepared.network.offices))
+    assert np.array_equal(typed(p["points"]["x"], "<f8"), inst.dx)
+    assert np.array_equal(typed(p["points"]["propensity"], "<f8"), inst.propensity)
+    assert np.array_equal(typed(p["points"]["population"], "<i4"), inst.population)
+    assert np.array_equal(typed(p["offices"]["fixed_full"], "<f8"), inst.fixed_full_sek)
+    assert np.array_equal(typed(p["offices"]["baseline_visits"], "<f8"), inst.baseline_visits)
+    assert p["offices"]["plan_mode"] == hand_plan.final.modes.tolist()
+    assert p["offices"]["id"] == list(inst.office_ids)
+    # JSON numbers read back to the same doubles
+    back = json.loads(maps._js(p))
+    assert back["staff_per_visit_sek"] == inst.staff_per_visit_sek and back["stage"]["budget_sek"] == inst.budgets_sek[-1]
+    fa_of_point = typed(p["points"]["fa"], "<i2")
+    codes = p["fa_regions"]["code"]
+    assert [codes[k] for k in fa_of_point[:5]] == hand_plan.prepared.network.demand["fa_code"].head().tolist()
+    assert p["check"]["objective"] == hand_plan.final.objective
+
+
+def planner_matrix_network(network, folder, *, step_km: float = 0.001, offices=None, division=None):
+    """One demand point per municipality and a planner's own distance matrix
+    (seeded random travel distances, nothing like straight lines, rounded to
+    ``step_km``: a coarse step makes many offices equally far, ties), for the
+    offices of ``network``; ``offices`` and ``division`` are passed to load_network."""
+    import pandas as pd
+
+    dem = network.demand.sort_values("point_id").drop_duplicates("municipality_code")
+    demand = folder / "demand.csv"
+    dem[["point_id", "municipality_code", "lat", "lon", "population"]].to_csv(demand, index=False)
+    off = network.offices
+    rng = np.random.default_rng(1)
+    km = np.maximum(np.round(rng.uniform(0.5, 900.0, (len(dem), len(off))) / step_km) * step_km, 0.0).round(3)
+    pd.DataFrame({
+        "point_id": np.repeat(dem["point_id"].to_numpy(), len(off)),
+        "office_id": np.tile(off["office_id"].to_numpy(), len(dem)),
+        "distance_km": km.ravel(),
+    }).to_csv(folder / "distances.csv", index=False)
+    return netopt.load_network(offices, demand=demand, distances=folder / "distances.csv", division=division)
+
+
+def test_planner_matrix_is_embedded_exactly(network, scenario, tmp_path):
+    plan = netopt.evaluate(planner_matrix_network(network, tmp_path), {}, scenario)
+    p = whatif.whatif_payload(plan)
+    assert p["distances"]["source"] == "matrix" and "x" not in p["points"]
+    assert np.array_equal(decode_row_deltas(p["distances"]["rows"], p["m"], p["n"]), plan.prepared.instance.dist_matrix_m)
+    # office to office: the matrix row of the demand point nearest the office
+    assert np.array_equal(decode_row_deltas(p["distances"]["offices"], p["n"], p["n"]), office_distances(plan))
+
+
+def test_too_large_a_network_is_refused_with_a_reason(hand_plan, monkeypatch):
+    monkeypatch.setattr(whatif, "MAX_PAIRS", 1000)
+    p = whatif.whatif_payload(hand_plan)
+    assert p == {"available": False, "reason": p["reason"]}
+    m, n = hand_plan.prepared.instance.m, hand_plan.prepared.instance.n
+    pairs, points = f"{m * n + n * n:,}".replace(",", " "), f"{m:,}".replace(",", " ")
+    assert f"{points} demand points and {n} offices: {pairs} distances, more than the 1 000 a page can hold" in p["reason"]
+    page = map_html(hand_plan)
+    assert "netoptWhatifInit" in page and f"{pairs} distances" in page
+
+
+def test_stage_is_the_one_asked_for(network):
+    from conftest import SCENARIOS
+
+    staged = netopt.load_scenario(SCENARIOS / "stages-2025-2027.toml")
+    plan = netopt.evaluate(network, {"visby": "flexible"}, staged)
+    first, last = whatif.whatif_payload(plan, 0), whatif.whatif_payload(plan, -1)
+    assert first["stage"]["index"] == 0 and last["stage"]["index"] == len(plan.stages) - 1
+    assert first["stage"]["year"] == staged.stages[0].year and last["stage"]["year"] == staged.stages[-1].year
+    assert first["stage"]["budget_sek"] == plan.prepared.instance.budgets_sek[0]
+    assert first["stage"]["allowance_sek"] == plan.prepared.instance.allowances_sek[0]
+    assert first["check"]["savings_msek"] == plan.stages[0].metrics["savings_msek"]
+
+
+# --------------------------------------------------------------------------- in the map
+
+
+def test_map_embeds_the_whatif_escaped_offline_and_deterministic(network, scenario, tmp_path, shipped_offices):
+    from conftest import write_csv_rows
+
+    header, rows = shipped_offices
+    rows = [list(r) for r in rows]
+    rows[0][header.index("office_name")] = EVIL
+    evil_id = rows[0][header.index("office_id")]
+    net = netopt.load_network(write_csv_rows(tmp_path / "offices.csv", header, rows))
+    plan = netopt.evaluate(net, {evil_id: "close"}, scenario)
+    a, b = map_html(plan), map_html(plan)
+    assert a == b
+    assert EVIL not in a
+    assert a.count("<script") == a.count("</script>") == 5  # 4 as before + the what-if script
+    assert not re.search(r"<script[^>]*\bsrc\s*=", a, re.I) and not re.search(r"<link\b", a, re.I)
+    assert "netoptWhatifInit(map_" in a
+    # the name travels as JSON with < and > escaped, and the page escapes it again as HTML
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in a
+    # the what-if call comes after the layers it changes and before the layer control
+    assert a.rindex("netoptAddOffices(") < a.index("netoptWhatifInit(map_") < a.rindex("L.control.layers(")
+
+
+def test_maps_without_a_payload_are_unchanged(hand_plan):
+    from netopt.maps import plan_map_html
+    from netopt.report import map_inputs
+
+    offices, gfa, munis, s = map_inputs(hand_plan)
+    plain = plan_map_html(offices, gfa, munis, s, title="t")
+    assert "netoptWhatifInit" not in plain and "netopt-whatif" not in plain
+    assert plain.count("<script") == 4

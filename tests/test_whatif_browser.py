@@ -1,0 +1,635 @@
+"""The what-if in a real (headless, offline) Chromium: every figure equals netopt evaluate.
+
+The page (netopt/static/netopt-whatif.js) recomputes a plan for changed
+decisions. Here it is driven through its API (window.netopt) and through the
+map itself (popup buttons, the download button), and every figure it shows is
+compared with the Python evaluator (netopt.evaluate, metrics.evaluate_stage)
+for the same decisions, read back from the CSV the page writes:
+
+* exactly: counts, inhabitants, whole-metre distances, the mean distance, the
+  90th percentile, shares within a distance, the objective, each office's
+  decision and receiving office;
+* to the displayed precision (and within 1e-6): money and visits, which use
+  the browser's Math.exp where numpy uses its own exp;
+* the panel's text equals Python's figures formatted as the map formats them
+  (without a minus sign on a value that rounds to zero).
+
+Skipped without Playwright or Chromium, except under CI (env CI set).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import numpy as np
+import pytest
+
+import netopt
+from browser import browser_unavailable_reason, offline_browser
+from conftest import SCENARIOS, run_netopt, write_csv_rows
+from netopt import geometry, maps, whatif
+from netopt.decisions import read_decisions
+from netopt.metrics import weighted_quantile
+from netopt.report import fa_table, map_html, map_inputs
+from test_maps import EVIL
+from test_whatif import planner_matrix_network
+
+NBSP = "\u00a0"
+MONEY_AND_VISITS = {  # key -> decimals shown
+    "baseline_cost_msek": 1, "cost_msek": 1, "savings_msek": 1, "flexible_allowance_used_msek": 1, "budget_msek": 1,
+    "visits_before": 0, "visits_after": 0, "visits_lost": 0, "visits_moved": 0,
+}
+EXACT = (
+    "offices_kept", "offices_open", "offices_flexible", "offices_closed", "candidate_sites_opened", "fa_regions_served",
+    "fa_regions_served_before", "fa_regions_total", "population", "population_within_coverage", "meets_budget",
+    "flexible_over_capacity", "population_mean_distance_km", "population_mean_distance_km_before",
+    "population_p90_distance_km", "population_p90_distance_km_before", "population_max_distance_km",
+    "population_share_within_30km", "population_share_within_30km_before",
+)
+
+_READ_PAGE = """codes => ({
+  summary: netopt.summary(),
+  offices: netopt.offices(),
+  fa: codes.map(c => netopt.faSummary(c)),
+  csv: netopt.planCsv(),
+  cells: Object.fromEntries([...document.querySelectorAll('#netopt-whatif-table tbody tr')]
+           .map(tr => [tr.dataset.key, tr.querySelector('.netopt-now').textContent])),
+  faCells: Object.fromEntries([...document.querySelectorAll('#netopt-whatif-fa-table tbody tr')]
+           .map(tr => [tr.dataset.key, tr.querySelector('.netopt-now').textContent])),
+  faTitle: document.querySelector('#netopt-whatif-fa-title').textContent,
+  faHidden: document.querySelector('#netopt-whatif-fa').hidden,
+  lost: document.querySelector('#netopt-whatif-lost').textContent,
+  changeItems: document.querySelectorAll('#netopt-whatif-changes li:not(.netopt-whatif-none)').length,
+  count: document.querySelector('#netopt-whatif-count').textContent,
+  warning: document.querySelector('#netopt-whatif-warning').hidden,
+  paths: {
+    office: document.querySelectorAll('path.netopt-office').length,
+    keep: document.querySelectorAll('path.netopt-office-keep').length,
+    flexible: document.querySelectorAll('path.netopt-office-flexible').length,
+    close: document.querySelectorAll('path.netopt-office-close').length,
+    candidate: document.querySelectorAll('path.netopt-candidate').length,
+    lines: document.querySelectorAll('path.netopt-closure-line').length,
+    unserved: document.querySelectorAll('path.netopt-fa-unserved').length,
+  },
+})"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_browser():
+    reason = browser_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"browser test cannot run under CI: {reason}")
+    pytest.skip(f"browser test skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return netopt.load_scenario(SCENARIOS / "cut-2027.toml")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for the module (networking off)."""
+    with offline_browser() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def shipped_page(chromium, shipped_solution):
+    """The shipped 2027 plan's map.html, open in Chromium (state reset by each test)."""
+    with chromium.page(shipped_solution / "map.html", downloads=True) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        yield page, log
+
+
+def _page_of(html: str, folder, name="map.html"):
+    path = folder / name
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- the reference
+
+
+def shown(x, decimals: int = 1) -> str:
+    """A figure as the map shows it (maps._num: no "-0.0" for a value that rounds to zero)."""
+    return maps._num(x, decimals)
+
+
+def shown_pct(share) -> str:
+    return maps._pct(share)
+
+
+def python_plan(network, scenario, csv_text: str, folder, *, params=None):
+    """netopt.evaluate of the decisions in the CSV the page wrote (read as evaluate --plan reads it)."""
+    path = folder / "whatif-plan.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    return netopt.evaluate(network, read_decisions(path, network), scenario, params=params)
+
+
+def python_figures(plan, stage: int) -> dict:
+    """The Python evaluator's figures of one stage, plus the two the panel derives from its arrays."""
+    s = dict(plan.summary(stage))
+    inst = plan.prepared.instance
+    st = plan.stages[stage]
+    visits_j = inst.propensity * inst.g(st.dist_m)
+    s["visits_moved"] = float(visits_j[st.nearest != plan.prepared.visits.baseline_office].sum())
+    s["population_share_within_coverage"] = s["population_within_coverage"] / s["population"]
+    return s
+
+
+def expected_cells(s: dict, plan) -> dict:
+    """The what-if column of the panel, as the map formats Python's figures."""
+    num, pct = shown, shown_pct
+    cov_km = plan.prepared.instance.coverage_m / 1000.0
+    short = s["cut_msek"] - s["savings_msek"] - s["flexible_allowance_used_msek"]
+    cells = {
+        "cut": f"{num(s['cut_msek'])} MSEK",
+        "savings": f"{num(s['savings_msek'])} MSEK",
+        "allowance": f"{num(s['flexible_allowance_used_msek'])} MSEK",
+        "met": "yes" if s["meets_budget"] else f"no, {num(short)} MSEK short",
+        "cost": f"{num(s['cost_msek'])} MSEK",
+        "offices": f"{num(s['offices_kept'], 0)} / {num(s['offices_flexible'], 0)} / {num(s['offices_closed'], 0)}",
+        "visits": num(s["visits_after"], 0),
+        "moved": num(s["visits_moved"], 0),
+        "lost": num(s["visits_lost"], 0),
+        "fa": f"{num(s['fa_regions_served'], 0)} of {num(s['fa_regions_total'], 0)}",
+        "mean": f"{num(s['population_mean_distance_km'], 2)} km",
+        "p90": f"{num(s['population_p90_distance_km'], 1)} km",
+        "within": pct(s["population_share_within_coverage"]),
+        "capacity": num(s["flexible_over_capacity"], 0),
+    }
+    if not plan.prepared.instance.existing_mask.all():
+        cells["candidates"] = num(s["candidate_sites_opened"], 0)
+    if plan.prepared.instance.max_growth is not None:
+        cells["growth"] = num(s["growth_violations"], 0)
+    assert cov_km > 0
+    return cells
+
+
+def python_fa(plan, stage: int) -> dict:
+    """Per FA-region: offices, mean distance (fa_table), 90th percentile and share within the coverage distance."""
+    inst = plan.prepared.instance
+    st = plan.stages[stage]
+    table = fa_table(plan, stage).set_index("fa_code")
+    codes = plan.prepared.network.demand["fa_code"].to_numpy()
+    w = inst.population
+    out = {}
+    for code, row in table.iterrows():
+        mask = codes == code
+        d, db, wk = st.dist_m[mask], inst.baseline_dist_m[mask], w[mask]
+        out[code] = {
+            "offices_before": int(row["offices_before"]),
+            "offices_after": int(row["offices_after"]),
+            "mean_table": float(row["mean_distance_km_after"]),
+            "mean_table_before": float(row["mean_distance_km_before"]),
+            # the same mean from the exact integer sum (what the page divides)
+            "mean_exact": float(np.sum(wk * d)) / float(np.sum(wk)) / 1000.0,
+            "p90": weighted_quantile(d.astype(float), wk.astype(float), 0.9) / 1000.0,
+            "p90_before": weighted_quantile(db.astype(float), wk.astype(float), 0.9) / 1000.0,
+            "share": float(wk[d <= inst.coverage_m].sum() / wk.sum()),
+            "share_before": float(wk[db <= inst.coverage_m].sum() / wk.sum()),
+            "population": int(wk.sum()),
+        }
+    return out
+
+
+def expected_receivers(plan, stage: int) -> dict:
+    """Receiving office (id, km) of each closed office, from the Python evaluator."""
+    inst = plan.prepared.instance
+    st = plan.stages[stage]
+    ids = inst.office_ids
+    return {ids[i]: (ids[st.receiver[i]], int(st.receiver_dist_m[i]) / 1000.0) for i in np.flatnonzero(st.receiver >= 0)}
+
+
+def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -1, params=None) -> tuple:
+    """Read everything the page shows and compare it with netopt.evaluate of its decisions."""
+    codes = sorted(network.fa_regions["fa_code"])
+    got = page.evaluate(_READ_PAGE, codes)
+    plan = python_plan(network, scenario, got["csv"], folder, params=params)
+    if stage != -1:  # a stage's map: evaluate applies the decisions to every stage
+        assert got["summary"]["stage_year"] == scenario.stages[stage].year
+    s = python_figures(plan, stage)
+    js = got["summary"]
+    problems = []
+    for key in EXACT:
+        if js[key] != s[key]:
+            problems.append(f"{key}: page {js[key]!r}, python {s[key]!r}")
+    if plan.prepared.instance.objective in ("distance", "coverage") and js["objective"] != plan.stages[stage].objective:
+        problems.append(f"objective: page {js['objective']!r}, python {plan.stages[stage].objective!r}")
+    if plan.prepared.instance.max_growth is not None and js["growth_violations"] != s["growth_violations"]:
+        problems.append(f"growth_violations: page {js['growth_violations']}, python {s['growth_violations']}")
+    for key, decimals in MONEY_AND_VISITS.items():
+        a, b = js[key], s[key]
+        if abs(a - b) > 1e-6 * max(1.0, abs(b)) or shown(a, decimals) != shown(b, decimals):
+            problems.append(f"{key}: page {a!r}, python {b!r}")
+    # the panel shows Python's figures, formatted as the map formats them
+    cells = expected_cells(s, plan)
+    if got["cells"] != cells:
+        problems.append(f"panel: {got['cells']} != {cells}")
+    served_before = set(plan.prepared.network.offices.loc[plan.prepared.instance.existing_mask, "fa_code"])
+    served_now = set(plan.prepared.network.offices.loc[plan.stages[stage].modes > 0, "fa_code"])
+    lost = sorted(served_before - served_now)
+    if js["fa_regions_lost"] != lost:
+        problems.append(f"FA-regions lost: page {js['fa_regions_lost']}, python {lost}")
+    names = dict(zip(network.fa_regions["fa_code"], network.fa_regions["fa_name"]))
+    for code in lost:
+        if f"{code} {names[code]}" not in got["lost"]:
+            problems.append(f"panel does not name {code} {names[code]} as without an office")
+    # per office: decision, visits, cost, receiving office (plan.csv's columns)
+    table = plan.office_table(stage).set_index("office_id")
+    st = plan.stages[stage]
+    receivers = expected_receivers(plan, stage)
+    for k, o in enumerate(got["offices"]):
+        oid = o["office_id"]
+        if o["decision"] != table.at[oid, "decision"]:
+            problems.append(f"{oid}: decision {o['decision']} != {table.at[oid, 'decision']}")
+        if abs(o["visits_after"] - st.visits_after[k]) > 1e-6 * max(1.0, st.visits_after[k]):
+            problems.append(f"{oid}: visits {o['visits_after']} != {st.visits_after[k]}")
+        if abs(o["cost_msek_after"] - st.cost_after_sek[k] / 1e6) > 1e-9:
+            problems.append(f"{oid}: cost {o['cost_msek_after']} != {st.cost_after_sek[k] / 1e6}")
+        want = receivers.get(oid, (None, None))
+        if (o["receiver_id"], o["receiver_distance_km"]) != want:
+            problems.append(f"{oid}: receiver {o['receiver_id']} ({o['receiver_distance_km']} km) != {want}")
+    # per FA-region
+    fa = python_fa(plan, stage)
+    for f in got["fa"]:
+        ref = fa[f["fa_code"]]
+        for a, b in (("offices_before", "offices_before"), ("offices_after", "offices_after"), ("population", "population"),
+                     ("mean_distance_km", "mean_exact"), ("p90_distance_km", "p90"), ("p90_distance_km_before", "p90_before"),
+                     ("share_within_coverage", "share"), ("share_within_coverage_before", "share_before")):
+            if f[a] != ref[b]:
+                problems.append(f"FA {f['fa_code']} {a}: page {f[a]!r}, python {ref[b]!r}")
+        for a, b in (("mean_distance_km", "mean_table"), ("mean_distance_km_before", "mean_table_before")):
+            if abs(f[a] - ref[b]) > 1e-9 or shown(f[a], 2) != shown(ref[b], 2):
+                problems.append(f"FA {f['fa_code']} {a}: page {f[a]!r}, fa_table {ref[b]!r}")
+    concerned = js["fa_region"]
+    if concerned is not None:
+        ref = fa[concerned["fa_code"]]
+        want = {
+            "offices": shown(ref["offices_after"], 0),
+            "mean": f"{shown(ref['mean_table'], 2)} km",
+            "p90": f"{shown(ref['p90'], 1)} km",
+            "within": shown_pct(ref["share"]),
+        }
+        if got["faCells"] != want or got["faHidden"] or concerned["fa_code"] not in got["faTitle"]:
+            problems.append(f"FA-region block: {got['faTitle']} {got['faCells']} != {want}")
+    # what the map draws
+    paths = got["paths"]
+    ex = plan.prepared.instance.existing_mask
+    want_paths = {
+        "office": int(ex.sum() + ((st.modes > 0) & ~ex).sum()),
+        "keep": int((st.modes == 2).sum()),
+        "flexible": int((st.modes == 1).sum()),
+        "close": int(((st.modes == 0) & ex).sum()),
+        "candidate": int(((st.modes == 0) & ~ex).sum()),
+        "lines": len(receivers),
+        "unserved": int((fa_table(plan, stage)["offices_after"] == 0).sum()),
+    }
+    if js["changes"] > 0 and paths != want_paths:
+        problems.append(f"map paths {paths} != {want_paths}")
+    if got["count"] != str(js["changes"]) or got["changeItems"] != js["changes"]:
+        problems.append(f"changes list shows {got['changeItems']} ({got['count']}), summary says {js['changes']}")
+    if not js["consistent"] or not got["warning"]:
+        problems.append("the page says its evaluation of the plan differs from netopt's")
+    assert problems == [], "\n".join(problems[:40])
+    return got, plan
+
+
+def random_changes(rng, ids: list[str], existing: list[bool], *, at_most: int = 6) -> dict:
+    k = int(rng.integers(1, at_most + 1))
+    picked = rng.choice(len(ids), size=k, replace=False)
+    words = {True: ("keep", "flexible", "close"), False: ("open", "flexible", "not opened")}
+    return {ids[i]: str(rng.choice(words[bool(existing[i])])) for i in picked}
+
+
+# --------------------------------------------------------------------------- the shipped plan
+
+
+def test_plan_itself_equals_python(shipped_page, shipped_network, scenario, tmp_path):
+    page, log = shipped_page
+    page.evaluate("() => netopt.reset()")
+    got, _plan = assert_page_equals_python(page, shipped_network, scenario, tmp_path)
+    assert got["summary"]["changes"] == 0 and got["summary"]["fa_region"] is None
+    assert log.problems() == []
+
+
+def test_keep_kista_close_motala_kiruna_flexible_through_the_map(shipped_page, shipped_network, scenario, tmp_path, shipped_scenario):
+    """The issue's case, done as a meeting would: search, click, download, evaluate --plan."""
+    page, log = shipped_page
+    page.evaluate("() => netopt.reset()")
+    before = page.evaluate("() => netopt.summary()")
+    for office, name, label in (("stockholm-kista", "Stockholm Kista", "Keep"), ("motala", "Motala", "Close"), ("kiruna", "Kiruna", "Flexible office")):
+        page.select_option("#netopt-search", value=office)
+        # (the previous popup fades out for 200 ms: pick this office's)
+        popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text=name))
+        popup.locator(".netopt-whatif-popup button", has_text=label).click()
+        assert popup.locator("button.netopt-on").inner_text() == label  # the popup follows at once
+    changes = page.evaluate("() => netopt.changes()")
+    assert {c["office_id"]: (c["plan"], c["decision"]) for c in changes} == {
+        "stockholm-kista": ("close", "keep"), "motala": ("keep", "close"), "kiruna": ("keep", "flexible"),
+    }
+    cls = page.evaluate("() => netoptRegistry.offices.plan['stockholm-kista'].getElement().getAttribute('class')")
+    assert "netopt-office-keep" in cls and "netopt-whatif-changed" in cls
+    got, plan = assert_page_equals_python(page, shipped_network, scenario, tmp_path)
+    s = got["summary"]
+    assert s["changes"] == 3 and s["fa_region"]["fa_code"] == "60"  # Kiruna changed last
+    assert s["objective"] != before["objective"]
+
+    # the file the download button gives is the plan netopt evaluate --plan reads
+    with page.expect_download() as info:
+        page.click("#netopt-whatif-download")
+    download = info.value
+    assert download.suggested_filename == "plan-whatif-2027.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert saved.read_text(encoding="utf-8") == got["csv"]
+    out = tmp_path / "evaluated"
+    res = run_netopt("evaluate", shipped_scenario, "--plan", saved, "--out", out, "--no-map")
+    assert res.code == 0, res.text
+    import json
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert expected_cells(dict(summary, visits_moved=python_figures(plan, -1)["visits_moved"],
+                               population_share_within_coverage=summary["population_within_coverage"] / summary["population"]), plan) == got["cells"]
+    for key in ("offices_kept", "offices_open", "offices_flexible", "offices_closed", "fa_regions_served", "meets_budget", "population_within_coverage"):
+        assert summary[key] == s[key], key
+    assert log.problems() == []
+
+
+def test_random_toggles_equal_netopt_evaluate(shipped_page, shipped_network, scenario, tmp_path):
+    page, log = shipped_page
+    page.evaluate("() => netopt.reset()")
+    off = shipped_network.offices
+    ids, existing = off["office_id"].tolist(), off["existing"].tolist()
+    rng = np.random.default_rng(16)
+    for trial in range(40):
+        if trial % 2 == 0:
+            page.evaluate("() => netopt.reset()")
+        changes = random_changes(rng, ids, existing)
+        if trial % 3 == 0:  # one at a time, as clicks would
+            for oid, word in changes.items():
+                page.evaluate("([o, d]) => netopt.setDecision(o, d)", [oid, word])
+        else:
+            page.evaluate("c => netopt.setDecisions(c)", changes)
+        for oid, word in changes.items():
+            assert page.evaluate("o => netopt.decision(o)", oid) == {"open": "keep", "not opened": "close"}.get(word, word)
+        assert_page_equals_python(page, shipped_network, scenario, tmp_path)
+    assert log.problems() == []
+
+
+def test_reset_undo_and_refusals(shipped_page, tmp_path):
+    page, log = shipped_page
+    plan = page.evaluate("() => netopt.reset()")
+    page.evaluate("() => netopt.setDecisions({visby: 'close', 'stockholm-kista': 'keep'})")
+    s = page.evaluate("() => netopt.summary()")
+    assert s["fa_regions_lost"] == ["20"] and "20 Gotland" in page.inner_text("#netopt-whatif-lost")
+    assert page.locator("path.netopt-fa-unserved").count() == 1  # Gotland hatched at once
+    # switching the offices layer off and on keeps the what-if's decisions
+    page.locator(".leaflet-control-layers label", has_text="Offices").locator("input").click()
+    page.locator(".leaflet-control-layers label", has_text="Offices").locator("input").click()
+    assert page.locator("path.netopt-office-close").count() == s["offices_closed"]
+    assert "netopt-whatif-changed" in page.evaluate("() => netoptRegistry.offices.plan['visby'].getElement().getAttribute('class')")
+    page.click("#netopt-whatif-changes button[data-undo=visby]")
+    assert page.evaluate("() => netopt.changes()") == [{"office_id": "stockholm-kista", "office_name": "Stockholm Kista", "plan": "close", "decision": "keep"}]
+    assert page.locator("path.netopt-fa-unserved").count() == 0
+    page.click("#netopt-whatif-reset")
+    again = page.evaluate("() => netopt.summary()")
+    assert again["changes"] == 0 and {k: again[k] for k in plan if k not in ("update_ms",)} == {k: plan[k] for k in plan if k not in ("update_ms",)}
+    assert page.inner_text("#netopt-whatif-changes") == "None: the figures are the plan's."
+    # the same lines as the plan map drew at first
+    assert page.locator("path.netopt-closure-line").count() == plan["offices_closed"]
+    # bad calls throw and change nothing
+    for call in ("netopt.setDecision('no-such-office', 'close')", "netopt.setDecision('visby', 'demolish')",
+                 "netopt.setDecisions(Object.fromEntries(netopt.offices().map(o => [o.office_id, 'close'])))"):
+        message = page.evaluate(f"() => {{ try {{ {call}; return null; }} catch (e) {{ return e.message; }} }}")
+        assert message and ("unknown office" in message or "not one of" in message or "closes every office" in message)
+    assert page.evaluate("() => netopt.changes().length") == 0
+    assert log.problems() == []
+
+
+def test_distances_are_the_optimisations(shipped_page, shipped_network, scenario):
+    from test_whatif import office_distances
+
+    page, _log = shipped_page
+    plan = netopt.evaluate(shipped_network, {}, scenario)
+    inst = plan.prepared.instance
+    truth = geometry.distance_m(inst.dx[:, None], inst.dy[:, None], inst.ox[None, :], inst.oy[None, :], inst.detour)
+    offices = office_distances(plan)
+    b64 = base64.b64encode(np.concatenate([truth.ravel(), offices.ravel()]).astype("<i4").tobytes()).decode()
+    differ = page.evaluate(
+        """b64 => {
+          const s = atob(b64), dv = new DataView(new Uint8Array([...s].map(c => c.charCodeAt(0))).buffer);
+          const e = netopt._engine, D = e.D, OD = e.OD;
+          let bad = 0;
+          for (let k = 0; k < D.length; k++) if (D[k] !== dv.getInt32(4 * k, true)) bad++;
+          for (let k = 0; k < OD.length; k++) if (OD[k] !== dv.getInt32(4 * (D.length + k), true)) bad++;
+          return [bad, D.length, OD.length];
+        }""",
+        b64,
+    )
+    assert differ == [0, inst.m * inst.n, inst.n * inst.n]
+
+
+def test_the_page_applies_the_listed_fixes(chromium, shipped_network, scenario, tmp_path):
+    """Where the page's rounding would differ from numpy's, the payload's value wins.
+
+    (No pair needs it on the shipped network, so fixes are injected: a populated
+    demand point gets 0 m to an open office that is not its nearest, which moves
+    it there and changes the plan's objective; the page must use the fix and then
+    say that its figures for the plan differ from netopt's.)"""
+    plan = netopt.evaluate(shipped_network, {}, scenario)
+    inst = plan.prepared.instance
+    j = int(np.flatnonzero(inst.population > 0)[0])
+    i = int(np.flatnonzero(np.arange(inst.n) != plan.final.nearest[j])[0])
+    payload = whatif.whatif_payload(plan)
+    last_j, last_i, n = inst.m - 1, inst.n - 1, inst.n
+    payload["distances"]["fix"] = [[j, i, 0], [last_j, last_i, 2_000_000]]
+    offices, gfa, munis, s = map_inputs(plan)
+    path = _page_of(maps.plan_map_html(offices, gfa, munis, s, title="t", whatif=payload), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt")
+        got = page.evaluate(f"() => {{ const e = netopt._engine; return [e.D[{j * n + i}], e.D[{last_j * n + last_i}], e.D[{j * n + i + 1}]]; }}")
+        assert got[:2] == [0, 2_000_000]
+        assert got[2] == int(geometry.distance_m(inst.dx[j], inst.dy[j], inst.ox[i + 1], inst.oy[i + 1], inst.detour))
+        assert page.evaluate("() => netopt.summary().consistent") is False
+        warning = page.locator("#netopt-whatif-warning")
+        assert warning.is_visible() and "objective: netopt" in warning.inner_text()
+        assert log.problems() == []
+
+
+def test_the_page_formats_numbers_as_python(shipped_page):
+    page, _log = shipped_page
+    values = [0.0, -0.0, 0.125, 0.375, 2.5, 3.5, 47.25, 47.35, 18.625, 18.615, -0.05, -0.04, 1234567.5, 2741044.1748,
+              1e-9, 999.95, 0.05, 140.00318786432993, 1003.1, 12345678901.5, -2.5]
+    for d in (0, 1, 2):
+        page_text = page.evaluate("([xs, d]) => xs.map(x => netopt._format(x, d))", [values, d])
+        assert page_text == [shown(v, d) for v in values], d
+    assert page.evaluate("() => [netopt._format(-2.4e-13, 1), netopt._format(-0.04, 1), netopt._format(-0.06, 1)]") == ["0.0", "0.0", "-0.1"]
+
+
+def test_the_page_quantile_is_pythons(shipped_page):
+    """metrics.weighted_quantile and the page's, on small cases where a cumulative
+    weight equals the target exactly (the 'at least' in 'at least 90 %')."""
+    page, _log = shipped_page
+    rng = np.random.default_rng(90)
+    for _ in range(200):
+        k = int(rng.integers(1, 12))
+        dist = rng.integers(0, 5, k) * 1000
+        weights = rng.integers(0, 4, k)
+        weights[0] += 1
+        want = weighted_quantile(dist.astype(float), weights.astype(float), 0.9)
+        got = page.evaluate(
+            "([d, w]) => netopt._engine.quantile.call({m: d.length, pop: w}, d, null, 0.9)", [dist.tolist(), weights.tolist()])
+        assert got == want, (dist, weights)
+
+
+# --------------------------------------------------------------------------- a planner's data, candidates, stages
+
+
+def test_planner_register_division_and_distance_matrix(chromium, scenario, tmp_path, shipped_offices, county_division):
+    """A planner's own register (Motala left out), FA division (the 21 counties)
+    and distance matrix in whole 25 km: most demand points have several nearest
+    offices at the same distance, and the lower office index must win, as in Python."""
+    header, rows = shipped_offices
+    register = write_csv_rows(tmp_path / "offices.csv", header, [r for r in rows if r[0] != "motala"])
+    own = netopt.load_network(register, division=county_division)
+    net = planner_matrix_network(own, tmp_path, step_km=25.0, offices=register, division=county_division)
+    assert len(net.offices) == len(rows) - 1 and len(net.fa_regions) == 21
+    m = net.distance_matrix_m
+    assert (np.sort(m, axis=1)[:, 0] == np.sort(m, axis=1)[:, 1]).sum() > 50
+    plan = netopt.evaluate(net, {"visby": "close", "kiruna": "flexible", "stockholm-kista": "close"}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        inst = plan.prepared.instance
+        b64 = base64.b64encode(inst.dist_matrix_m.astype("<i4").tobytes()).decode()
+        assert page.evaluate("""b64 => { const s = atob(b64), dv = new DataView(new Uint8Array([...s].map(c => c.charCodeAt(0))).buffer);
+            const D = netopt._engine.D; let bad = 0; for (let k = 0; k < D.length; k++) if (D[k] !== dv.getInt32(4 * k, true)) bad++; return bad; }""", b64) == 0
+        assert_page_equals_python(page, net, scenario, tmp_path)
+        off = net.offices
+        rng = np.random.default_rng(7)
+        for _ in range(12):
+            page.evaluate("() => netopt.reset()")
+            page.evaluate("c => netopt.setDecisions(c)", random_changes(rng, off["office_id"].tolist(), off["existing"].tolist()))
+            assert_page_equals_python(page, net, scenario, tmp_path)
+        assert log.problems() == []
+
+
+def test_candidate_sites_can_be_opened_on_the_map(chromium, shipped_network, scenario, tmp_path):
+    cand = write_csv_rows(
+        tmp_path / "cand.csv",
+        ["office_id", "office_name", "municipality_code", "lat", "lon"],
+        [["cand-karlstad", "Karlstad service point", "1780", "59.3793", "13.5036"],
+         ["cand-ostersund", "Östersund service point", "2380", "63.1767", "14.6361"]],
+    )
+    net = netopt.load_network(candidates=cand)
+    plan = netopt.evaluate(net, {"cand-ostersund": "open", "visby": "flexible"}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        assert page.locator("path.netopt-candidate").count() == 1  # Karlstad, not opened, drawn as a candidate
+        assert_page_equals_python(page, net, scenario, tmp_path)
+        page.evaluate("() => netopt.setDecision('cand-karlstad', 'open')")
+        got, _ = assert_page_equals_python(page, net, scenario, tmp_path)
+        assert got["summary"]["candidate_sites_opened"] == 2 and got["paths"]["candidate"] == 0
+        assert "cand-karlstad,keep" in got["csv"]
+        page.evaluate("() => netopt.setDecisions({'cand-ostersund': 'not opened', 'cand-karlstad': 'flexible', motala: 'close'})")
+        got, _ = assert_page_equals_python(page, net, scenario, tmp_path)
+        assert "cand-ostersund,not opened" in got["csv"]
+        # the candidate's popup offers open / not opened
+        page.evaluate("() => netopt.setDecision('cand-karlstad', 'not opened')")
+        page.evaluate("() => netoptRegistry.offices.plan['cand-karlstad'].openPopup()")
+        buttons = page.locator(".leaflet-popup-content .netopt-whatif-popup button").all_inner_texts()
+        assert buttons == ["Open", "Flexible office", "Not opened"]
+        assert log.problems() == []
+
+
+def test_a_stage_of_a_staged_plan(chromium, shipped_network, tmp_path):
+    staged = netopt.load_scenario(SCENARIOS / "stages-2025-2027.toml")
+    plan = netopt.evaluate(shipped_network, {"visby": "flexible", "stockholm-kista": "close", "motala": "close"}, staged)
+    from netopt.maps import plan_map_html
+
+    offices, gfa, munis, s = map_inputs(plan, 0)
+    path = _page_of(plan_map_html(offices, gfa, munis, s, title="2025", whatif=whatif.whatif_payload(plan, 0)), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        assert "Changes apply to 2025, the stage shown." in page.inner_text("#netopt-whatif")
+        assert_page_equals_python(page, shipped_network, staged, tmp_path, stage=0)
+        rng = np.random.default_rng(2025)
+        off = shipped_network.offices
+        for _ in range(6):
+            page.evaluate("c => netopt.setDecisions(c)", random_changes(rng, off["office_id"].tolist(), off["existing"].tolist()))
+            got, _ = assert_page_equals_python(page, shipped_network, staged, tmp_path, stage=0)
+            assert got["summary"]["cut_msek"] == staged.stages[0].cut_msek
+        assert log.problems() == []
+
+
+def test_names_from_data_stay_text(chromium, scenario, tmp_path, shipped_offices):
+    header, rows = shipped_offices
+    rows = [list(r) for r in rows]
+    k = [r[header.index("office_id")] for r in rows].index("visby")
+    rows[k][header.index("office_name")] = EVIL
+    net = netopt.load_network(write_csv_rows(tmp_path / "offices.csv", header, rows))
+    plan = netopt.evaluate(net, {"stockholm-kista": "close"}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        page.evaluate("() => netopt.setDecision('visby', 'close')")
+        assert EVIL in page.inner_text("#netopt-whatif-changes")
+        page.evaluate("() => netoptRegistry.offices.plan['visby'].openPopup()")
+        assert page.inner_text(".leaflet-popup-content").splitlines()[0] == EVIL
+        assert page.evaluate("() => document.querySelectorAll('#netopt-whatif script, .leaflet-popup-content script').length") == 0
+        assert_page_equals_python(page, net, scenario, tmp_path)
+        assert log.dialogs == [] and log.problems() == []
+
+
+def test_a_closed_office_whose_visitors_weigh_nothing(chromium, scenario, tmp_path, shipped_offices):
+    """A register that gives Kiruna 0 visits: closing it sends its visitors, by
+    inhabitants, to Gällivare (107.3 km), as netopt evaluate says, never to office 0."""
+    header, rows = shipped_offices
+    rows = [list(r) + [""] for r in rows]
+    ids = [r[0] for r in rows]
+    rows[ids.index("kiruna")][-1] = "0"
+    net = netopt.load_network(write_csv_rows(tmp_path / "offices.csv", header + ["visits"], rows))
+    plan = netopt.evaluate(net, {}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        page.evaluate("() => netopt.setDecision('kiruna', 'close')")
+        kiruna = next(o for o in page.evaluate("() => netopt.offices()") if o["office_id"] == "kiruna")
+        inst = plan.prepared.instance
+        k, g = inst.office_ids.index("kiruna"), inst.office_ids.index("gallivare")
+        assert kiruna["receiver_id"] == "gallivare"
+        assert kiruna["receiver_distance_km"] == int(geometry.distance_m(inst.ox[k], inst.oy[k], inst.ox[g], inst.oy[g], inst.detour)) / 1000.0
+        assert 90 < kiruna["receiver_distance_km"] < 130
+        assert_page_equals_python(page, net, scenario, tmp_path)  # everything else as netopt evaluate
+        assert log.problems() == []
+
+
+def test_popup_buttons_work_on_a_projector(chromium, shipped_solution):
+    """At 1024 × 768 an office's popup opens clear of the summary panel and its buttons take real clicks."""
+    with chromium.page(shipped_solution / "map.html", viewport=(1024, 768)) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        for office, name, label in (("motala", "Motala", "Close"), ("stockholm-kista", "Stockholm Kista", "Keep"), ("kiruna", "Kiruna", "Flexible office")):
+            page.select_option("#netopt-search", value=office)
+            popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text=name))
+            popup.locator(".netopt-whatif-popup button", has_text=label).click(timeout=5_000)
+            assert page.evaluate("o => netopt.decision(o)", office) == {"Close": "close", "Keep": "keep", "Flexible office": "flexible"}[label]
+        assert page.evaluate("() => netopt.changes().length") == 3
+        assert log.problems() == []
+
+
+def test_a_network_too_large_for_a_page_says_so(chromium, shipped_network, scenario, tmp_path, monkeypatch):
+    monkeypatch.setattr(whatif, "MAX_PAIRS", 1000)
+    plan = netopt.evaluate(shipped_network, {}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt")
+        assert page.evaluate("() => netopt.available") is False
+        assert f"What-if is not available for this map: the network has {plan.prepared.instance.m:,} demand points".replace(",", " ") in page.inner_text("#netopt-summary")
+        assert page.locator("path.netopt-office").count() == plan.prepared.instance.n
+        assert log.problems() == []

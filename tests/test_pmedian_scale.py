@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from netopt import geometry
 from netopt.lagrangian import DualLists, dual_value, lagrangian_bound, reduced_cost_fixing
+from netopt.pmedian import Interchange, heuristic_pmedian, pmedian_instance
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -204,3 +205,59 @@ def test_fixing_by_hand():
     # a looser upper bound (a plan 20,000 worse) no longer fixes anything
     fixed_open, fixed_closed = reduced_cost_fixing(res, 2, 22_000)
     assert not fixed_open.any() and not fixed_closed.any()
+
+
+# --------------------------------------------------------------------------- heuristic
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7, grid=True))
+def test_the_interchange_ends_in_a_swap_local_optimum(inst):
+    dxy, w, sxy, p, detour = inst
+    n = len(sxy)
+    D = matrix(dxy, sxy, detour)
+    cand = lists_of(dxy, sxy, n, detour)  # full lists: the search sees exact distances
+    start = np.zeros(n, bool)
+    start[np.arange(p)] = True
+    is_open, swaps = Interchange(cand, w, n, p).improve(start)
+    assert is_open.sum() == p
+    here = cost_of(D, w, np.flatnonzero(is_open))
+    assert here <= cost_of(D, w, np.arange(p))
+    for r in np.flatnonzero(is_open):
+        for i in np.flatnonzero(~is_open):
+            S = set(np.flatnonzero(is_open)) - {r} | {i}
+            assert cost_of(D, w, S) >= here
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7), st.integers(1, 7))
+def test_the_heuristic_returns_p_sites_no_better_than_the_optimum(inst, k):
+    dxy, w, sxy, p, detour = inst
+    full = pmedian_instance(dxy, w, sxy, p, detour)
+    plan = heuristic_pmedian(full, p, list_size=min(k, len(sxy)))
+    assert plan.sum() == p
+    best, _ = optimum(matrix(dxy, sxy, detour), w, p)
+    assert cost_of(matrix(dxy, sxy, detour), w, np.flatnonzero(plan)) >= best
+
+
+def test_the_lazy_greedy_picks_what_the_full_recount_picks():
+    """The greedy recomputes only the best stale saving; it must open the same sites as recounting all."""
+    from netopt.pmedian import _greedy
+
+    rng = np.random.default_rng(3)
+    dxy = rng.uniform(0, 50_000, (400, 2))
+    sxy = rng.uniform(0, 50_000, (60, 2))
+    w = rng.integers(0, 100, 400)
+    p, k = 12, 9
+    cand = lists_of(dxy, sxy, k, 1.0)
+    row = np.repeat(np.arange(400), cand.sizes)
+    d = cand.dist_m.astype(float)
+    cur = np.where(cand.next_m >= 0, 2.0 * cand.next_m, d[cand.ptr[1:] - 1] + 1.0)
+    expect = np.zeros(60, bool)
+    for _ in range(p):
+        gain = np.bincount(cand.office, weights=w[row] * np.maximum(cur[row] - d, 0.0), minlength=60)
+        gain[expect] = -1.0
+        i = int(np.argmax(gain))
+        expect[i] = True
+        np.minimum.at(cur, row[cand.office == i], d[cand.office == i])
+    assert (_greedy(cand, w, 60, p) == expect).all()

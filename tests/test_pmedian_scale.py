@@ -11,6 +11,7 @@ honest gap otherwise. No timings are asserted (speed lives in benchmarks/).
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,8 +20,11 @@ from hypothesis import strategies as st
 
 from netopt import geometry
 from netopt.lagrangian import DualLists, dual_value, lagrangian_bound, reduced_cost_fixing
-from netopt.pmedian import Interchange, heuristic_pmedian, pmedian_instance
+from netopt.metrics import objective_value
+from netopt.pmedian import Interchange, _screen, heuristic_pmedian, pmedian_instance, solve_pmedian
+from netopt.solve import SolverSettings
 
+EXACT = SolverSettings(time_limit_s=60, tie_break=False)
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -207,6 +211,29 @@ def test_fixing_by_hand():
     assert not fixed_open.any() and not fixed_closed.any()
 
 
+@PROPERTY
+@given(pmedians(max_m=12, max_n=7))
+def test_the_reduced_instance_has_the_same_optimum(inst):
+    """After fixing, optimum(reduced instance, fixed sites locked open) + offset = optimum."""
+    dxy, w, sxy, p, detour = inst
+    n = len(sxy)
+    D = matrix(dxy, sxy, detour)
+    best, _ = optimum(D, w, p)
+    full = pmedian_instance(dxy, w, sxy, p, detour)
+    cand = lists_of(dxy, sxy, n, detour)
+    plan = heuristic_pmedian(full, p, candidates=cand)
+    _, dist = full.nearest_open(plan)
+    scr = _screen(full, cand, p, plan, dist, EXACT, deadline=float("inf"))
+    assert scr.bound <= best <= scr.objective
+    if scr.instance is None:
+        return
+    sub = scr.instance
+    Dr = matrix(np.column_stack([sub.dx, sub.dy]), np.column_stack([sub.ox, sub.oy]), detour)
+    locked = np.flatnonzero(sub.lock_open)
+    best_sub = min(cost_of(Dr, sub.population, S) for S in itertools.combinations(range(sub.n), p) if set(locked) <= set(S))
+    assert best_sub + scr.offset == best
+
+
 # --------------------------------------------------------------------------- heuristic
 
 
@@ -261,3 +288,97 @@ def test_the_lazy_greedy_picks_what_the_full_recount_picks():
         expect[i] = True
         np.minimum.at(cur, row[cand.office == i], d[cand.office == i])
     assert (_greedy(cand, w, 60, p) == expect).all()
+
+
+# --------------------------------------------------------------------------- solve_pmedian
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7))
+def test_solve_with_the_bound_is_exact_when_gap_zero_is_asked(inst):
+    dxy, w, sxy, p, detour = inst
+    D = matrix(dxy, sxy, detour)
+    best, _ = optimum(D, w, p)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT, lagrangian=True)
+    assert r.objective == cost_of(D, w, r.open_sites) == best
+    assert r.status == "OPTIMAL" and r.gap == 0.0
+    assert r.best_bound <= best
+    assert r.lagrangian_bound is not None and r.lagrangian_bound <= best
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7), st.sampled_from([0.01, 0.05, 0.2]))
+def test_the_reported_gap_is_honest(inst, target):
+    dxy, w, sxy, p, detour = inst
+    D = matrix(dxy, sxy, detour)
+    best, _ = optimum(D, w, p)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=replace(EXACT, relative_gap=target), lagrangian=True)
+    assert r.objective == cost_of(D, w, r.open_sites) >= best
+    assert r.best_bound <= best
+    assert r.status in ("OPTIMAL", "GAP_REACHED")
+    if r.status == "OPTIMAL":
+        assert r.gap == 0.0 and r.objective == best
+    else:
+        assert r.gap == pytest.approx((r.objective - r.best_bound) / r.objective, abs=1e-12)
+        assert r.gap <= target + 1e-12
+
+
+def test_a_clustered_instance_reaches_its_gap_without_a_mip_and_the_numbers_agree():
+    """A mid-size clustered instance: the bound and the guided search meet 1 % on their own."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from instances import clustered_instance
+
+    dxy, w, sxy, p = clustered_instance(3000, 300, 60, seed=5)
+    r = solve_pmedian(dxy, w, sxy, p, settings=SolverSettings(relative_gap=0.01, time_limit_s=120, tie_break=False))
+    assert r.status in ("GAP_REACHED", "OPTIMAL") and r.gap <= 0.01
+    assert r.rounds == 0 and r.lagrangian_bound == r.best_bound
+    inst = pmedian_instance(dxy, w, sxy, p)
+    mask = np.zeros(300, bool)
+    mask[r.open_sites] = True
+    assert len(r.open_sites) == p
+    assert r.objective == objective_value(inst, inst.nearest_open(mask)[1])
+    # same inputs, same plan
+    again = solve_pmedian(dxy, w, sxy, p, settings=SolverSettings(relative_gap=0.01, time_limit_s=120, tie_break=False))
+    assert (again.open_sites == r.open_sites).all() and again.best_bound == r.best_bound
+
+
+def test_a_time_limit_before_the_bound_still_reports_a_plan_and_a_valid_bound():
+    rng = np.random.default_rng(11)
+    dxy = rng.uniform(0, 30_000, (40, 2))
+    sxy = rng.uniform(0, 30_000, (7, 2))
+    w = rng.integers(1, 40, 40)
+    best, _ = optimum(matrix(dxy, sxy), w, 3)
+    r = solve_pmedian(dxy, w, sxy, 3, settings=replace(EXACT, time_limit_s=0.0), lagrangian=True)
+    assert len(r.open_sites) == 3 and r.objective >= best
+    assert r.best_bound is not None and r.best_bound <= best
+    assert r.status in ("FEASIBLE", "OPTIMAL")
+    if r.status == "FEASIBLE":
+        assert r.gap == pytest.approx((r.objective - r.best_bound) / r.objective)
+
+
+def test_all_weights_zero_is_optimal_at_zero():
+    dxy = np.array([[0.0, 0.0], [5.0, 5.0], [9.0, 1.0]])
+    sxy = np.array([[1.0, 1.0], [7.0, 7.0]])
+    r = solve_pmedian(dxy, np.zeros(3, np.int64), sxy, 1, settings=EXACT, lagrangian=True)
+    assert r.objective == 0 and r.best_bound == 0 and r.status == "OPTIMAL"
+
+
+def test_the_mip_finishes_exactly_what_fixing_leaves():
+    """Seeded instances where the bound fixes some sites but cannot close the gap:
+    the MIP on the reduced instance must return the brute-force optimum."""
+    rng = np.random.default_rng(0)
+    taken = 0
+    for _ in range(60):
+        m, n = int(rng.integers(8, 15)), int(rng.integers(4, 8))
+        p = int(rng.integers(1, n))
+        dxy = rng.uniform(0, 20_000, (m, 2))
+        sxy = rng.uniform(0, 20_000, (n, 2))
+        w = rng.integers(0, 50, m)
+        r = solve_pmedian(dxy, w, sxy, p, settings=EXACT, lagrangian=True)
+        best, _ = optimum(matrix(dxy, sxy), w, p)
+        assert r.objective == best and r.status == "OPTIMAL" and r.best_bound <= best
+        taken += r.rounds > 0 and r.sites_fixed_open + r.sites_fixed_closed > 0
+    assert taken >= 5  # the path under test was taken

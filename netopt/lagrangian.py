@@ -124,10 +124,17 @@ class DualLists:
         self.cap_int = np.where(cand.next_m >= 0, w * cand.next_m, last)
         if float(np.sum(self.cap_int, dtype=float)) + float(np.sum(self.cost_int, dtype=float)) >= 2.0**62:
             raise ValueError("weights × distances are too large for exact 64-bit sums")
-        self.cost = self.cost_int.astype(float)
         self.w = w.astype(float)
         self.lo = self.lo_int.astype(float)
         self.cap = self.cap_int.astype(float)
+        # site-major copy for the ascent: ρ_i is then a sum over a contiguous
+        # segment, and the entries of the chosen sites are p segments
+        order = np.argsort(self.office, kind="stable")
+        self.row_s = self.row[order]
+        self.cost_s = self.cost_int[order].astype(float)
+        counts = np.bincount(self.office, minlength=self.n)
+        self.site_ptr = np.concatenate([[0], np.cumsum(counts)])
+        self.listed = np.flatnonzero(counts > 0)  # sites in some list (segments for reduceat)
 
     def project(self, lam: np.ndarray) -> np.ndarray:
         """The whole-number multipliers in the valid box nearest below ``lam`` (int64)."""
@@ -212,18 +219,20 @@ def lagrangian_bound(
         lam = lists.lo.copy() if start is None else np.clip(np.asarray(start, float), lists.lo, lists.cap)
         best_lam, best = lam.copy(), -np.inf
     target = float(upper_bound)
-    row, office, cost, w = lists.row, lists.office, lists.cost, lists.w
-    chosen = np.zeros(n, bool)
+    row_s, cost_s, w, ptr = lists.row_s, lists.cost_s, lists.w, lists.site_ptr
+    starts = ptr[lists.listed]
+    rho = np.zeros(n)
     since = 0
     it = 0
     while it < max_iterations and alpha >= min_step_scale:
         if deadline is not None and time.perf_counter() >= deadline:
             break
         it += 1
-        r = lam[row]
-        r -= cost
-        np.maximum(r, 0.0, out=r)
-        rho = -np.bincount(office, weights=r, minlength=n)
+        r = lam[row_s]
+        r -= cost_s
+        np.maximum(r, 0.0, out=r)  # λ_j − c_ij where positive, site-major
+        if len(starts):
+            rho[lists.listed] = -np.add.reduceat(r, starts)
         sel = np.argpartition(rho, p - 1)[:p] if p < n else np.arange(n)
         value = float(lam.sum() + rho[sel].sum())
         if value > best:
@@ -235,10 +244,11 @@ def lagrangian_bound(
             if since >= patience:
                 alpha *= 0.5
                 since = 0
-        chosen[:] = False
-        chosen[sel] = True
-        active = (r > 0.0) & chosen[office]
-        g = 1.0 - np.add.reduceat(active.view(np.int8), lists.ptr[:-1])  # lists are never empty
+        # g_j = 1 − (chosen sites i with c_ij < λ_j): count over the chosen sites' segments
+        lens = ptr[sel + 1] - ptr[sel]
+        seg = np.repeat(ptr[sel] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(int(lens.sum()))
+        seg = seg[r[seg] > 0.0]
+        g = 1.0 - np.bincount(row_s[seg], minlength=len(lam))
         norm = float(np.dot(w * g, g))
         if norm == 0.0:  # λ is optimal: every demand point served exactly once
             break
@@ -246,7 +256,8 @@ def lagrangian_bound(
         if step == 0.0:
             break
         lam += step * w * g
-        np.clip(lam, lists.lo, lists.cap, out=lam)
+        np.maximum(lam, lists.lo, out=lam)  # (np.clip is several times slower)
+        np.minimum(lam, lists.cap, out=lam)
     bound, lam_int, rho, relaxed = dual_value(lists, p, best_lam)
     if isinstance(start, LagrangianBound) and start.bound > bound:  # rounding can cost a few units
         bound, lam_int, rho, relaxed = start.bound, start.multipliers, start.site_cost, start.relaxed_open

@@ -365,7 +365,7 @@ def heuristic_pmedian(
     if p >= n:
         return np.ones(n, bool)
     if candidates is None:
-        K = min(n, list_size or default_list_size(n, p))
+        K = min(n, list_size or default_list_size(n, p, inst.m))
         candidates = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, K, inst.detour)
     is_open = _greedy(candidates, inst.population, n, p)
     if max_rounds > 0:
@@ -375,9 +375,21 @@ def heuristic_pmedian(
     return is_open
 
 
-def default_list_size(n: int, p: int) -> int:
-    """Candidate-list length for the heuristic and the bound: max(16, ⌈5n/p⌉), at most n."""
-    return int(min(n, max(16, int(np.ceil(5.0 * n / p)))))
+#: at most this many candidate-list entries for the heuristic and the bound
+#: (memory: about 60 bytes each); shorter lists keep the bound valid, only weaker
+MAX_LIST_ENTRIES = 10_000_000
+
+
+def default_list_size(n: int, p: int, m: int = 0) -> int:
+    """Candidate-list length for the heuristic and the bound of m demand points.
+
+    max(16, ⌈5n/p⌉): a demand point then usually lists its two nearest open
+    sites; at most n, and at most max(16, MAX_LIST_ENTRIES / m).
+    """
+    k = max(16, int(np.ceil(5.0 * n / p)))
+    if m > 0:
+        k = min(k, max(16, MAX_LIST_ENTRIES // m))
+    return int(min(n, k))
 
 
 # --------------------------------------------------------------------------- bound and fixing
@@ -527,7 +539,7 @@ def solve_pmedian(
     k = np.full(m, min(min_k, n), np.int64)
     full, screen, requested = inst, None, settings  # [lagrangian] the MIP may solve a reduced instance
     if use_heuristic:
-        cand_h = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, default_list_size(n, p), detour)
+        cand_h = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, default_list_size(n, p, m), detour)
         heur_open = heuristic_pmedian(inst, p, candidates=cand_h, deadline=deadline)
         _, hd = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, heur_open, detour)
         heur_obj = objective_value(inst, hd)
@@ -545,7 +557,7 @@ def solve_pmedian(
             k = np.full(m, min(min_k, n), np.int64)
         # rank of the heuristic's nearest open site = number of sites strictly nearer
         kk = max(min_k, int(np.ceil(2.0 * n / p)))
-        c0 = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, min(n, 4 * kk), detour)
+        c0 = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, min(n, 4 * kk, max(min_k, MAX_LIST_ENTRIES // max(m, 1))), detour)  # [lagrangian] memory cap
         ranks = np.add.reduceat((c0.dist_m < np.repeat(hd, c0.sizes)).astype(np.int64), c0.ptr[:-1])
         k = np.minimum(np.maximum(ranks + 1 + margin, min_k), n)
     if screen is None:

@@ -382,3 +382,13 @@ def test_the_mip_finishes_exactly_what_fixing_leaves():
         assert r.objective == best and r.status == "OPTIMAL" and r.best_bound <= best
         taken += r.rounds > 0 and r.sites_fixed_open + r.sites_fixed_closed > 0
     assert taken >= 5  # the path under test was taken
+
+
+def test_list_sizes_follow_n_over_p_within_the_memory_cap():
+    from netopt.pmedian import MAX_LIST_ENTRIES, default_list_size
+
+    assert default_list_size(2000, 400, 100_000) == 25  # ⌈5n/p⌉
+    assert default_list_size(1000, 900, 10_000) == 16  # at least 16
+    assert default_list_size(10, 3, 50) == 10  # at most n
+    assert default_list_size(2000, 10, 100_000) == MAX_LIST_ENTRIES // 100_000  # the memory cap
+    assert default_list_size(2000, 10, 10**7) == 16  # never below 16

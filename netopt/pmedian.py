@@ -298,14 +298,25 @@ class Interchange:
         lx = loc[x]
         np.add.at(self.extra, c.office[idx[x]] * self.p + self.slot[f1[lx]], sign * w[lx] * (d2[lx] - np.maximum(dd[x], d1[lx])))
 
+    def surrogate(self, is_open: np.ndarray) -> float:
+        """Σ_j w_j × (distance to the nearest open listed site, else to the first unlisted site).
+
+        Never above the plan's true objective (the surrogate is optimistic), so
+        a plan whose surrogate is no better than a known objective is no better.
+        """
+        _, _, d1, _ = self._state(np.arange(self.m), np.asarray(is_open, bool))
+        return float(self.w @ d1)
+
     def improve(self, is_open: np.ndarray, *, deadline: float | None = None, max_swaps: int | None = None) -> tuple[np.ndarray, int]:
         """Best-improvement swaps from ``is_open`` (n bools, p of them True) to a local optimum.
 
-        Returns the new open mask and the number of swaps made. Stops early at
-        ``deadline`` (``time.perf_counter()``) or after ``max_swaps``.
+        Returns the new open mask and the number of swaps made; ``last_surrogate``
+        holds the plan's :meth:`surrogate` objective. Stops early at ``deadline``
+        (``time.perf_counter()``) or after ``max_swaps``.
         """
         is_open = np.asarray(is_open, bool).copy()
         if not self.usable or int(is_open.sum()) != self.p:
+            self.last_surrogate = self.surrogate(is_open)
             return is_open, 0
         n, p = self.n, self.p
         self.slot = np.full(n, -1)
@@ -339,6 +350,7 @@ class Interchange:
             self.e1[hit], self.e2[hit], self.d1[hit], self.d2[hit] = self._state(hit, is_open)
             self._count(hit, 1.0)
             swaps += 1
+        self.last_surrogate = float(self.w @ self.d1)
         return is_open, swaps
 
 
@@ -465,12 +477,16 @@ def _screen(inst: Instance, cand: Candidates, p: int, plan: np.ndarray, dist_m: 
         if met(result.bound) or result.step_scale < 1e-3 or result.iterations == 0:
             break
         # Lagrangian-guided local search: start from the relaxed problem's sites
+        # (its surrogate objective never exceeds the true one: evaluate only a
+        # plan that may be better)
         cand_open, _ = search.improve(result.relaxed_open, deadline=deadline)
-        _, d = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, cand_open, inst.detour)
-        improved = objective_value(inst, d) < objective
-        if improved:
-            plan, dist_m, objective = cand_open, d, objective_value(inst, d)
-        elif before is not None and result.bound - before < 0.02 * (objective - result.bound):
+        improved = False
+        if search.last_surrogate < objective:
+            _, d = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, cand_open, inst.detour)
+            improved = objective_value(inst, d) < objective
+            if improved:
+                plan, dist_m, objective = cand_open, d, objective_value(inst, d)
+        if not improved and before is not None and result.bound - before < 0.02 * (objective - result.bound):
             break  # the ascent has stalled and the plan no longer improves: leave the rest to the MIP
     if result is None:  # no time at all: the trivial bound Σ w_j D_j1
         from .lagrangian import dual_value

@@ -392,3 +392,21 @@ def test_list_sizes_follow_n_over_p_within_the_memory_cap():
     assert default_list_size(10, 3, 50) == 10  # at most n
     assert default_list_size(2000, 10, 100_000) == MAX_LIST_ENTRIES // 100_000  # the memory cap
     assert default_list_size(2000, 10, 10**7) == 16  # never below 16
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7), st.data())
+def test_the_interchange_surrogate_never_exceeds_the_true_objective(inst, data):
+    """Short lists: the surrogate values unlisted sites optimistically, so it may only be lower."""
+    dxy, w, sxy, p, detour = inst
+    n = len(sxy)
+    D = matrix(dxy, sxy, detour)
+    k = data.draw(st.integers(1, n), label="list size")
+    search = Interchange(lists_of(dxy, sxy, k, detour), w, n, p)
+    plan = np.zeros(n, bool)
+    plan[data.draw(st.permutations(range(n)), label="order")[:p]] = True
+    assert search.surrogate(plan) <= cost_of(D, w, np.flatnonzero(plan))
+    if k == n:
+        assert search.surrogate(plan) == cost_of(D, w, np.flatnonzero(plan))
+    better, _ = search.improve(plan)
+    assert search.last_surrogate == search.surrogate(better) <= search.surrogate(plan)

@@ -527,20 +527,21 @@ def solve_pmedian(
     use_heuristic: bool | None = None,
     min_k: int = 8,
     margin: int = 2,
-    lagrangian: bool | None = None,
+    lagrangian: bool = True,
 ) -> PMedianResult:
     """Solve a p-median on projected coordinates (metres), exactly (or to ``settings.relative_gap``).
 
     Distances are Euclidean × ``detour`` rounded to whole metres; weights must
     be whole numbers (e.g. inhabitants) for exact objective values.
-    ``use_heuristic`` (default: when there are at least 5,000 demand points or
+    ``lagrangian`` (default) computes the Lagrangian bound of
+    :mod:`netopt.lagrangian` with Lagrangian-guided local search after the
+    heuristic; when plan and bound meet ``settings.relative_gap`` no MIP is
+    solved, otherwise the sites settled by reduced-cost fixing are removed and
+    the MIP solves what is left. ``use_heuristic`` (default: with the
+    Lagrangian bound, else when there are at least 5,000 demand points or
     fewer than n/2 sites open) sizes the candidate lists from a heuristic plan
-    and keeps it as a fallback; otherwise every list starts at ``min_k``.
-    ``lagrangian`` (default: with the heuristic) computes the Lagrangian bound
-    of :mod:`netopt.lagrangian` with Lagrangian-guided local search first; when
-    plan and bound meet ``settings.relative_gap`` no MIP is solved, otherwise
-    the sites settled by reduced-cost fixing are removed and the MIP solves
-    what is left. Returns a :class:`PMedianResult`; raises ValueError for p
+    and keeps it as a fallback; otherwise every list starts at ``min_k``
+    (``use_heuristic=False`` also skips the bound, which needs a plan). Returns a :class:`PMedianResult`; raises ValueError for p
     outside 1..n and :class:`~netopt.errors.InfeasibleError` when the solver
     stops without any plan and there is no heuristic plan.
     """
@@ -549,7 +550,7 @@ def solve_pmedian(
     t_start = time.perf_counter()
     deadline = t_start + settings.time_limit_s
     if use_heuristic is None:
-        use_heuristic = bool(lagrangian) or m >= 5000 or p < n / 2
+        use_heuristic = lagrangian or m >= 5000 or p < n / 2
     heur_open = None
     heur_obj = float("nan")
     k = np.full(m, min(min_k, n), np.int64)
@@ -561,7 +562,7 @@ def solve_pmedian(
         heur_obj = objective_value(inst, hd)
         heur_s = time.perf_counter() - t_start
         # [lagrangian] bound, guided local search and fixing; done if the gap is met
-        if lagrangian is None or lagrangian:
+        if lagrangian:
             screen = _screen(inst, cand_h, p, heur_open, hd, settings, deadline)
             if screen.instance is None:
                 return _screened_result(screen, settings, heur_s, heur_obj)

@@ -299,11 +299,24 @@ def test_solve_with_the_bound_is_exact_when_gap_zero_is_asked(inst):
     dxy, w, sxy, p, detour = inst
     D = matrix(dxy, sxy, detour)
     best, _ = optimum(D, w, p)
-    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT, lagrangian=True)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT)
     assert r.objective == cost_of(D, w, r.open_sites) == best
     assert r.status == "OPTIMAL" and r.gap == 0.0
     assert r.best_bound <= best
     assert r.lagrangian_bound is not None and r.lagrangian_bound <= best
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7))
+def test_solve_without_the_bound_is_exact_too(inst):
+    """lagrangian=False keeps the MIP-only path (lists from min_k, or from the heuristic)."""
+    dxy, w, sxy, p, detour = inst
+    D = matrix(dxy, sxy, detour)
+    best, _ = optimum(D, w, p)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT, lagrangian=False, min_k=2)
+    assert r.objective == cost_of(D, w, r.open_sites) == best
+    assert r.status == "OPTIMAL" and r.gap == 0.0 and r.rounds >= 1
+    assert r.lagrangian_bound is None
 
 
 @PROPERTY
@@ -312,7 +325,7 @@ def test_the_reported_gap_is_honest(inst, target):
     dxy, w, sxy, p, detour = inst
     D = matrix(dxy, sxy, detour)
     best, _ = optimum(D, w, p)
-    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=replace(EXACT, relative_gap=target), lagrangian=True)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=replace(EXACT, relative_gap=target))
     assert r.objective == cost_of(D, w, r.open_sites) >= best
     assert r.best_bound <= best
     assert r.status in ("OPTIMAL", "GAP_REACHED")
@@ -351,7 +364,7 @@ def test_a_time_limit_before_the_bound_still_reports_a_plan_and_a_valid_bound():
     sxy = rng.uniform(0, 30_000, (7, 2))
     w = rng.integers(1, 40, 40)
     best, _ = optimum(matrix(dxy, sxy), w, 3)
-    r = solve_pmedian(dxy, w, sxy, 3, settings=replace(EXACT, time_limit_s=0.0), lagrangian=True)
+    r = solve_pmedian(dxy, w, sxy, 3, settings=replace(EXACT, time_limit_s=0.0))
     assert len(r.open_sites) == 3 and r.objective >= best
     assert r.best_bound is not None and r.best_bound <= best
     assert r.status in ("FEASIBLE", "OPTIMAL")
@@ -362,7 +375,7 @@ def test_a_time_limit_before_the_bound_still_reports_a_plan_and_a_valid_bound():
 def test_all_weights_zero_is_optimal_at_zero():
     dxy = np.array([[0.0, 0.0], [5.0, 5.0], [9.0, 1.0]])
     sxy = np.array([[1.0, 1.0], [7.0, 7.0]])
-    r = solve_pmedian(dxy, np.zeros(3, np.int64), sxy, 1, settings=EXACT, lagrangian=True)
+    r = solve_pmedian(dxy, np.zeros(3, np.int64), sxy, 1, settings=EXACT)
     assert r.objective == 0 and r.best_bound == 0 and r.status == "OPTIMAL"
 
 
@@ -377,7 +390,7 @@ def test_the_mip_finishes_exactly_what_fixing_leaves():
         dxy = rng.uniform(0, 20_000, (m, 2))
         sxy = rng.uniform(0, 20_000, (n, 2))
         w = rng.integers(0, 50, m)
-        r = solve_pmedian(dxy, w, sxy, p, settings=EXACT, lagrangian=True)
+        r = solve_pmedian(dxy, w, sxy, p, settings=EXACT)
         best, _ = optimum(matrix(dxy, sxy), w, p)
         assert r.objective == best and r.status == "OPTIMAL" and r.best_bound <= best
         taken += r.rounds > 0 and r.sites_fixed_open + r.sites_fixed_closed > 0

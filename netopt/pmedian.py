@@ -445,59 +445,93 @@ class _Screen:
         return float(self.bound) if sub_bound is None else max(float(self.bound), float(sub_bound) + self.offset)
 
 
-def _screen(inst: Instance, cand: Candidates, p: int, plan: np.ndarray, dist_m: np.ndarray, settings: SolverSettings, deadline: float) -> _Screen:
+#: HiGHS (1.12, in OR-Tools 9.15) is not interrupted promptly inside the root LP
+#: of a large model: a 60 s limit ran to 83–119 s at 8·10^5 columns. A reduced
+#: instance whose MIP would have more list entries than this is not handed to
+#: HiGHS; the ascent and the guided search use the time instead.
+MAX_MIP_ENTRIES = 300_000
+
+
+class _Ascent:
+    """The Lagrangian ascent and the best plan, improved in blocks (see :func:`_screen`)."""
+
+    def __init__(self, inst: Instance, cand: Candidates, p: int, plan: np.ndarray, dist_m: np.ndarray, target: float):
+        from .lagrangian import DualLists
+
+        self.inst, self.p, self.target = inst, p, target
+        self.lists = DualLists(cand, inst.population, inst.n)
+        self.search = Interchange(cand, inst.population, inst.n, p)
+        self.plan, self.dist_m, self.objective = plan, dist_m, objective_value(inst, dist_m)
+        self.result = None
+        self.iterations = 0
+
+    def met(self, bound) -> bool:
+        return self.objective - bound <= self.target * self.objective
+
+    def run(self, until: float) -> None:
+        """Blocks of 100 subgradient iterations, each followed by a fast interchange
+        started from the relaxed problem's sites, until the gap is met, the ascent
+        stalls (a block gains < 2 % of the gap and the plan did not improve) or ``until``."""
+        from .lagrangian import lagrangian_bound
+
+        inst = self.inst
+        while time.perf_counter() < until:
+            before = None if self.result is None else self.result.bound
+            start = self.result if self.result is not None else inst.population.astype(float) * self.dist_m  # λ_j = w_j × plan distance
+            self.result = lagrangian_bound(self.lists, self.p, self.objective, start=start, max_iterations=100, stop_gap=self.target, deadline=until)
+            self.iterations += self.result.iterations
+            if self.met(self.result.bound) or self.result.step_scale < 1e-3 or self.result.iterations == 0:
+                return
+            # the surrogate objective never exceeds the true one: evaluate only a plan that may be better
+            cand_open, _ = self.search.improve(self.result.relaxed_open, deadline=until)
+            improved = False
+            if self.search.last_surrogate < self.objective:
+                _, d = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, cand_open, inst.detour)
+                improved = objective_value(inst, d) < self.objective
+                if improved:
+                    self.plan, self.dist_m, self.objective = cand_open, d, objective_value(inst, d)
+            if not improved and before is not None and self.result.bound - before < 0.02 * (self.objective - self.result.bound):
+                return
+
+    def bound_and_fixing(self):
+        from .lagrangian import dual_value, reduced_cost_fixing
+
+        if self.result is None:  # no time at all: the trivial bound Σ w_j D_j1
+            none = np.zeros(self.inst.n, bool)
+            return dual_value(self.lists, self.p, self.lists.lo)[0], none, none
+        return (self.result.bound, *reduced_cost_fixing(self.result, self.p, self.objective))
+
+
+def _screen(inst: Instance, cand: Candidates, p: int, plan: np.ndarray, dist_m: np.ndarray, settings: SolverSettings, deadline: float, ascent_deadline: float | None = None) -> _Screen:
     """Lagrangian bound, Lagrangian-guided local search, then reduced-cost fixing.
 
     Alternates blocks of subgradient ascent (:func:`netopt.lagrangian.lagrangian_bound`,
     Polyak target = the best plan's objective) with a fast-interchange search
     started from the relaxed problem's p sites; a better plan sharpens the
     step. Stops once the gap meets ``settings.relative_gap``, the ascent has
-    converged, or at ``deadline``. Then fixes sites by reduced cost and builds
-    the smaller instance the MIP must still solve.
+    stalled, or at ``ascent_deadline`` (default ``deadline``). Then fixes sites
+    by reduced cost and, if ``deadline`` has not passed, builds the smaller
+    instance the MIP must still solve. If that MIP would have more than
+    :data:`MAX_MIP_ENTRIES` list entries, the ascent goes on until ``deadline``
+    instead and no instance is returned.
     """
-    from .lagrangian import DualLists, lagrangian_bound, reduced_cost_fixing
-
     t0 = time.perf_counter()
-    n, w = inst.n, inst.population
-    lists = DualLists(cand, w, n)
-    search = Interchange(cand, w, n, p)
-    objective = objective_value(inst, dist_m)
-    target = settings.relative_gap
+    asc = _Ascent(inst, cand, p, plan, dist_m, settings.relative_gap)
+    asc.run(deadline if ascent_deadline is None else min(deadline, ascent_deadline))
+    scr = _reduce(inst, asc, p, cand.n_entries, deadline, t0)
+    if scr.instance is not None and scr.demand.size * min(8, scr.sites.size) > MAX_MIP_ENTRIES:
+        asc.run(deadline)
+        scr = _reduce(inst, asc, p, cand.n_entries, -np.inf, t0)
+    return scr
 
-    def met(bound):
-        return objective - bound <= target * objective
 
-    result = None
-    start = w.astype(float) * dist_m  # λ_j = w_j × distance to the plan's nearest open site
-    iterations = 0
-    while time.perf_counter() < deadline:
-        before = None if result is None else result.bound
-        result = lagrangian_bound(lists, p, objective, start=result if result is not None else start, max_iterations=100, stop_gap=target, deadline=deadline)
-        iterations += result.iterations
-        if met(result.bound) or result.step_scale < 1e-3 or result.iterations == 0:
-            break
-        # Lagrangian-guided local search: start from the relaxed problem's sites
-        # (its surrogate objective never exceeds the true one: evaluate only a
-        # plan that may be better)
-        cand_open, _ = search.improve(result.relaxed_open, deadline=deadline)
-        improved = False
-        if search.last_surrogate < objective:
-            _, d = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, cand_open, inst.detour)
-            improved = objective_value(inst, d) < objective
-            if improved:
-                plan, dist_m, objective = cand_open, d, objective_value(inst, d)
-        if not improved and before is not None and result.bound - before < 0.02 * (objective - result.bound):
-            break  # the ascent has stalled and the plan no longer improves: leave the rest to the MIP
-    if result is None:  # no time at all: the trivial bound Σ w_j D_j1
-        from .lagrangian import dual_value
-
-        bound = dual_value(lists, p, lists.lo)[0]
-        fixed_open = fixed_closed = np.zeros(n, bool)
-    else:
-        bound = result.bound
-        fixed_open, fixed_closed = reduced_cost_fixing(result, p, objective)
-    out = dict(plan=plan, objective=objective, dist_m=dist_m, bound=bound, iterations=iterations, list_entries=cand.n_entries, fixed_open=fixed_open, fixed_closed=fixed_closed)
-    if met(bound) or bound >= objective or time.perf_counter() >= deadline:
+def _reduce(inst: Instance, asc: _Ascent, p: int, list_entries: int, deadline: float, t0: float) -> _Screen:
+    """Fix sites by reduced cost; unless the gap is met or ``deadline`` has passed,
+    build the instance left for the MIP."""
+    w = inst.population
+    bound, fixed_open, fixed_closed = asc.bound_and_fixing()
+    out = dict(plan=asc.plan, objective=asc.objective, dist_m=asc.dist_m, bound=bound, iterations=asc.iterations, list_entries=list_entries, fixed_open=fixed_open, fixed_closed=fixed_closed)
+    if asc.met(bound) or bound >= asc.objective or time.perf_counter() >= deadline:
         return _Screen(**out, seconds=time.perf_counter() - t0)
     # the instance left for the MIP: no fixed-closed sites; demand points whose
     # nearest remaining site is fixed open cost the same in every plan
@@ -562,8 +596,8 @@ def solve_pmedian(
         heur_obj = objective_value(inst, hd)
         heur_s = time.perf_counter() - t_start
         # [lagrangian] bound, guided local search and fixing; done if the gap is met
-        if lagrangian:
-            screen = _screen(inst, cand_h, p, heur_open, hd, settings, deadline)
+        if lagrangian:  # the ascent may take 60 % of the time limit, the MIP gets the rest
+            screen = _screen(inst, cand_h, p, heur_open, hd, settings, deadline, t_start + 0.6 * settings.time_limit_s)
             if screen.instance is None:
                 return _screened_result(screen, settings, heur_s, heur_obj)
             heur_open = screen.plan[screen.sites]

@@ -423,3 +423,28 @@ def test_the_interchange_surrogate_never_exceeds_the_true_objective(inst, data):
         assert search.surrogate(plan) == cost_of(D, w, np.flatnonzero(plan))
     better, _ = search.improve(plan)
     assert search.last_surrogate == search.surrogate(better) <= search.surrogate(plan)
+
+
+def test_a_reduced_instance_too_large_for_the_mip_is_reported_with_its_bound(monkeypatch):
+    """Above MAX_MIP_ENTRIES HiGHS is not started: the plan and the Lagrangian bound are
+    reported as they are (here the cap is 0, so every instance the MIP would get counts)."""
+    import netopt.pmedian as pm
+
+    monkeypatch.setattr(pm, "MAX_MIP_ENTRIES", 0)
+    rng = np.random.default_rng(0)
+    skipped = 0
+    for _ in range(40):
+        m, n = int(rng.integers(8, 15)), int(rng.integers(4, 8))
+        p = int(rng.integers(1, n))
+        dxy = rng.uniform(0, 20_000, (m, 2))
+        sxy = rng.uniform(0, 20_000, (n, 2))
+        w = rng.integers(0, 50, m)
+        r = solve_pmedian(dxy, w, sxy, p, settings=EXACT)
+        best, _ = optimum(matrix(dxy, sxy), w, p)
+        assert r.rounds == 0 and r.best_bound == r.lagrangian_bound <= best <= r.objective
+        if r.status == "OPTIMAL":
+            assert r.objective == best and r.gap == 0.0
+        else:
+            assert r.status == "FEASIBLE" and r.gap == pytest.approx((r.objective - r.best_bound) / r.objective)
+            skipped += 1
+    assert skipped >= 5  # the path under test was taken

@@ -68,7 +68,7 @@ import numpy as np
 
 from .geometry import Candidates
 
-__all__ = ["LagrangianBound", "lagrangian_bound", "dual_value", "reduced_cost_fixing"]
+__all__ = ["DualLists", "LagrangianBound", "lagrangian_bound", "dual_value", "reduced_cost_fixing"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +113,6 @@ class DualLists:
             raise ValueError("every demand point needs at least one candidate site")
         self.n = int(n_sites)
         self.m = len(sizes)
-        self.ptr = cand.ptr
         self.row = np.repeat(np.arange(self.m), sizes)
         self.office = cand.office
         self.cost_int = w[self.row] * cand.dist_m  # c_ij on the listed pairs

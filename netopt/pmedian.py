@@ -367,7 +367,7 @@ def heuristic_pmedian(
     """A good p-median plan fast: greedy, locate–allocate, then fast interchange.
 
     Greedy (:func:`_greedy`) on each demand point's ``list_size`` nearest sites
-    (default max(16, ⌈5n/p⌉); or the given ``candidates``), then up to
+    (default :func:`default_list_size`; or the given ``candidates``), then up to
     ``max_rounds`` rounds of locate–allocate, then (``local_search``) the
     best-improvement swap search of :class:`Interchange` until no swap helps or
     ``deadline`` passes. Returns the open mask (n bools, p of them True).

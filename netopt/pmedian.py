@@ -89,11 +89,36 @@ class PMedianResult:
 
 
 def pmedian_instance(demand_xy, weights, sites_xy, p: int, detour: float = 1.0) -> Instance:
-    """The :class:`~netopt.model.Instance` of a plain p-median."""
+    """The :class:`~netopt.model.Instance` of a plain p-median.
+
+    Args:
+      demand_xy: (m, 2) projected coordinates of the demand points (metres).
+      weights: (m,) whole numbers ≥ 0 (e.g. inhabitants).
+      sites_xy: (n, 2) projected coordinates of the candidate sites (metres).
+      p: number of sites to open, 1 ≤ p ≤ n.
+      detour: factor on the straight-line distance (> 0).
+    Raises ValueError naming the argument and the first offending row.
+    """
     demand_xy = np.asarray(demand_xy, float)
     sites_xy = np.asarray(sites_xy, float)
-    w = np.asarray(weights, np.int64)
+    raw_w = np.asarray(weights)
+    for name, xy in (("demand_xy", demand_xy), ("sites_xy", sites_xy)):
+        if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0:
+            raise ValueError(f"{name} must be a non-empty (rows, 2) array of x, y in metres; got shape {xy.shape}")
+        bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
+        if bad.size:
+            raise ValueError(f"{name} row {bad[0]}: coordinates {xy[bad[0]].tolist()} are not finite numbers")
     n, m = len(sites_xy), len(demand_xy)
+    if raw_w.shape != (m,):
+        raise ValueError(f"weights must have one entry per demand point ({m}); got shape {raw_w.shape}")
+    if not np.issubdtype(raw_w.dtype, np.number) or raw_w.dtype == bool:
+        raise ValueError(f"weights must be numbers; got {raw_w.dtype}")
+    bad = np.flatnonzero(~np.isfinite(raw_w) | (raw_w < 0) | (raw_w != np.round(raw_w)))
+    if bad.size:
+        raise ValueError(f"weights row {bad[0]}: {raw_w[bad[0]]!r} is not a whole number ≥ 0 (weights count inhabitants; round them first)")
+    w = raw_w.astype(np.int64)
+    if not (np.isfinite(detour) and detour > 0):
+        raise ValueError(f"detour must be a positive number; got {detour!r}")
     if not 1 <= p <= n:
         raise ValueError(f"p must be between 1 and the number of sites ({n}); got {p}")
     zeros_n = np.zeros(n)

@@ -448,3 +448,19 @@ def test_a_reduced_instance_too_large_for_the_mip_is_reported_with_its_bound(mon
             assert r.status == "FEASIBLE" and r.gap == pytest.approx((r.objective - r.best_bound) / r.objective)
             skipped += 1
     assert skipped >= 5  # the path under test was taken
+
+
+@pytest.mark.parametrize(
+    ("demand", "weights", "sites", "p", "message"),
+    [
+        ([[0.0, 0.0], [10.0, 0.0]], [1.7, 2], [[0.0, 0.0]], 1, r"weights row 0: .*1\.7.* not a whole number"),
+        ([[0.0, 0.0], [10.0, 0.0]], [1, -2], [[0.0, 0.0]], 1, r"weights row 1: .*-2.* not a whole number ≥ 0"),
+        ([[0.0, 0.0], [10.0, 0.0]], [1], [[0.0, 0.0]], 1, r"one entry per demand point \(2\)"),
+        ([[0.0, 0.0], [10.0, float("nan")]], [1, 2], [[0.0, 0.0]], 1, r"demand_xy row 1: .* not finite"),
+        ([[0.0, 0.0]], [1], [[0.0, 0.0, 0.0]], 1, r"sites_xy must be a non-empty \(rows, 2\) array"),
+        ([[0.0, 0.0]], [1], [[0.0, 0.0]], 2, r"p must be between 1 and the number of sites \(1\)"),
+    ],
+)
+def test_bad_input_is_rejected_naming_argument_and_row(demand, weights, sites, p, message):
+    with pytest.raises(ValueError, match=message):
+        solve_pmedian(np.array(demand), np.array(weights), np.array(sites), p)

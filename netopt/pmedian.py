@@ -46,7 +46,7 @@ from .metrics import objective_value
 from .model import Instance, build_model
 from .solve import SolverSettings, _run
 
-__all__ = ["PMedianResult", "solve_pmedian", "pmedian_instance", "heuristic_pmedian"]
+__all__ = ["PMedianResult", "solve_pmedian", "pmedian_instance", "heuristic_pmedian", "Interchange", "default_list_size"]
 
 
 @dataclass(frozen=True, eq=False)

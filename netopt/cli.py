@@ -155,7 +155,7 @@ def _ids(text: str) -> list[str]:
 
 
 def cmd_solve(args) -> int:
-    from .report import write_outputs
+    from .outputs import write_outputs
     from .solve import solve
 
     _check_out(args)
@@ -196,7 +196,7 @@ def _print_basis(prep) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .report import write_outputs
+    from .outputs import write_outputs
     from .scenario import default_scenario
     from .solve import evaluate
 

@@ -23,9 +23,10 @@ from . import io
 from .data import load_network
 from .errors import DataError, Problem
 from .params import Parameters
-from .report import fmt, map_inputs, md_escape
+from .report import fmt, md_escape
 from .scenario import Scenario, Stage
 from .solve import Plan, evaluate
+from .tables import plan_tables
 
 __all__ = ["compare_dirs", "load_plan_dir", "INPUT_OPTIONS"]
 
@@ -195,6 +196,12 @@ def _input_differences(a: Plan, b: Plan) -> list[str]:
     return out
 
 
+def _map_inputs(tables):
+    offices = tables.offices[tables.offices["decision"] != "not opened"].reset_index(drop=True)
+    gfa = tables.fa_geometry.merge(tables.fa_regions.drop(columns=["coverage"]), on="fa_code")
+    return offices, gfa, tables.municipality_geometry, dict(tables.summary)
+
+
 def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | None = None) -> Path:
     """Write compare.csv (offices whose decision differs first), compare.md and map.html.
 
@@ -208,7 +215,8 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
     a = load_plan_dir(dir_a, files=files)
     b = load_plan_dir(dir_b, files=files)
     cols = ["office_id", "office_name", "municipality", "fa_name", "decision", "visits_after"]
-    ta, tb = a.office_table()[cols], b.office_table()[cols]
+    ta_full, tb_full = plan_tables(a), plan_tables(b)
+    ta, tb = ta_full.offices[cols], tb_full.offices[cols]
     t = ta.merge(tb, on="office_id", how="outer", suffixes=("_a", "_b"), sort=True)
     for c in ("office_name", "municipality", "fa_name"):
         t[c] = t[f"{c}_a"].fillna(t[f"{c}_b"])
@@ -217,7 +225,7 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
     t = t[["office_id", "office_name", "municipality", "fa_name", "decision_a", "decision_b", "visits_after_a", "visits_after_b"]]
     t["differs"] = t["decision_a"] != t["decision_b"]
     t = t.sort_values(["differs", "office_id"], ascending=[False, True])
-    sa, sb = a.summary(), b.summary()
+    sa, sb = ta_full.summary, tb_full.summary
     la, lb = Path(dir_a).name, Path(dir_b).name
     lines = [f"# Comparison: {md_escape(la)} (A) and {md_escape(lb)} (B)\n"]
     lines.append("Each plan is shown as it was made: with its own input files, parameters and solver status.\n")
@@ -241,8 +249,8 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
         lines.append("| Office | Municipality | A | B |\n|---|---|---|---|")
         for _, r in diff.iterrows():
             lines.append(f"| {md_escape(r['office_name'])} | {md_escape(r['municipality'])} | {r['decision_a']} | {r['decision_b']} |")
-    oa, fa, munis, s_a = map_inputs(a)
-    ob, fb, _, s_b = map_inputs(b)
+    oa, fa, munis, s_a = _map_inputs(ta_full)
+    ob, fb, _, s_b = _map_inputs(tb_full)
     page = comparison_map_html(oa, ob, fa, fb, munis, s_a, s_b, label_a=la, label_b=lb, title=f"Comparison: {la} and {lb}")
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
         io.write_csv(tmp / "compare.csv", t)

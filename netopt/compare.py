@@ -196,12 +196,6 @@ def _input_differences(a: Plan, b: Plan) -> list[str]:
     return out
 
 
-def _map_inputs(tables):
-    offices = tables.offices[tables.offices["decision"] != "not opened"].reset_index(drop=True)
-    gfa = tables.fa_geometry.merge(tables.fa_regions.drop(columns=["coverage"]), on="fa_code")
-    return offices, gfa, tables.municipality_geometry, dict(tables.summary)
-
-
 def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | None = None) -> Path:
     """Write compare.csv (offices whose decision differs first), compare.md and map.html.
 
@@ -209,7 +203,7 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
     and status); ``files`` maps an input role to where a moved input file now
     lies. Offices of only one plan's register show "–" in the other column.
     """
-    from .maps import comparison_map_html
+    from .maps import comparison_html
 
     io.check_output_dir(out, overwrite=overwrite)
     a = load_plan_dir(dir_a, files=files)
@@ -249,9 +243,7 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
         lines.append("| Office | Municipality | A | B |\n|---|---|---|---|")
         for _, r in diff.iterrows():
             lines.append(f"| {md_escape(r['office_name'])} | {md_escape(r['municipality'])} | {r['decision_a']} | {r['decision_b']} |")
-    oa, fa, munis, s_a = _map_inputs(ta_full)
-    ob, fb, _, s_b = _map_inputs(tb_full)
-    page = comparison_map_html(oa, ob, fa, fb, munis, s_a, s_b, label_a=la, label_b=lb, title=f"Comparison: {la} and {lb}")
+    page = comparison_html(ta_full, tb_full, label_a=la, label_b=lb)
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
         io.write_csv(tmp / "compare.csv", t)
         io.write_text(tmp / "compare.md", "\n".join(lines) + "\n")

@@ -20,17 +20,6 @@ from .tables import PlanTables, plan_tables
 __all__ = ["write_outputs", "write_plan_files"]
 
 
-def map_html(tables: PlanTables) -> str:
-    """``map.html``: the self-contained interactive map of the tables' stage."""
-    from .maps import plan_map_html
-
-    offices = tables.offices[tables.offices["decision"] != "not opened"].reset_index(drop=True)
-    gfa = tables.fa_geometry.merge(tables.fa_regions.drop(columns=["coverage"]), on="fa_code")
-    s = dict(tables.summary)
-    title = f"{tables.context['scenario_name']}: {s['stage_year']}, {s['cut_msek']:g} MSEK lower"
-    return plan_map_html(offices, gfa, tables.municipality_geometry, s, title=title)
-
-
 def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool = True) -> list[str]:
     """Write a plan's files into an existing ``folder`` (not atomic: see :func:`write_outputs`).
 
@@ -42,6 +31,8 @@ def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool =
         "report.md": report_markdown(tables),
     }
     if with_map:
+        from .maps import map_html
+
         texts["map.html"] = map_html(tables)
     if tables.staged:
         for year in list(tables.offices_by_stage)[:-1]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from . import __version__
 from .errors import DataError, InfeasibleError, NetoptError
 
+from .i18n import LANGUAGES
 from .io import SCENARIOS_DIR
 
 DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
@@ -49,9 +50,11 @@ def _areas(args, net):
     return load_areas(args.areas, net.municipalities) if getattr(args, "areas", None) else None
 
 
-def _out_options(p: argparse.ArgumentParser) -> None:
+def _out_options(p: argparse.ArgumentParser, *, lang: bool = True) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (refused if it exists, unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    if lang:
+        p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the reports and the map: en (English, the default) or sv (Swedish); overrides the scenario's lang")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
     p.add_argument("dir_a", metavar="DIR_A")
     p.add_argument("dir_b", metavar="DIR_B")
-    _out_options(p)
+    _out_options(p, lang=False)
     _data_options(p, compare=True)
 
     p = command("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
@@ -165,7 +168,7 @@ def cmd_solve(args) -> int:
     net = _network(args, sc)
     areas = _areas(args, net)
     plan = solve(net, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
     return 0
 
@@ -217,7 +220,7 @@ def cmd_evaluate(args) -> int:
         decisions[i] = "flexible"
     areas = _areas(args, net)
     plan = evaluate(net, decisions, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
     return 0
 

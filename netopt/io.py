@@ -202,7 +202,7 @@ def read_toml(path: str | os.PathLike) -> dict:
 #: Files netopt writes into an output folder: ``overwrite`` replaces only a
 #: folder that holds nothing else, so a mistyped folder (the home folder, a
 #: project, a folder of the planner's own files) is never deleted.
-OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
 
 
 def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None:

@@ -13,27 +13,40 @@ import pandas as pd
 
 from . import io
 from .exports import plan_csv, summary_json
+from .i18n import LANGUAGES, check_language, texts as texts_of
 from .report import report_markdown
+from .report_html import Frontier, report_html
 from .solve import Plan
 from .tables import PlanTables, plan_tables
 
-__all__ = ["write_outputs", "write_plan_files"]
+__all__ = ["write_outputs", "write_plan_files", "output_language"]
 
 
-def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool = True) -> list[str]:
+def output_language(plan: Plan, lang: str | None = None) -> str:
+    """The language of a plan's outputs: ``lang`` if given, else the scenario's ``lang``, else English."""
+    chosen = lang or getattr(plan.scenario, "lang", None) or LANGUAGES[0]
+    return check_language(chosen, "lang")
+
+
+def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool = True, lang: str = "en", frontier: Frontier | None = None) -> list[str]:
     """Write a plan's files into an existing ``folder`` (not atomic: see :func:`write_outputs`).
 
+    ``lang``: the language of the files for people (report.md, report.html,
+    map.html); ``frontier``: the frontier the plan lies on (``netopt sweep``),
+    drawn in report.html.
     Returns the names written."""
     folder = Path(folder)
+    tx = texts_of(lang)
     texts = {
         "plan.csv": plan_csv(tables),
         "summary.json": summary_json(tables),
-        "report.md": report_markdown(tables),
+        "report.md": report_markdown(tables, tx),
+        "report.html": report_html(tables, tx, frontier=frontier),
     }
     if with_map:
         from .maps import map_html
 
-        texts["map.html"] = map_html(tables)
+        texts["map.html"] = map_html(tables, tx)
     if tables.staged:
         for year in list(tables.offices_by_stage)[:-1]:
             texts[f"plan-{year}.csv"] = plan_csv(tables, year)
@@ -42,14 +55,17 @@ def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool =
     return list(texts)
 
 
-def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None) -> Path:
+def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None, lang: str | None = None) -> Path:
     """Write plan.csv, summary.json, report.md and map.html into ``out`` atomically.
 
     ``areas``: areas with high social exclusion for the report (default: the
-    shipped list). Raises :class:`~netopt.errors.OutputError` when ``out``
-    exists (without ``overwrite``) or cannot be written; nothing is left
-    half-written."""
+    shipped list). ``lang``: ``"en"`` or ``"sv"`` for the files people read
+    (default: the scenario's ``lang``, else English). Raises
+    :class:`~netopt.errors.OutputError` when ``out`` exists (without
+    ``overwrite``) or cannot be written, :class:`~netopt.errors.ScenarioError`
+    for an unknown language; nothing is left half-written."""
+    lang = output_language(plan, lang)
     tables = plan_tables(plan, areas=areas)
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
-        write_plan_files(tables, tmp, with_map=with_map)
+        write_plan_files(tables, tmp, with_map=with_map, lang=lang)
     return Path(out)

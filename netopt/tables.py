@@ -100,7 +100,9 @@ class PlanTables:
       basis: what the figures rest on: ``register`` (counts of documented,
         inferred and uncertain offices, or None), ``reference_offices``,
         ``calibration`` (:func:`netopt.calibration.calibration_basis`),
-        ``public_figure_marks`` (office_id → text), ``flexible`` (what a
+        ``public_figure_marks`` (office_id → text, as in plan.csv),
+        ``public_figure_conflicts`` (the public figures those marks rest on,
+        :func:`netopt.calibration.public_figure_checks` rows), ``flexible`` (what a
         flexible office keeps), ``estimated_visits``, ``estimated_costs``,
         ``offices_total``.
       context: the scenario, solver and inputs: ``scenario_name``,
@@ -162,7 +164,9 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     summary = plan.summary(k)
     summary["scenario"] = plan.scenario.name
 
-    marks = public_figure_marks(public_figure_checks(prep.network, prep.visits.baseline_visits))
+    checks = public_figure_checks(prep.network, prep.visits.baseline_visits)
+    marks = public_figure_marks(checks)
+    conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
     by_stage = {}
     for s in range(n_stages):
         t = plan.office_table(s)
@@ -205,7 +209,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         areas=at,
         areas_summary=areas_summary(at),
         areas_source=None if areas is None else "planner",
-        basis=_basis(plan, marks, calibration_basis(prep.network, prep.visits, prep.costs, prep.params)),
+        basis=_basis(plan, marks, conflicts, calibration_basis(prep.network, prep.visits, prep.costs, prep.params)),
         context=_context(plan, by_stage[years[-1]]),
         places=place_names(),
         fa_geometry=polys[["fa_code", "geometry"]],
@@ -391,7 +395,7 @@ def _municipality_table(plan: Plan, stage: int) -> pd.DataFrame:
 # --------------------------------------------------------------------------- basis and context
 
 
-def _basis(plan: Plan, marks: dict, calibration: dict) -> dict:
+def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, calibration: dict) -> dict:
     """What the figures rest on: the register, the calibration, public figures, flexible offices."""
     prep = plan.prepared
     p = prep.params
@@ -412,6 +416,7 @@ def _basis(plan: Plan, marks: dict, calibration: dict) -> dict:
         "missing_offices": max(int(p.reference_offices_total) - int(len(off)), 0),
         "calibration": calibration,
         "public_figure_marks": dict(sorted(marks.items())),
+        "public_figure_conflicts": conflicts.sort_values("office_id", kind="mergesort").to_dict("records"),
         "estimated_visits": int(prep.visits.visits_estimated.sum()),
         "estimated_costs": int(prep.costs.cost_estimated.sum()),
         "offices_total": int(len(prep.network.offices)),

@@ -33,7 +33,7 @@ def escape(value) -> Markup:
 
 @lru_cache(maxsize=None)
 def _environment(package: str, folder: str) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader(package, folder),
         autoescape=True,
         finalize=escape,
@@ -42,6 +42,8 @@ def _environment(package: str, folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["zip"] = zip
+    return env
 
 
 def render(package: str, folder: str, name: str, **context) -> Markup:

@@ -17,6 +17,7 @@ identifiers in every language.
 from __future__ import annotations
 
 import math
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -24,13 +25,21 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LANGUAGES", "Texts", "texts", "check_language"]
+__all__ = ["LANGUAGES", "Texts", "texts", "check_language", "fmt"]
 
 #: Languages of the outputs, the first the default.
 LANGUAGES = ("en", "sv")
 
 NBSP = "\u00a0"
 DASH = "\u2013"
+
+
+_NEGATIVE_ZERO = re.compile(r"^-(?=[0.,\u00a0 ]*$)")
+
+
+def fmt(value, spec: str) -> str:
+    """``format(value, spec)`` without a negative zero: -0.04 at ".1f" is "0.0", not "-0.0"."""
+    return _NEGATIVE_ZERO.sub("", format(value, spec))
 
 
 def check_language(lang: str, where: str = "--lang") -> str:

@@ -19,6 +19,7 @@ Every page is offline, escaped and byte-identical on rerun.
 from __future__ import annotations
 
 from ..i18n import Texts, texts as texts_of
+from ..memo import caveat
 from .geometry import COORD_DECIMALS, MIN_PART_AREA_KM2, SIMPLIFY_TOLERANCE_M, simplify_for_display
 from .layers import Call as _Call
 from .layers import area_layer, closure_line_layer, fa_region_layer, municipality_layer, office_layer, osm_layer, place_layer
@@ -95,25 +96,6 @@ def title(tables, tx: Texts) -> str:
     """The page title of a plan: scenario, year and cut."""
     s = tables.summary
     return tx("map.title", scenario=tables.context["scenario_name"], year=str(s["stage_year"]), cut=tx.localize(f"{s['cut_msek']:g}"), msek=tx("unit.msek"))
-
-
-def caveat(tables, tx: Texts) -> list[str]:
-    """What the figures rest on, for the panel: the register's coverage of SSC's
-    offices, that visits and costs are estimates, and the offices whose
-    estimate contradicts a public figure."""
-    b = tables.basis
-    reg = b["register"]
-    if reg is not None:
-        lines = [tx("caveat.register", documented=str(reg["documented"]), inferred=str(reg["inferred"]), reference=str(b["reference_offices"]), missing=str(b["missing_offices"]))]
-    else:
-        lines = [tx("caveat.register_own", offices=str(b["offices_in_register"]), reference=str(b["reference_offices"]))]
-    lines.append(tx("caveat.estimates"))
-    marks = b["public_figure_marks"]
-    if marks:
-        names = tables.offices.set_index("office_id")["office_name"]
-        shown = [str(names[o]) for o in sorted(marks) if o in names.index]
-        lines.append(tx("caveat.conflicts", offices=", ".join(shown)))
-    return lines
 
 
 def map_html(tables, texts: Texts | None = None, *, extensions=()) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..i18n import Texts
+from ..memo import ARROW, key_figures
 from ..templating import Markup, escape, render
 from . import style
 
@@ -32,7 +33,6 @@ __all__ = [
     "shape_icon",
 ]
 
-ARROW = " \u2192 "
 _DASH = "\u2013"
 
 
@@ -181,46 +181,19 @@ def search_box(offices_frames: list[pd.DataFrame], tx: Texts) -> Markup:
     return _render("search.html", tx=tx, options=options)
 
 
-def _msek(tx: Texts, x, decimals: int = 1) -> str:
-    return f"{tx.num(x, decimals)} {tx('unit.msek')}"
-
-
 def verdict(summary: dict, tx: Texts) -> tuple[str, str, str]:
-    """(label, text, css class) of "is the cut met": saving + allowance used against the cut."""
-    g = summary.get
-    saving, allowance, cut = float(g("savings_msek") or 0.0), float(g("flexible_allowance_used_msek") or 0.0), float(g("cut_msek") or 0.0)
-    met = g("meets_budget")
-    if met is None:
-        met = saving + allowance >= cut - 1e-6
-    if met:
-        text = tx("panel.met_yes", saving=tx.num(saving), allowance=tx.num(allowance), total=tx.num(saving + allowance), cut=tx.num(cut), msek=tx("unit.msek"))
-        return tx("panel.met"), text, "netopt-met-yes"
-    text = tx("panel.met_no", short=tx.num(cut - saving - allowance), msek=tx("unit.msek"))
-    return tx("panel.met"), text, "netopt-met-no"
+    """(label, text, css class) of "is the cut met" (:func:`netopt.memo.key_figures`)."""
+    label, text, met = key_figures(summary, tx).verdict
+    return label, text, "netopt-met-yes" if met else "netopt-met-no"
 
 
 def headline_rows(summary: dict, tx: Texts) -> list[tuple[str, str]]:
     """The cut, the saving and the allowance used, in that order (the verdict follows)."""
-    g = summary.get
-    return [
-        (tx("panel.cut"), _msek(tx, g("cut_msek"))),
-        (tx("panel.saving"), _msek(tx, g("savings_msek"))),
-        (tx("panel.allowance"), _msek(tx, g("flexible_allowance_used_msek") or 0.0)),
-    ]
+    return list(key_figures(summary, tx).headline)
 
 
 def detail_rows(summary: dict, tx: Texts) -> list[tuple[str, str]]:
-    g = summary.get
-    gap = g("gap")
-    gap_txt = _DASH if missing(gap) else tx.pct(gap, 2)
-    return [
-        (tx("panel.cost"), f"{tx.num(g('baseline_cost_msek'))}{ARROW}{tx.num(g('cost_msek'))} {tx('unit.msek')}"),
-        (tx("panel.offices"), f"{tx.num(g('offices_kept'), 0)} / {tx.num(g('offices_flexible'), 0)} / {tx.num(g('offices_closed'), 0)}"),
-        (tx("panel.mean_distance"), f"{tx.num(g('population_mean_distance_km_before'))}{ARROW}{tx.num(g('population_mean_distance_km'))} km"),
-        (tx("panel.within_30"), f"{tx.pct(g('population_share_within_30km_before'))}{ARROW}{tx.pct(g('population_share_within_30km'))}"),
-        (tx("panel.fa_served"), tx("panel.of", part=tx.num(g("fa_regions_served"), 0), whole=tx.num(g("fa_regions_total"), 0))),
-        (tx("panel.solver"), tx("panel.solver_value", status=tx(f"status.{g('status')}") if tx.has(f"status.{g('status')}") else str(g("status")), gap=gap_txt)),
-    ]
+    return list(key_figures(summary, tx).details)
 
 
 def plan_panel(title: str, summary: dict, search: Markup, tx: Texts, *, notes: list[str] = (), gotos: list[tuple[str, list]] = ()) -> Markup:

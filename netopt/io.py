@@ -38,6 +38,8 @@ __all__ = [
     "OUTPUT_FILES",
     "write_text",
     "write_json",
+    "write_bytes",
+    "write_geopackage",
     "file_sha256",
 ]
 
@@ -202,7 +204,7 @@ def read_toml(path: str | os.PathLike) -> dict:
 #: Files netopt writes into an output folder: ``overwrite`` replaces only a
 #: folder that holds nothing else, so a mistyped folder (the home folder, a
 #: project, a folder of the planner's own files) is never deleted.
-OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
 
 
 def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None:
@@ -355,6 +357,36 @@ def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str | None = Non
     is given: a table rounds what is meant for reading before it is written.
     """
     frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes (a spreadsheet, say) as they are."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+#: The date a GeoPackage records as its layers' last change (``gpkg_contents.last_change``):
+#: fixed, so the same plan gives the same bytes.
+GEOPACKAGE_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_geopackage(path: Path, layers: dict) -> None:
+    """Write GeoDataFrames as the layers of one GeoPackage (pyogrio, in the given order).
+
+    ``layers``: name → (GeoDataFrame, layer options such as ``IDENTIFIER`` and
+    ``DESCRIPTION``). GDAL stamps each layer with the current time unless the
+    config option ``OGR_CURRENT_DATE`` says otherwise: it is set to
+    :data:`GEOPACKAGE_DATE` while writing (and restored), so reruns are byte-identical.
+    """
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GEOPACKAGE_DATE})
+    try:
+        for k, (name, (frame, options)) in enumerate(layers.items()):
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", append=k > 0, layer_options=dict(options))
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def file_sha256(path: str | os.PathLike) -> str:

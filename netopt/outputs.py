@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import io
-from .exports import plan_csv, summary_json
+from .exports import plan_csv, plan_gpkg_layers, plan_xlsx, summary_json
 from .i18n import LANGUAGES, check_language, texts as texts_of
 from .report import report_markdown
 from .report_html import Frontier, report_html
@@ -52,11 +52,15 @@ def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool =
             texts[f"plan-{year}.csv"] = plan_csv(tables, year)
     for name, text in texts.items():
         io.write_text(folder / name, text)
-    return list(texts)
+    io.write_bytes(folder / "plan.xlsx", plan_xlsx(tables, tx))
+    io.write_geopackage(folder / "plan.gpkg", plan_gpkg_layers(tables, tx))
+    return list(texts) + ["plan.xlsx", "plan.gpkg"]
 
 
 def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None, lang: str | None = None) -> Path:
-    """Write plan.csv, summary.json, report.md and map.html into ``out`` atomically.
+    """Write plan.csv, summary.json, report.md, report.html, map.html, plan.xlsx
+    and plan.gpkg (and plan-YEAR.csv for the earlier stages of a staged plan)
+    into ``out`` atomically.
 
     ``areas``: areas with high social exclusion for the report (default: the
     shipped list). ``lang``: ``"en"`` or ``"sv"`` for the files people read

@@ -48,7 +48,7 @@ RECEIVING_GROWTH_FLAG = 0.5
 
 #: Columns of ``plan.csv`` (one row per office), in order.
 PLAN_CSV_COLUMNS = (
-    "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region",
+    "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
     "decision", "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
     "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
 )

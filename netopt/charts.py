@@ -25,7 +25,7 @@ import pandas as pd
 
 from .i18n import Texts
 
-__all__ = ["distance_distribution_svg", "overview_map_svg", "frontier_svg", "DISTANCE_BANDS_KM", "FRONTIER_MEASURES"]
+__all__ = ["distance_distribution_svg", "overview_map_svg", "frontier_svg", "frontier_figure", "DISTANCE_BANDS_KM", "FRONTIER_MEASURES"]
 
 #: Distance bands (km) of the distance distribution: [0, 5), [5, 10) … [100, ∞).
 DISTANCE_BANDS_KM = (0, 5, 10, 20, 30, 50, 100, math.inf)
@@ -218,8 +218,13 @@ def _numbers(axis, offices: pd.DataFrame, start: int) -> list:
     return key
 
 
-def frontier_svg(frame: pd.DataFrame, tx: Texts, *, stages: list | None = None, links: list | None = None, highlight_cut: float | None = None,
-                 measures=FRONTIER_MEASURES, width_in: float = 7.2, height_in: float = 5.4) -> str:
+def frontier_svg(frame: pd.DataFrame, tx: Texts, **options) -> str:
+    """:func:`frontier_figure` as an <svg> element (text)."""
+    return _svg(frontier_figure(frame, tx, **options), "frontier")
+
+
+def frontier_figure(frame: pd.DataFrame, tx: Texts, *, stages: list | None = None, links: list | None = None, highlight_cut: float | None = None,
+                    measures=FRONTIER_MEASURES, width_in: float = 7.2, height_in: float = 5.4):
     """The frontier of saving against access: one panel per access measure against the cut (MSEK per year).
 
     Each point is labelled with the saving and the offices closed, links to
@@ -235,7 +240,8 @@ def frontier_svg(frame: pd.DataFrame, tx: Texts, *, stages: list | None = None, 
     cols = 2 if n > 1 else 1
     rows = math.ceil(n / cols)
     fig = _figure(width_in, height_in)
-    gs = fig.add_gridspec(rows, cols, left=0.08, right=0.98, top=0.94, bottom=0.09, hspace=0.5, wspace=0.22)
+    single = n == 1  # a small chart in a report: its caption names the measure
+    gs = fig.add_gridspec(rows, cols, left=0.12 if single else 0.08, right=0.97, top=0.96 if single else 0.94, bottom=0.16 if single else 0.09, hspace=0.5, wspace=0.22)
     x = ok["cut_msek"].to_numpy(float)
     xmax = max(float(frame["cut_msek"].max()), 1.0)
     for k, (col, key, scale, decimals) in enumerate(measures):
@@ -246,7 +252,7 @@ def frontier_svg(frame: pd.DataFrame, tx: Texts, *, stages: list | None = None, 
         if link_of:
             points.set_urls([link_of.get(float(c)) for c in x])
         top = float(np.nanmax(y)) if len(y) else 1.0
-        ax.set_ylim(0, top * 1.25 if top > 0 else 1.0)
+        ax.set_ylim(0, top * 1.15 if top > 0 else 1.0)
         ax.set_xlim(min(0.0, float(frame["cut_msek"].min())), xmax * 1.04)
         _round_ticks(ax)
         _round_ticks(ax, "x", nbins=6)
@@ -254,7 +260,8 @@ def frontier_svg(frame: pd.DataFrame, tx: Texts, *, stages: list | None = None, 
         ax.xaxis.set_major_formatter(_axis_format(tx, _decimals_for(ax, "x")))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
-        ax.set_title(tx(key), loc="left")
+        if not single:
+            ax.set_title(tx(key), loc="left")
         ax.set_xlabel(tx("chart.frontier.x", msek=tx("unit.msek")))
         for year, cut in stages or ():
             ax.axvline(cut, color="#555555", linestyle=(0, (4, 3)), linewidth=0.8, zorder=1)
@@ -266,8 +273,9 @@ def frontier_svg(frame: pd.DataFrame, tx: Texts, *, stages: list | None = None, 
         if k == 0:
             for _, r in ok.iterrows():
                 label = tx("chart.frontier.point", saving=tx.num(r["savings_msek"], 0), closed=str(int(r["offices_closed"])))
-                t = ax.annotate(label, (r["cut_msek"], r[col] * scale), xytext=(0, 5), textcoords="offset points", rotation=90, fontsize=5.8, ha="center", va="bottom", color="#333333")
+                # below the point: a zero-based axis leaves room under the curve
+                t = ax.annotate(label, (r["cut_msek"], r[col] * scale), xytext=(0, -5), textcoords="offset points", rotation=90, fontsize=5.8, ha="center", va="top", color="#333333")
                 url = link_of.get(float(r["cut_msek"]))
                 if url:
                     t.set_url(url)
-    return _svg(fig, "frontier")
+    return fig

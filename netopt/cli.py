@@ -87,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-map", action="store_true", help="skip map.html")
     _areas_option(p)
 
-    p = command("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
+    p = command("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv, DIR/frontier.html (the chart links to each plan) and each feasible cut's plan in DIR/cut-<MSEK>/ with the usual outputs.")
     p.add_argument("scenario", metavar="SCENARIO.toml")
     p.add_argument("--cuts", default="0:200:10", metavar="START:STOP:STEP", help="cuts in MSEK per year, STOP inclusive, or a comma list (default 0:200:10)")
     _out_options(p)
+    p.add_argument("--no-map", action="store_true", help="skip map.html in the plan folders")
+    p.add_argument("--no-plans", action="store_true", help="write only frontier.csv and frontier.html, no folder per cut")
     _data_options(p)
 
     p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
@@ -226,8 +228,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from . import io
-    from .sweep import frontier_svg, parse_cuts, sweep
+    from .sweep import cut_folder, parse_cuts, write_sweep
 
     _check_out(args)
     sc = _scenario(args.scenario)
@@ -242,11 +243,9 @@ def cmd_sweep(args) -> int:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
-    frame = sweep(net, sc, cuts, progress=progress, params=_params(args))
-    with io.atomic_output_dir(args.out, overwrite=args.overwrite) as tmp:
-        io.write_csv(tmp / "frontier.csv", frame)
-        io.write_text(tmp / "frontier.html", frontier_svg(frame, f"{sc.name}: saving against access"))
-    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv and frontier.html")
+    frame = write_sweep(net, sc, cuts, args.out, overwrite=args.overwrite, params=_params(args), lang=args.lang, with_map=not args.no_map, with_plans=not args.no_plans, progress=progress)
+    plans = "" if args.no_plans else f" and a folder per feasible cut ({cut_folder(frame['cut_msek'].iloc[0])}/ …)"
+    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv, frontier.html{plans}")
     return 0
 
 

@@ -32,11 +32,13 @@ HTML = Format(escape=lambda value: html.escape(str(value), quote=True), strong=l
 @dataclasses.dataclass(frozen=True)
 class Frontier:
     """The frontier a plan lies on (from ``netopt sweep``): ``frame`` (frontier.csv),
-    ``stages`` ((year, cut) pairs to mark), ``cut`` (this plan's cut, MSEK)."""
+    ``stages`` ((year, cut) pairs to mark), ``cut`` (this plan's cut, MSEK),
+    ``links`` (per row of ``frame``, the report of that cut's plan, relative to this one)."""
 
     frame: pd.DataFrame
     stages: tuple
     cut: float
+    links: tuple = ()
 
 
 def _markup(m: Memo) -> Memo:
@@ -58,7 +60,8 @@ def report_html(tables: PlanTables, texts: Texts | None = None, *, frontier: Fro
     key = key_figures(tables.summary, tx)
     frontier_svg = None
     if frontier is not None:
-        frontier_svg = Markup(charts.frontier_svg(frontier.frame, tx, stages=list(frontier.stages), highlight_cut=frontier.cut, measures=charts.FRONTIER_MEASURES[:1], width_in=3.5, height_in=2.4))
+        frontier_svg = Markup(charts.frontier_svg(frontier.frame, tx, stages=list(frontier.stages), highlight_cut=frontier.cut, links=list(frontier.links) or None,
+                                                       measures=charts.FRONTIER_MEASURES[:1], width_in=3.5, height_in=2.6))
     map_svg, map_keys = charts.overview_map_svg(tables, tx)
     words = {d: tx(f"memo.decision.{d}") for d in ("keep", "flexible", "close")}
     page = render(

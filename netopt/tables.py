@@ -147,11 +147,13 @@ class PlanTables:
         return o[o["decision"].isin(["close", "flexible"]) | ((o["decision"] == "keep") & ~o["existing"])]
 
 
-def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None) -> PlanTables:
+def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None) -> PlanTables:
     """All tables of one stage of ``plan`` (default the last).
 
     ``areas``: areas with high social exclusion (:func:`netopt.areas.load_areas`;
-    default: the shipped Police list). Raises nothing on a valid plan.
+    default: the shipped Police list). ``fa_geometry``: the FA-region polygons
+    of another plan on the same network (``PlanTables.fa_geometry``), to share
+    rather than dissolve them again. Raises nothing on a valid plan.
     """
     from .areas import areas_summary, areas_table, load_areas, relate_areas
     from .calibration import calibration_basis, public_figure_checks, public_figure_marks
@@ -190,7 +192,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     offices["receiving_flag"] = offices["office_id"].isin(flagged)
 
     fa = _fa_table(plan, k)
-    polys = fa_polygons(prep.network)
+    polys = fa_polygons(prep.network) if fa_geometry is None else fa_geometry
     st = plan.stages[k]
     return PlanTables(
         stage=k,

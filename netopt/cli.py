@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
     p.add_argument("dir_a", metavar="DIR_A")
     p.add_argument("dir_b", metavar="DIR_B")
-    _out_options(p, lang=False)
+    _out_options(p)
     _data_options(p, compare=True)
 
     p = command("validate", help="check the data and print what it holds", description="Load and validate the network; report every problem at once.")
@@ -254,7 +254,7 @@ def cmd_compare(args) -> int:
 
     _check_out(args)
     files = {role: getattr(args, role) for role in INPUT_OPTIONS if getattr(args, role)}
-    compare_dirs(args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, files=files)
+    compare_dirs(args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, files=files, lang=args.lang)
     print(f"Wrote {args.out}/compare.csv, compare.md and map.html")
     return 0
 

@@ -207,13 +207,25 @@ def overview_map_svg(tables, tx: Texts, *, width_in: float = 3.6, height_in: flo
 
 
 def _numbers(axis, offices: pd.DataFrame, start: int) -> list:
-    """Number the changed offices of an inset (1, 2 …, larger offices first); returns
-    the key: (number, office name, decision)."""
+    """Number the changed offices of an inset (1, 2 …, larger offices first), each number
+    put where it overlaps no other number; returns the key: (number, office name, decision)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(axis.figure).get_renderer()
+    placed: list = []
     key = []
     order = offices.sort_values(["visits_before", "office_id"], ascending=[False, True], kind="mergesort")
+    offsets = ((4, 3, "left", "bottom"), (-4, 3, "right", "bottom"), (4, -3, "left", "top"), (-4, -3, "right", "top"),
+               (0, 6, "center", "bottom"), (0, -6, "center", "top"), (8, 0, "left", "center"), (-8, 0, "right", "center"))
     for k, (_, r) in enumerate(order.iterrows(), start=start):
-        axis.annotate(str(k), (r["x"], r["y"]), xytext=(4, 3), textcoords="offset points", fontsize=6, fontweight="bold", ha="left", va="bottom", zorder=6,
-                      bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+        for n, (dx, dy, ha, va) in enumerate(offsets):
+            text = axis.annotate(str(k), (r["x"], r["y"]), xytext=(dx, dy), textcoords="offset points", fontsize=6, fontweight="bold", ha=ha, va=va, zorder=6,
+                                 bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+            box = text.get_window_extent(renderer).padded(2.5)  # the white box around the number
+            if n == len(offsets) - 1 or not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                break
+            text.remove()
         key.append((k, str(r["office_name"]), str(r["decision"])))
     return key
 

@@ -1,6 +1,6 @@
 """Open a netopt HTML map in headless Chromium, offline, and report what it shows.
 
-How things are counted (see ``netopt/maps.py``): Leaflet draws every vector
+How things are counted (see ``netopt/maps/layers.py``): Leaflet draws every vector
 as an SVG ``<path>`` and copies the layer's ``className`` option onto it, so
 
 * office markers   = ``path.netopt-office`` (one L.circleMarker per office),

@@ -16,7 +16,7 @@ import zipfile
 import pandas as pd
 
 from .i18n import Texts, texts as texts_of
-from .memo import caveat
+from .memo import caveat, conflict_texts
 from .tables import PLAN_CSV_COLUMNS, PlanTables
 
 __all__ = ["plan_csv", "summary_json", "plan_xlsx", "plan_gpkg_layers", "XLSX_SHEETS", "GPKG_LAYERS"]
@@ -120,6 +120,7 @@ def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
     words = {d: tx(f"memo.decision.{d}") for d in ("keep", "flexible", "close", "not opened")}
     coverage = {k: tx(f"xlsx.coverage.{k}") for k in ("served", "lost", "never")}
     urban = {k: tx(f"memo.urban_rural.{k}") for k in ("metropolitan", "dense", "rural")}
+    conflicts = conflict_texts(tables, tx)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         summary = pd.DataFrame(_summary_rows(tables, tx), columns=[tx("xlsx.col.measure"), tx("xlsx.col.value"), tx("xlsx.col.unit")])
@@ -135,6 +136,8 @@ def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
                 t["urban_rural"] = t["urban_rural"].map(lambda v: urban.get(v, v))
             if "changed_in" in t:
                 t["changed_in"] = t["changed_in"].astype("Int64")
+            if "public_figure_conflict" in t:
+                t["public_figure_conflict"] = t["office_id"].map(conflicts).fillna("")
             t = t.replace([float("inf"), float("-inf")], float("nan"))
             t.columns = [tx(f"xlsx.col.{c}") for c in cols]
             t.to_excel(writer, sheet_name=tx(f"xlsx.sheet.{key}"), index=False)

@@ -93,3 +93,23 @@ def test_write_outputs_in_swedish_from_the_scenario(tmp_path, fast_demand):
     assert "What the plan does" in (out / "report.md").read_text(encoding="utf-8")
     with pytest.raises(netopt.ScenarioError, match="'lang' = 'fi'"):
         netopt.Scenario(name="t", lang="fi").check()
+
+
+def test_swedish_map_and_spreadsheet_phrase_data_in_swedish(hostile_tables):
+    """Texts netopt builds from data (an estimate against a public figure, offices closed
+    near an area) follow the language too; plan.csv keeps its English marks."""
+    import io
+
+    import pandas as pd
+
+    from netopt.exports import plan_xlsx
+    from netopt.maps import map_html
+
+    page = map_html(hostile_tables, texts("sv"))
+    assert "(stängs)" in page and "Skattningen motsäger en offentlig uppgift: plats 1 (2023)" in page
+    for english in ("(closed)", "public figure", "estimate ranks"):
+        assert english not in page, english
+    sheet = pd.read_excel(io.BytesIO(plan_xlsx(hostile_tables, texts("sv"))), sheet_name="Servicekontor")
+    marks = set(sheet["Motsäger en offentlig uppgift"].dropna())
+    assert marks and all(m.startswith("offentlig uppgift:") for m in marks)
+    assert hostile_tables.offices["public_figure_conflict"].str.startswith("public figure:").sum() == len(marks)

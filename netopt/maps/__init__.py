@@ -19,7 +19,7 @@ Every page is offline, escaped and byte-identical on rerun.
 from __future__ import annotations
 
 from ..i18n import Texts, texts as texts_of
-from ..memo import caveat
+from ..memo import caveat, conflict_texts
 from .geometry import COORD_DECIMALS, MIN_PART_AREA_KM2, SIMPLIFY_TOLERANCE_M, simplify_for_display
 from .layers import Call as _Call
 from .layers import area_layer, closure_line_layer, fa_region_layer, municipality_layer, office_layer, osm_layer, place_layer
@@ -102,6 +102,7 @@ def map_html(tables, texts: Texts | None = None, *, extensions=()) -> str:
     """``map.html`` of a plan's tables (:func:`netopt.tables.plan_tables`), in the language of ``texts``."""
     tx = texts or texts_of("en")
     offices, gfa, munis, summary = map_inputs(tables)
+    offices["public_figure_conflict"] = offices["office_id"].map(conflict_texts(tables, tx)).fillna("")
     received = dict(zip(tables.receiving["office_id"], tables.receiving["from_offices"]))
     from ..tables import NEARBY_KM, RECEIVING_GROWTH_FLAG
 

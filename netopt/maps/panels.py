@@ -156,6 +156,14 @@ def region_tooltip(row, tx: Texts) -> Markup:
     return escape(r["name"]) + Markup(": ") + escape(f"{r['delta']} km")
 
 
+def _nearby(row, tx: Texts) -> str:
+    """The offices closed or turned flexible near an area, in the page's language."""
+    pairs = _get(row, "offices_changed_nearby")
+    if not isinstance(pairs, (tuple, list)):
+        return _get(row, "offices_closed_nearby", "")
+    return "; ".join(f"{name} ({tx('memo.nearby.' + d)})" for name, d in pairs)
+
+
 def area_popup(row, tx: Texts, nearby_km: float) -> Markup:
     a = {
         "name": row["area_name"],
@@ -164,7 +172,7 @@ def area_popup(row, tx: Texts, nearby_km: float) -> Markup:
         "before": tx.num(row["distance_km_before"]),
         "after": tx.num(row["distance_km_after"]),
         "nearest": row["nearest_office_after"],
-        "closed_nearby": _get(row, "offices_closed_nearby", ""),
+        "closed_nearby": _nearby(row, tx),
         "closed_label": tx("popup.area_closed_nearby", km=tx.num(nearby_km, 0)),
     }
     return _render("area_popup.html", tx=tx, a=a)

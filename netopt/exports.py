@@ -137,7 +137,7 @@ def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
             if "changed_in" in t:
                 t["changed_in"] = t["changed_in"].astype("Int64")
             if "public_figure_conflict" in t:
-                t["public_figure_conflict"] = t["office_id"].map(conflicts).fillna("")
+                t["public_figure_conflict"] = [conflicts.get(o, "") for o in t["office_id"]]
             t = t.replace([float("inf"), float("-inf")], float("nan"))
             t.columns = [tx(f"xlsx.col.{c}") for c in cols]
             t.to_excel(writer, sheet_name=tx(f"xlsx.sheet.{key}"), index=False)

@@ -102,7 +102,8 @@ def map_html(tables, texts: Texts | None = None, *, extensions=()) -> str:
     """``map.html`` of a plan's tables (:func:`netopt.tables.plan_tables`), in the language of ``texts``."""
     tx = texts or texts_of("en")
     offices, gfa, munis, summary = map_inputs(tables)
-    offices["public_figure_conflict"] = offices["office_id"].map(conflict_texts(tables, tx)).fillna("")
+    conflicts = conflict_texts(tables, tx)
+    offices["public_figure_conflict"] = [conflicts.get(o, "") for o in offices["office_id"]]
     received = dict(zip(tables.receiving["office_id"], tables.receiving["from_offices"]))
     from ..tables import NEARBY_KM, RECEIVING_GROWTH_FLAG
 

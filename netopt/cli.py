@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name, **kw) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[verbose], **kw)
 
-    p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
+    p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, report.html, map.html, plan.xlsx, plan.gpkg", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md, DIR/report.html, DIR/map.html, DIR/plan.xlsx and DIR/plan.gpkg.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md), or the name of a shipped one: cut-2025, cut-2026, cut-2027, stages-2025-2027")
     _out_options(p)
     _data_options(p)

@@ -140,12 +140,6 @@ class PlanTables:
     municipality_geometry: object
     distances_km: pd.DataFrame
 
-    @property
-    def changed_offices(self) -> pd.DataFrame:
-        """Offices closed or turned flexible (and candidate sites opened)."""
-        o = self.offices
-        return o[o["decision"].isin(["close", "flexible"]) | ((o["decision"] == "keep") & ~o["existing"])]
-
 
 def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None) -> PlanTables:
     """All tables of one stage of ``plan`` (default the last).

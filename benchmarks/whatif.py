@@ -35,7 +35,11 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import netopt  # noqa: E402
 from netopt import maps, whatif  # noqa: E402
-from netopt.report import map_html, map_inputs  # noqa: E402
+from netopt.i18n import texts  # noqa: E402
+from netopt.maps.layers import js  # noqa: E402
+from netopt.maps.page import _static_text  # noqa: E402
+from netopt.outputs import map_extensions  # noqa: E402
+from netopt.tables import plan_tables  # noqa: E402
 
 _TOGGLE_TO_PAINT = """async ([id, word]) => {
   const t0 = performance.now();
@@ -45,17 +49,22 @@ _TOGGLE_TO_PAINT = """async ([id, word]) => {
 }"""
 
 
+def map_html(plan) -> str:
+    """map.html as netopt solve writes it (the what-if included)."""
+    tables = plan_tables(plan)
+    return maps.map_html(tables, texts("en"), extensions=map_extensions(tables, texts("en")))
+
+
 def sizes(plan) -> dict:
-    offices, gfa, munis, s = map_inputs(plan)
-    title = "t"
-    plain = maps.plan_map_html(offices, gfa, munis, s, title=title)
-    payload = whatif.whatif_payload(plan)
-    with_whatif = map_html(plan)
+    tables = plan_tables(plan)
+    plain = maps.map_html(tables, texts("en"))
+    (extension,) = map_extensions(tables, texts("en"))
+    with_whatif = maps.map_html(tables, texts("en"), extensions=[extension])
     return {
         "map_html_bytes_without_whatif": len(plain.encode()),
         "map_html_bytes_with_whatif": len(with_whatif.encode()),
-        "payload_json_bytes": len(maps._js(payload).encode()),
-        "script_bytes": len(maps._static_text("netopt-whatif.js").encode()) + len(maps._static_text("netopt-whatif.css").encode()),
+        "payload_json_bytes": len(js(extension.data).encode()),
+        "script_bytes": len(_static_text("netopt-whatif.js").encode()) + len(_static_text("netopt-whatif.css").encode()),
     }
 
 

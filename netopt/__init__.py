@@ -3,7 +3,8 @@
 The pipeline, one module per stage::
 
     data (load, validate) → visits, costs (calibrated) → model (build) → solve
-    → metrics (independent evaluation), areas → report, maps → cli
+    → metrics (independent evaluation), areas → tables → report, maps, exports
+    → outputs → cli
 
 Typical use::
 
@@ -20,7 +21,8 @@ from .errors import DataError, InfeasibleError, NetoptError, OutputError, Proble
 from .params import Parameters, load_parameters
 from .scenario import Scenario, Stage, load_scenario
 from .solve import Plan, evaluate, prepare, solve
-from .report import write_outputs
+from .outputs import write_outputs
+from .tables import PlanTables, plan_tables
 from .calibration import calibration_report
 from .areas import areas_table, load_areas
 
@@ -38,6 +40,8 @@ __all__ = [
     "evaluate",
     "prepare",
     "write_outputs",
+    "plan_tables",
+    "PlanTables",
     "calibration_report",
     "load_areas",
     "areas_table",

@@ -177,7 +177,8 @@ def areas_table(plan, stage: int = -1, rel: AreaDemand | None = None) -> pd.Data
     distance_km_after`` (population-weighted mean over its demand points, km),
     ``distance_grows`` (bool), ``nearest_office_before, nearest_office_after``
     (office names), ``offices_closed_nearby`` (offices closed or turned flexible
-    within :data:`NEARBY_KM`, "; "-separated).
+    within :data:`NEARBY_KM`, "; "-separated), ``offices_changed_nearby`` (the
+    same as a tuple of (office name, ``"close"`` or ``"flexible"``)).
     """
     prep = plan.prepared
     inst = prep.instance
@@ -191,7 +192,7 @@ def areas_table(plan, stage: int = -1, rel: AreaDemand | None = None) -> pd.Data
     rows = []
     for k, (js, pop) in enumerate(zip(rel.points, rel.population_estimate)):
         a = rel.areas.iloc[k]
-        nearby = []
+        nearby, pairs = [], ()
         if changed.size:
             if inst.dist_matrix_m is not None:
                 d = inst.dist_matrix_m[np.ix_(js, changed)]
@@ -199,6 +200,7 @@ def areas_table(plan, stage: int = -1, rel: AreaDemand | None = None) -> pd.Data
                 d = geometry.distance_m(inst.dx[js][:, None], inst.dy[js][:, None], inst.ox[changed][None, :], inst.oy[changed][None, :], inst.detour)
             close = changed[d.min(axis=0) <= NEARBY_KM * 1000]
             nearby = [f"{names[i]} ({'closed' if st.modes[i] == 0 else 'flexible'})" for i in close]
+            pairs = tuple((str(names[i]), "close" if st.modes[i] == 0 else "flexible") for i in close)
         j0 = js[int(np.argmax(rel.weights[k]))] if len(js) else js[0]
         rows.append(
             {
@@ -211,6 +213,7 @@ def areas_table(plan, stage: int = -1, rel: AreaDemand | None = None) -> pd.Data
                 "nearest_office_before": names[prep.visits.baseline_office[j0]],
                 "nearest_office_after": names[st.nearest[j0]],
                 "offices_closed_nearby": "; ".join(nearby),
+                "offices_changed_nearby": pairs,
             }
         )
     t = pd.DataFrame(rows)

@@ -17,6 +17,7 @@ from pathlib import Path
 from . import __version__
 from .errors import DataError, InfeasibleError, NetoptError
 
+from .i18n import LANGUAGES
 from .io import SCENARIOS_DIR
 
 DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
@@ -49,9 +50,11 @@ def _areas(args, net):
     return load_areas(args.areas, net.municipalities) if getattr(args, "areas", None) else None
 
 
-def _out_options(p: argparse.ArgumentParser) -> None:
+def _out_options(p: argparse.ArgumentParser, *, lang: bool = True) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (refused if it exists, unless --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    if lang:
+        p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the reports and the map: en (English, the default) or sv (Swedish); overrides the scenario's lang")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name, **kw) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[verbose], **kw)
 
-    p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, map.html", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md and DIR/map.html.")
+    p = command("solve", help="solve a scenario; write plan.csv, summary.json, report.md, report.html, map.html, plan.xlsx, plan.gpkg", description="Solve a scenario and write DIR/plan.csv, DIR/summary.json, DIR/report.md, DIR/report.html, DIR/map.html, DIR/plan.xlsx and DIR/plan.gpkg.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file (see docs/scenarios.md), or the name of a shipped one: cut-2025, cut-2026, cut-2027, stages-2025-2027")
     _out_options(p)
     _data_options(p)
@@ -85,10 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-map", action="store_true", help="skip map.html")
     _areas_option(p)
 
-    p = command("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv and DIR/frontier.html.")
+    p = command("sweep", help="frontier of saving against access over a range of cuts", description="Solve the scenario's last stage for each cut; write DIR/frontier.csv, DIR/frontier.html (the chart links to each plan) and each feasible cut's plan in DIR/cut-<MSEK>/ with the usual outputs.")
     p.add_argument("scenario", metavar="SCENARIO.toml")
     p.add_argument("--cuts", default="0:200:10", metavar="START:STOP:STEP", help="cuts in MSEK per year, STOP inclusive, or a comma list (default 0:200:10)")
     _out_options(p)
+    p.add_argument("--no-map", action="store_true", help="skip map.html in the plan folders")
+    p.add_argument("--no-plans", action="store_true", help="write only frontier.csv and frontier.html, no folder per cut")
     _data_options(p)
 
     p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
@@ -156,7 +161,7 @@ def _ids(text: str) -> list[str]:
 
 
 def cmd_solve(args) -> int:
-    from .report import write_outputs
+    from .outputs import write_outputs
     from .solve import solve
 
     _check_out(args)
@@ -166,7 +171,7 @@ def cmd_solve(args) -> int:
     net = _network(args, sc)
     areas = _areas(args, net)
     plan = solve(net, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
     return 0
 
@@ -197,7 +202,7 @@ def _print_basis(prep) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .report import write_outputs
+    from .outputs import write_outputs
     from .scenario import default_scenario
     from .solve import evaluate
 
@@ -225,14 +230,13 @@ def cmd_evaluate(args) -> int:
         decisions[i] = "flexible"
     areas = _areas(args, net)
     plan = evaluate(net, decisions, sc, params=_params(args))
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
     return 0
 
 
 def cmd_sweep(args) -> int:
-    from . import io
-    from .sweep import frontier_svg, parse_cuts, sweep
+    from .sweep import cut_folder, parse_cuts, write_sweep
 
     _check_out(args)
     sc = _scenario(args.scenario)
@@ -247,11 +251,9 @@ def cmd_sweep(args) -> int:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
-    frame = sweep(net, sc, cuts, progress=progress, params=_params(args))
-    with io.atomic_output_dir(args.out, overwrite=args.overwrite) as tmp:
-        io.write_csv(tmp / "frontier.csv", frame)
-        io.write_text(tmp / "frontier.html", frontier_svg(frame, f"{sc.name}: saving against access"))
-    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv and frontier.html")
+    frame = write_sweep(net, sc, cuts, args.out, overwrite=args.overwrite, params=_params(args), lang=args.lang, with_map=not args.no_map, with_plans=not args.no_plans, progress=progress)
+    plans = "" if args.no_plans else f" and a folder per feasible cut ({cut_folder(frame['cut_msek'].iloc[0])}/ …)"
+    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv, frontier.html{plans}")
     return 0
 
 
@@ -260,7 +262,7 @@ def cmd_compare(args) -> int:
 
     _check_out(args)
     files = {role: getattr(args, role) for role in INPUT_OPTIONS if getattr(args, role)}
-    compare_dirs(args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, files=files)
+    compare_dirs(args.dir_a, args.dir_b, args.out, overwrite=args.overwrite, files=files, lang=args.lang)
     print(f"Wrote {args.out}/compare.csv, compare.md and map.html")
     return 0
 

@@ -23,28 +23,32 @@ from . import io
 from .data import load_network
 from .errors import DataError, Problem
 from .params import Parameters
-from .report import fmt, map_inputs, md_escape
+from .i18n import check_language, fmt, texts as texts_of
+from .report import md_escape
 from .scenario import Scenario, Stage
 from .solve import Plan, evaluate
+from .tables import plan_tables
 
 __all__ = ["compare_dirs", "load_plan_dir", "INPUT_OPTIONS"]
 
+#: Rows of compare.md: (summary key, format spec or None for text); the row
+#: titles are the texts ``compare.row.<key>`` of netopt/i18n.
 SUMMARY_KEYS = [
-    ("status", "Status", None),
-    ("cut_msek", "Cut asked (MSEK/yr)", "g"),
-    ("savings_msek", "Saving (MSEK/yr)", ".1f"),
-    ("flexible_allowance_used_msek", "Allowance used (MSEK/yr)", ".1f"),
-    ("meets_budget", "Cut met", None),
-    ("cost_msek", "Cost (MSEK/yr)", ".1f"),
-    ("offices_kept", "Offices kept", "d"),
-    ("offices_flexible", "Flexible offices", "d"),
-    ("offices_open", "Offices open (kept + flexible)", "d"),
-    ("offices_closed", "Offices closed", "d"),
-    ("fa_regions_served", "FA-regions served", "d"),
-    ("population_mean_distance_km", "Mean distance (km)", ".2f"),
-    ("population_p90_distance_km", "90th percentile distance (km)", ".1f"),
-    ("population_share_within_30km", "Share within 30 km", ".3f"),
-    ("visits_lost", "Visits lost per year", ".0f"),
+    ("status", None),
+    ("cut_msek", "g"),
+    ("savings_msek", ".1f"),
+    ("flexible_allowance_used_msek", ".1f"),
+    ("meets_budget", None),
+    ("cost_msek", ".1f"),
+    ("offices_kept", "d"),
+    ("offices_flexible", "d"),
+    ("offices_open", "d"),
+    ("offices_closed", "d"),
+    ("fa_regions_served", "d"),
+    ("population_mean_distance_km", ".2f"),
+    ("population_p90_distance_km", ".1f"),
+    ("population_share_within_30km", ".3f"),
+    ("visits_lost", ".0f"),
 ]
 
 #: Input files a planner can point compare to (role → CLI option); the
@@ -195,20 +199,22 @@ def _input_differences(a: Plan, b: Plan) -> list[str]:
     return out
 
 
-def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | None = None) -> Path:
-    """Write compare.csv (offices whose decision differs first), compare.md and map.html.
+def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | None = None, lang: str | None = None) -> Path:
+    """Write compare.csv (offices whose decision differs first), compare.md and map.html
+    (both plans at once; ``lang``: ``"en"``, the default, or ``"sv"`` for compare.md and the map).
 
     Each plan is loaded by :func:`load_plan_dir` (its own inputs, parameters
     and status); ``files`` maps an input role to where a moved input file now
     lies. Offices of only one plan's register show "–" in the other column.
     """
-    from .maps import comparison_map_html
+    from .maps import comparison_html
 
     io.check_output_dir(out, overwrite=overwrite)
     a = load_plan_dir(dir_a, files=files)
     b = load_plan_dir(dir_b, files=files)
     cols = ["office_id", "office_name", "municipality", "fa_name", "decision", "visits_after"]
-    ta, tb = a.office_table()[cols], b.office_table()[cols]
+    ta_full, tb_full = plan_tables(a), plan_tables(b)
+    ta, tb = ta_full.offices[cols], tb_full.offices[cols]
     t = ta.merge(tb, on="office_id", how="outer", suffixes=("_a", "_b"), sort=True)
     for c in ("office_name", "municipality", "fa_name"):
         t[c] = t[f"{c}_a"].fillna(t[f"{c}_b"])
@@ -217,33 +223,36 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
     t = t[["office_id", "office_name", "municipality", "fa_name", "decision_a", "decision_b", "visits_after_a", "visits_after_b"]]
     t["differs"] = t["decision_a"] != t["decision_b"]
     t = t.sort_values(["differs", "office_id"], ascending=[False, True])
-    sa, sb = a.summary(), b.summary()
+    sa, sb = ta_full.summary, tb_full.summary
     la, lb = Path(dir_a).name, Path(dir_b).name
-    lines = [f"# Comparison: {md_escape(la)} (A) and {md_escape(lb)} (B)\n"]
-    lines.append("Each plan is shown as it was made: with its own input files, parameters and solver status.\n")
+    tx = texts_of(check_language(lang or "en", "lang"))
+    msek = tx("unit.msek")
+    words = {d: tx(f"memo.decision.{d}") for d in ("keep", "flexible", "close", "not opened")}
+    lines = [f"# {tx('compare.md.title', a=md_escape(la), b=md_escape(lb))}\n"]
+    lines.append(tx("compare.md.as_made") + "\n")
     diff_inputs = _input_differences(a, b)
     if diff_inputs:
-        lines.append("**The plans rest on different data**: " + md_escape("; ".join(diff_inputs)) + ". Offices of only one plan show – in the other column.\n")
-    lines += ["| Measure | A | B |", "|---|---:|---:|"]
-    for key, label, spec in SUMMARY_KEYS:
+        lines.append(f"**{tx('compare.md.different_data')}**: " + md_escape("; ".join(diff_inputs)) + ". " + tx("compare.md.only_one") + "\n")
+    lines += [f"| {tx('compare.md.measure')} | A | B |", "|---|---:|---:|"]
+    for key, spec in SUMMARY_KEYS:
         if key == "meets_budget":
-            cells = ["yes" if s[key] else "**no**" for s in (sa, sb)]
+            cells = [tx("compare.md.yes") if s[key] else f"**{tx('compare.md.no')}**" for s in (sa, sb)]
+        elif key == "status":
+            cells = [md_escape(tx(f"status.{s[key]}") if tx.has(f"status.{s[key]}") else s[key]) for s in (sa, sb)]
         elif spec is None:
             cells = [md_escape(s[key]) for s in (sa, sb)]
         else:
-            cells = [fmt(s[key], spec) for s in (sa, sb)]
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+            cells = [tx.localize(fmt(s[key], spec)) for s in (sa, sb)]
+        lines.append(f"| {tx(f'compare.row.{key}', msek=msek)} | {cells[0]} | {cells[1]} |")
     diff = t[t["differs"]]
-    lines.append(f"\n## Offices with different decisions ({len(diff)})\n")
+    lines.append(f"\n## {tx('compare.md.differ', n=str(len(diff)))}\n")
     if diff.empty:
-        lines.append("None: the plans make the same decisions.")
+        lines.append(tx("compare.md.none"))
     else:
-        lines.append("| Office | Municipality | A | B |\n|---|---|---|---|")
+        lines.append(f"| {tx('memo.col.office')} | {tx('popup.municipality')} | A | B |\n|---|---|---|---|")
         for _, r in diff.iterrows():
-            lines.append(f"| {md_escape(r['office_name'])} | {md_escape(r['municipality'])} | {r['decision_a']} | {r['decision_b']} |")
-    oa, fa, munis, s_a = map_inputs(a)
-    ob, fb, _, s_b = map_inputs(b)
-    page = comparison_map_html(oa, ob, fa, fb, munis, s_a, s_b, label_a=la, label_b=lb, title=f"Comparison: {la} and {lb}")
+            lines.append(f"| {md_escape(r['office_name'])} | {md_escape(r['municipality'])} | {words.get(r['decision_a'], r['decision_a'])} | {words.get(r['decision_b'], r['decision_b'])} |")
+    page = comparison_html(ta_full, tb_full, label_a=la, label_b=lb, texts=tx)
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
         io.write_csv(tmp / "compare.csv", t)
         io.write_text(tmp / "compare.md", "\n".join(lines) + "\n")

@@ -32,6 +32,7 @@ __all__ = [
     "shipped_paths",
     "municipality_polygons",
     "fa_polygons",
+    "place_names",
     "to_sweref",
     "suggest_office_id",
     "in_sweden",
@@ -256,6 +257,39 @@ def fa_polygons(network: Network):
     g = municipality_polygons().merge(network.municipalities[["municipality_code", "fa_code", "fa_name"]], on="municipality_code")
     d = g.dissolve(by="fa_code", as_index=False, aggfunc={"fa_name": "first"})
     return d[["fa_code", "fa_name", "geometry"]].sort_values("fa_code").reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def place_names() -> pd.DataFrame:
+    """Named places of Sweden for a map's base layer of labels, most important first.
+
+    From the shipped data (geography, not model input, so a planner's own
+    demand points do not change it): the municipal seats of
+    ``regions/municipalities.csv`` ranked by the municipality's population,
+    then the GeoNames localities of ``regions/demand_points.csv``
+    (``kind == "locality"``) ranked by the inhabitants of their point; a
+    locality with its municipality's name is the seat and is not repeated.
+
+    Returns ``name, lat, lon`` (WGS84), ``population`` (inhabitants: the
+    municipality's for a seat, the point's for a locality), ``seat`` (bool)
+    and ``rank`` (0 = most important).
+    """
+    paths = shipped_paths()
+    m = io.read_table(paths["municipalities"], required=("municipality_code", "municipality", "lat", "lon", "population"))
+    d = io.read_table(paths["demand"], required=("point_id", "municipality_code", "kind", "name", "lat", "lon", "population"))
+    m = m.assign(pop=m["population"].astype(np.int64)).sort_values(["pop", "municipality_code"], ascending=[False, True], kind="mergesort")
+    rows = [(r.municipality, float(r.lat), float(r.lon), int(r.pop), True) for r in m.itertuples()]
+    seen = set(zip(m["municipality_code"], m["municipality"]))
+    loc = d[(d["kind"] == "locality") & (d["name"] != "")]
+    loc = loc.assign(pop=loc["population"].astype(np.int64)).sort_values(["pop", "point_id"], ascending=[False, True], kind="mergesort")
+    for r in loc.itertuples():
+        if (r.municipality_code, r.name) in seen:
+            continue
+        seen.add((r.municipality_code, r.name))
+        rows.append((r.name, float(r.lat), float(r.lon), int(r.pop), False))
+    t = pd.DataFrame(rows, columns=["name", "lat", "lon", "population", "seat"])
+    t["rank"] = np.arange(len(t))
+    return t
 
 
 def _slug(text: str) -> str:

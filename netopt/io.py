@@ -36,8 +36,12 @@ __all__ = [
     "check_output_dir",
     "remove_stale_temporaries",
     "OUTPUT_FILES",
+    "OUTPUT_FOLDERS",
+    "is_own_output",
     "write_text",
     "write_json",
+    "write_bytes",
+    "write_geopackage",
     "file_sha256",
 ]
 
@@ -202,7 +206,21 @@ def read_toml(path: str | os.PathLike) -> dict:
 #: Files netopt writes into an output folder: ``overwrite`` replaces only a
 #: folder that holds nothing else, so a mistyped folder (the home folder, a
 #: project, a folder of the planner's own files) is never deleted.
-OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|summary\.json|report\.md|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+#: Folders netopt writes into an output folder: a sweep's plan per cut (``cut-150``).
+OUTPUT_FOLDERS = re.compile(r"^cut--?\d+(\.\d+)?$")
+
+
+def is_own_output(path: Path) -> bool:
+    """True for a file netopt writes (:data:`OUTPUT_FILES`) or a folder of them
+    (:data:`OUTPUT_FOLDERS`, holding only such files)."""
+    if path.is_symlink():
+        return False
+    if path.is_file():
+        return bool(OUTPUT_FILES.match(path.name))
+    if path.is_dir() and OUTPUT_FOLDERS.match(path.name):
+        return all(p.is_file() and not p.is_symlink() and OUTPUT_FILES.match(p.name) for p in path.iterdir())
+    return False
 
 
 def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None:
@@ -223,7 +241,7 @@ def check_output_dir(out: str | os.PathLike, *, overwrite: bool = False) -> None
         here = Path.cwd().resolve()
         if out.resolve() in (here, *here.parents):
             raise OutputError(f"{out}: is the current folder or one of its parents. Fix: choose another --out")
-        other = sorted(p.name for p in out.iterdir() if not (p.is_file() and OUTPUT_FILES.match(p.name)))
+        other = sorted(p.name for p in out.iterdir() if not is_own_output(p))
         if other:
             shown = ", ".join(other[:5]) + (", …" if len(other) > 5 else "")
             raise OutputError(f"{out}: holds files netopt did not write ({shown}); overwriting replaces the whole folder. Fix: choose another --out")
@@ -281,7 +299,7 @@ def remove_stale_temporaries(out: str | os.PathLike) -> list[str]:
         if pid == os.getpid() or _pid_alive(pid):
             continue
         try:
-            if any(not (f.is_file() and OUTPUT_FILES.match(f.name)) for f in p.iterdir()):
+            if any(not is_own_output(f) for f in p.iterdir()):
                 continue  # not only netopt's outputs: leave it alone
             if m.group(1) == "old" and not out.exists():
                 os.replace(p, out)
@@ -355,6 +373,36 @@ def write_csv(path: Path, frame: pd.DataFrame, *, float_format: str | None = Non
     is given: a table rounds what is meant for reading before it is written.
     """
     frame.to_csv(path, index=False, lineterminator="\n", float_format=float_format)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes (a spreadsheet, say) as they are."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+#: The date a GeoPackage records as its layers' last change (``gpkg_contents.last_change``):
+#: fixed, so the same plan gives the same bytes.
+GEOPACKAGE_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_geopackage(path: Path, layers: dict) -> None:
+    """Write GeoDataFrames as the layers of one GeoPackage (pyogrio, in the given order).
+
+    ``layers``: name → (GeoDataFrame, layer options such as ``IDENTIFIER`` and
+    ``DESCRIPTION``). GDAL stamps each layer with the current time unless the
+    config option ``OGR_CURRENT_DATE`` says otherwise: it is set to
+    :data:`GEOPACKAGE_DATE` while writing (and restored), so reruns are byte-identical.
+    """
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GEOPACKAGE_DATE})
+    try:
+        for k, (name, (frame, options)) in enumerate(layers.items()):
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", append=k > 0, layer_options=dict(options))
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -51,6 +51,7 @@ class Scenario:
     seed: int = 0
     relative_gap: float = 0.0
     tie_break: bool = True  # among plans with the same offices open: fewest changed, then the largest saving
+    lang: str | None = None  # language of the outputs for people ("en", "sv"); None: English unless --lang says otherwise
     source: str = ""  # file the scenario was read from
 
     def with_(self, **kw) -> "Scenario":
@@ -74,6 +75,11 @@ class Scenario:
             _range(src, "max_distance_km", self.max_distance_km, 1.0, 2000.0)
         if self.max_closures is not None:
             _range(src, "max_closures", self.max_closures, 0, 100000, integer=True)
+        if self.lang is not None:
+            from .i18n import LANGUAGES
+
+            if self.lang not in LANGUAGES:
+                raise ScenarioError(f"{src}: 'lang' = {self.lang!r} is not available. Fix: use one of {', '.join(LANGUAGES)}")
         if not self.stages:
             raise ScenarioError(f"{src}: at least one [[stage]] is needed. Fix: add [[stage]] with year and cut_msek")
         years = [s.year for s in self.stages]
@@ -103,7 +109,7 @@ def _range(src, key, value, lo, hi, integer=False):
 
 _TOP = {
     "name": str, "description": str, "objective": str, "coverage_km": (int, float), "fa_division": str,
-    "time_limit_s": (int, float), "threads": int, "seed": int, "relative_gap": (int, float), "tie_break": bool,
+    "time_limit_s": (int, float), "threads": int, "seed": int, "relative_gap": (int, float), "tie_break": bool, "lang": str,
 }
 _CONSTRAINTS = {
     "lock_open": list, "lock_closed": list, "max_growth": (int, float), "max_distance_km": (int, float),
@@ -186,7 +192,7 @@ def scenario_from_dict(raw: dict, source: str = "scenario") -> Scenario:
                     raise ScenarioError(f"{source}: 'parameters.{pk}' = {pv!r} must be a number")
             kw["parameters"] = dict(v)
         else:
-            raise ScenarioError(f"{source}: unknown key '{k}'. Fix: use name, description, objective, coverage_km, fa_division, [[stage]], [constraints], [modes], [parameters], [solver] (see docs/scenarios.md)")
+            raise ScenarioError(f"{source}: unknown key '{k}'. Fix: use name, description, objective, coverage_km, fa_division, lang, [[stage]], [constraints], [modes], [parameters], [solver] (see docs/scenarios.md)")
     if stages:
         kw["stages"] = tuple(stages)
     for k in ("coverage_km", "time_limit_s", "relative_gap"):

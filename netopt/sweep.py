@@ -1,15 +1,20 @@
 """The frontier of saving against access: one optimal plan per cut.
 
 :func:`sweep` solves a scenario's last stage for each cut in a range and
-returns one row per cut (saving, access metrics, status, gap);
-:func:`frontier_svg` draws it as a small self-contained SVG chart.
+returns one row per cut (saving, access measures, status, gap);
+:func:`write_sweep` also keeps each cut's plan in its own folder
+(``DIR/cut-150/`` with the usual outputs) and draws the frontier
+(``frontier.html``: mean distance, 90th percentile, share within 30 km and
+visits lost against the cut, each point linked to its plan's report, the
+scenario's budget stages marked; :func:`frontier_html`).
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Iterable
+from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,7 +23,7 @@ from .errors import InfeasibleError
 from .scenario import Scenario, Stage
 from .solve import solve
 
-__all__ = ["sweep", "parse_cuts", "frontier_svg"]
+__all__ = ["sweep", "parse_cuts", "write_sweep", "frontier_html", "cut_folder"]
 
 
 def parse_cuts(text: str) -> list[float]:
@@ -43,13 +48,24 @@ def parse_cuts(text: str) -> list[float]:
     return cuts
 
 
-def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress: Callable[[int, int, float], None] | None = None, *, params=None) -> pd.DataFrame:
-    """Solve the scenario's last stage for every cut (MSEK); infeasible cuts are rows with status INFEASIBLE."""
+def cut_folder(cut: float) -> str:
+    """The folder of a cut's plan: ``cut-150``, ``cut-12.5``, ``cut--10``."""
+    text = f"{round(float(cut), 6):f}".rstrip("0").rstrip(".")
+    return f"cut-{'0' if text in ('', '-0') else text}"
+
+
+def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress: Callable[[int, int, float], None] | None = None, *, params=None,
+          on_plan: Callable[[float, object], None] | None = None) -> pd.DataFrame:
+    """Solve the scenario's last stage for every cut (MSEK); infeasible cuts are rows with status INFEASIBLE.
+
+    ``on_plan(cut, plan)`` is called with each feasible cut's plan (to keep or write it).
+    """
     cuts = list(cuts)
     last = scenario.stages[-1]
     rows = []
     for k, cut in enumerate(cuts):
-        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=float(cut), flexible_allowance_msek=last.flexible_allowance_msek),))
+        # one stage: the scenario's last year at this cut (its description, about the whole scenario, no longer applies)
+        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=float(cut), flexible_allowance_msek=last.flexible_allowance_msek),), description="")
         try:
             plan = solve(network, sc, params=params)
             s = plan.summary()
@@ -59,6 +75,8 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
                 "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
                 "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
             })
+            if on_plan is not None:
+                on_plan(cut, plan)
         except InfeasibleError as exc:
             rows.append({"cut_msek": cut, "status": "INFEASIBLE", "note": str(exc).split(".")[0]})
         if progress:
@@ -66,29 +84,80 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
     return pd.DataFrame(rows)
 
 
-def frontier_svg(frame: pd.DataFrame, title: str) -> str:
-    """A standalone HTML page with an SVG chart: cut (MSEK) against mean distance (km) and share within 30 km."""
-    ok = frame[frame["status"] != "INFEASIBLE"]
-    W, H, L, B = 720, 420, 70, 50
-    if ok.empty:
-        body = "<p>No feasible cut.</p>"
-    else:
-        x0, x1 = float(frame["cut_msek"].min()), float(frame["cut_msek"].max()) or 1.0
-        y = ok["population_mean_distance_km"].astype(float)
-        y0, y1 = float(y.min()) * 0.98, float(y.max()) * 1.02 + 1e-9
-        sx = lambda v: L + (v - x0) / max(x1 - x0, 1e-9) * (W - L - 20)
-        sy = lambda v: H - B - (v - y0) / max(y1 - y0, 1e-9) * (H - B - 30)
-        pts = " ".join(f"{sx(c):.1f},{sy(d):.1f}" for c, d in zip(ok["cut_msek"], y))
-        dots = "".join(f'<circle cx="{sx(c):.1f}" cy="{sy(d):.1f}" r="3.5" fill="#0072B2"><title>{c:g} MSEK: {d:.2f} km, {100 * s:.1f} % within 30 km</title></circle>' for c, d, s in zip(ok["cut_msek"], y, ok["population_share_within_30km"]))
-        ticks = "".join(f'<text x="{sx(c):.1f}" y="{H - B + 18}" font-size="11" text-anchor="middle">{c:g}</text>' for c in frame["cut_msek"][:: max(1, len(frame) // 10)])
-        yt = "".join(f'<text x="{L - 8}" y="{sy(v):.1f}" font-size="11" text-anchor="end">{v:.2f}</text>' for v in [y0, (y0 + y1) / 2, y1])
-        body = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" role="img">'
-            f'<line x1="{L}" y1="{H - B}" x2="{W - 10}" y2="{H - B}" stroke="#333"/><line x1="{L}" y1="20" x2="{L}" y2="{H - B}" stroke="#333"/>'
-            f'<polyline points="{pts}" fill="none" stroke="#0072B2" stroke-width="2"/>{dots}{ticks}{yt}'
-            f'<text x="{(W + L) / 2}" y="{H - 10}" font-size="12" text-anchor="middle">Cut against 2024 (MSEK per year)</text>'
-            f'<text x="16" y="{(H - B) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 {(H - B) / 2})">Mean distance to nearest office (km)</text></svg>'
-        )
-    infeasible = frame[frame["status"] == "INFEASIBLE"]["cut_msek"].tolist()
-    note = f"<p>Infeasible cuts (no plan keeps every FA-region served): {', '.join(f'{c:g}' for c in infeasible)} MSEK.</p>" if infeasible else ""
-    return f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head><body style="font-family:sans-serif"><h1 style="font-size:18px">{html.escape(title)}</h1>{body}{note}</body></html>\n'
+def frontier_html(frame: pd.DataFrame, title: str, *, texts=None, stages: Iterable = (), with_plans: bool = True) -> str:
+    """``frontier.html``: the frontier chart (:func:`netopt.charts.frontier_svg`) and a
+    table of the cuts, each linked to its plan's folder (``with_plans``)."""
+    from . import charts
+    from .i18n import texts as texts_of
+    from .templating import Markup, render
+
+    tx = texts or texts_of("en")
+    feasible = frame["status"] != "INFEASIBLE"
+    links = [f"{cut_folder(c)}/report.html" if ok and with_plans else None for c, ok in zip(frame["cut_msek"], feasible)]
+    chart = charts.frontier_svg(frame, tx, stages=list(stages), links=links if with_plans else None) if feasible.any() else ""
+    infeasible = frame.loc[~feasible, "cut_msek"].tolist()
+    note = tx("frontier.infeasible", cuts=", ".join(tx.localize(f"{c:g}") for c in infeasible), msek=tx("unit.msek")) if infeasible else None
+    msek = tx("unit.msek")
+    columns = [(tx("frontier.col.cut", msek=msek), True), (tx("frontier.col.status"), False), (tx("frontier.col.saving", msek=msek), True),
+               (tx("memo.col.closed"), True), (tx("memo.col.flexible"), True), (tx("frontier.col.mean"), True), (tx("frontier.col.p90"), True),
+               (tx("frontier.col.within"), True), (tx("frontier.col.lost"), True)]
+    rows = []
+    for _, r in frame.iterrows():
+        cut = tx.localize(f"{r['cut_msek']:g}")
+        if r["status"] == "INFEASIBLE":
+            cells = [cut, tx("frontier.infeasible_status")] + ["\u2013"] * 7
+            rows.append((cells, []))
+            continue
+        status = tx(f"status.{r['status']}") if tx.has(f"status.{r['status']}") else str(r["status"])
+        cells = [cut, status, tx.num(r["savings_msek"]), str(int(r["offices_closed"])), str(int(r["offices_flexible"])), tx.num(r["population_mean_distance_km"], 2),
+                 tx.num(r["population_p90_distance_km"]), tx.pct(r["population_share_within_30km"]), tx.num(r["visits_lost"], 0)]
+        folder = cut_folder(r["cut_msek"])
+        plan_links = [(tx("frontier.report"), f"{folder}/report.html"), (tx("frontier.map"), f"{folder}/map.html"), (tx("frontier.folder"), f"{folder}/")] if with_plans else []
+        rows.append((cells, plan_links))
+    css = (resources.files("netopt") / "templates" / "report.css").read_text(encoding="utf-8")
+    page = render("netopt", "templates", "frontier.html", lang=tx.lang, tx=tx, title=title, css=Markup(css), chart=Markup(chart), infeasible=note,
+                  columns=columns, numeric=[n for _c, n in columns], rows=rows)
+    return str(page) + "\n"
+
+
+def write_sweep(network: Network, scenario: Scenario, cuts: Iterable[float], out, *, overwrite: bool = False, params=None, lang: str | None = None,
+                with_map: bool = True, with_plans: bool = True, progress: Callable[[int, int, float], None] | None = None) -> pd.DataFrame:
+    """Sweep the cuts and write ``out``: ``frontier.csv``, ``frontier.html`` and,
+    with ``with_plans``, each feasible cut's plan in ``out/cut-<MSEK>/`` (plan.csv,
+    summary.json, report.md, report.html with the plan on the frontier, map.html,
+    plan.xlsx, plan.gpkg). Atomic: the folder appears complete or not at all.
+    Returns the frontier table. The plans' tables are kept in memory until
+    they are written (about 1 MB per cut on the shipped network).
+    """
+    from . import io
+    from .i18n import check_language, texts as texts_of
+    from .outputs import write_plan_files
+    from .report_html import Frontier
+    from .tables import plan_tables
+
+    lang = check_language(lang or scenario.lang or "en", "lang")
+    io.check_output_dir(out, overwrite=overwrite)
+    kept: dict = {}
+    shared: dict = {}
+
+    def keep(cut, plan):
+        if with_plans:
+            t = plan_tables(plan, fa_geometry=shared.get("fa"))
+            shared.setdefault("fa", t.fa_geometry)
+            kept[cut] = t
+
+    frame = sweep(network, scenario, cuts, progress, params=params, on_plan=keep)
+    if with_plans:
+        frame["folder"] = [cut_folder(c) if s != "INFEASIBLE" else "" for c, s in zip(frame["cut_msek"], frame["status"])]
+    stages = tuple((st.year, st.cut_msek) for st in scenario.stages)
+    tx = texts_of(lang)
+    title = tx("frontier.title", scenario=scenario.name)
+    with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
+        io.write_csv(tmp / "frontier.csv", frame)
+        io.write_text(tmp / "frontier.html", frontier_html(frame, title, texts=tx, stages=stages, with_plans=with_plans))
+        links = tuple(f"../{cut_folder(c)}/report.html" if s != "INFEASIBLE" else None for c, s in zip(frame["cut_msek"], frame["status"]))
+        for cut, t in kept.items():
+            folder = Path(tmp) / cut_folder(cut)
+            folder.mkdir()
+            write_plan_files(t, folder, with_map=with_map, lang=lang, frontier=Frontier(frame=frame, stages=stages, cut=float(cut), links=links))
+    return frame

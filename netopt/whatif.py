@@ -37,6 +37,9 @@ Networks too large for a page (more than :data:`MAX_PAIRS` demand point ×
 office and office × office pairs, or :data:`MAX_MATRIX_PAIRS` with a
 planner's matrix) get ``{"available": False, "reason": ...}`` and the map says
 so.
+
+:func:`netopt.tables.plan_tables` computes the payload of the stage it
+describes; :func:`netopt.maps.whatif.whatif_extension` puts it on the map.
 """
 
 from __future__ import annotations
@@ -138,8 +141,9 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
     Returns a dict of plain JSON values. Units: metres, SEK per year, visits per
     year; ``budget_sek`` and ``allowance_sek`` are the stage's. Arrays indexed
     like ``plan.prepared.instance`` (offices in register order, then candidate
-    sites; demand points in file order). ``{"available": False, "reason": str}``
-    when the network is too large for a page.
+    sites; demand points in file order). ``{"available": False, "reason": str,
+    "demand_points", "offices", "distances", "limit"}`` (the counts that make
+    it too large) when the network is too large for a page.
     """
     prep = plan.prepared
     inst = prep.instance
@@ -158,6 +162,10 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
             "available": False,
             "reason": f"the network has {count(inst.m)} demand points and {count(inst.n)} offices: {count(pairs)} distances, "
             f"more than the {count(limit)} a page can hold; use netopt evaluate",
+            "demand_points": int(inst.m),
+            "offices": int(inst.n),
+            "distances": int(pairs),
+            "limit": int(limit),
         }
 
     fa_codes = sorted(net.fa_regions["fa_code"])

@@ -1,6 +1,6 @@
 """Open a netopt HTML map in headless Chromium, offline, and report what it shows.
 
-How things are counted (see ``netopt/maps.py``): Leaflet draws every vector
+How things are counted (see ``netopt/maps/layers.py``): Leaflet draws every vector
 as an SVG ``<path>`` and copies the layer's ``className`` option onto it, so
 
 * office markers   = ``path.netopt-office`` (one L.circleMarker per office),
@@ -60,6 +60,45 @@ _CLICKABLE_MARKER_JS = """(selector) => {
     if (document.elementFromPoint(x, y) === el) return {x: x, y: y};
   }
   return null;
+}"""
+
+
+# Where the panels sit on the page, what the summary panel says, which office
+# labels are visible (and whether any two overlap), and how much of the
+# FA-regions' outlines (sampled every ~4 px along each path.netopt-fa) lies
+# under a panel or control, or outside the window.
+_LAYOUT_JS = """() => {
+  const boxes = [...document.querySelectorAll('#netopt-summary, #netopt-legend, .leaflet-control')]
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+  let total = 0, hidden = 0, outside = 0; const examples = [];
+  for (const path of document.querySelectorAll('path.netopt-fa')) {
+    const len = path.getTotalLength(), n = Math.max(20, Math.ceil(len / 4)), m = path.getScreenCTM();
+    for (let i = 0; i < n; i++) {
+      const p = path.getPointAtLength(len * i / n);
+      const x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+      total++;
+      if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) { outside++; continue; }
+      if (boxes.some(r => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom)) {
+        hidden++; if (examples.length < 5) examples.push([Math.round(x), Math.round(y)]);
+      }
+    }
+  }
+  const labels = [...document.querySelectorAll('.netopt-label')]
+    .filter(e => !e.classList.contains('netopt-hidden') && getComputedStyle(e).visibility !== 'hidden')
+    .map(e => ({text: e.innerText, r: e.getBoundingClientRect()}));
+  let overlaps = 0;
+  for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+    const a = labels[i].r, b = labels[j].r;
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) overlaps++;
+  }
+  const panel = document.getElementById('netopt-summary');
+  return {
+    panel_text: panel ? panel.innerText : null,
+    panel_collapsed: panel ? panel.classList.contains('netopt-collapsed') : null,
+    labels: labels.map(l => l.text), label_overlaps: overlaps,
+    outline: {total: total, hidden: hidden, outside: outside, examples: examples},
+    lang: document.documentElement.lang,
+  };
 }"""
 
 
@@ -192,6 +231,10 @@ def check_map_in_browser(
 
     Returns a dict: the counts (``markers``, ``polygons``,
     ``unserved_polygons``, ``municipality_paths``, ``closure_lines``),
+    ``layout`` (in the initial view: ``panel_text``, ``panel_collapsed``,
+    ``labels`` (visible office labels), ``label_overlaps``, ``outline``
+    (``total``, ``hidden`` under a panel or control, ``outside`` the window,
+    of the points sampled along the FA-regions' outlines), ``lang``),
     ``popup_text``, ``search_popup_text``, ``console_errors``, ``page_errors``,
     ``dialogs`` (alert/confirm/prompt messages), ``blocked_requests`` (URLs that
     tried the network), ``title`` and ``screenshot_path``; plus ``problems``, a
@@ -208,6 +251,7 @@ def check_map_in_browser(
         page.wait_for_timeout(300)  # let Leaflet finish fitBounds/animations
         result: dict = dict(page.evaluate(_COUNT_JS))
         result["title"] = page.title()
+        result["layout"] = page.evaluate(_LAYOUT_JS)
         screenshot_path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot_path))
 

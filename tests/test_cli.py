@@ -62,7 +62,7 @@ TIME_LIMIT_30 = "[solver]\ntime_limit_s = 30.0\n"
 
 
 def test_solve_shipped_scenario_writes_four_files(shipped_solution):
-    assert sorted(p.name for p in shipped_solution.iterdir()) == ["map.html", "plan.csv", "report.md", "summary.json"]
+    assert sorted(p.name for p in shipped_solution.iterdir()) == ["map.html", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
     s = summary(shipped_solution)
     assert SUMMARY_KEYS <= set(s), SUMMARY_KEYS - set(s)
     assert s["status"] == "OPTIMAL"
@@ -144,7 +144,7 @@ def test_evaluate_closes_exactly_the_named_offices(netopt_cli, tmp_path):
     assert s["offices_closed"] == 2 and s["offices_kept"] == s["offices_open"] == 119
     # Gotland's only office is closed: its FA-region is no longer served
     assert s["fa_regions_served"] == 59
-    assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "report.md", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
 
 
 def test_evaluate_flexible(netopt_cli, tmp_path):
@@ -190,16 +190,29 @@ def test_sweep_writes_frontier(netopt_cli, tmp_path, shipped_scenario, fast_dema
     out = tmp_path / "frontier"
     res = netopt_cli("sweep", shipped_scenario, "--cuts", "0:100:50", "--demand", fast_demand, "--out", out)
     assert res.code == 0, res.text
-    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.html"]
+    # each cut's plan is kept in its own folder, with the usual outputs
+    assert sorted(p.name for p in out.iterdir()) == ["cut-0", "cut-100", "cut-50", "frontier.csv", "frontier.html"]
     header, rows = read_csv_rows(out / "frontier.csv")
     assert len(rows) == 3
     h = {c: k for k, c in enumerate(header)}
     assert [float(r[h["cut_msek"]]) for r in rows] == [0.0, 50.0, 100.0]
     assert all(r[h["status"]] == "OPTIMAL" for r in rows)
+    assert [r[h["folder"]] for r in rows] == ["cut-0", "cut-50", "cut-100"]
     savings = [float(r[h["savings_msek"]]) for r in rows]
     assert all(s >= c - 10.0 - 1e-6 for s, c in zip(savings, (0, 50, 100)))  # 10 MSEK allowance
     assert "3/3" in res.err  # the progress bar
-    assert "<svg" in (out / "frontier.html").read_text(encoding="utf-8")
+    page = (out / "frontier.html").read_text(encoding="utf-8")
+    assert "<svg" in page and 'xlink:href="cut-50/report.html"' in page and 'href="cut-100/map.html"' in page
+    for cut, saving in zip((0, 50, 100), savings):
+        folder = out / f"cut-{cut}"
+        assert sorted(p.name for p in folder.iterdir()) == ["map.html", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+        s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert s["cut_msek"] == cut and s["savings_msek"] == saving and s["status"] == "OPTIMAL"
+        report = (folder / "report.html").read_text(encoding="utf-8")
+        assert 'xlink:href="../cut-0/report.html"' in report  # the plan on the frontier links to its neighbours
+    # a sweep's folder (with its plan folders) can be overwritten, and nothing else
+    assert netopt_cli("sweep", shipped_scenario, "--cuts", "50", "--demand", fast_demand, "--out", out, "--overwrite", "--no-plans").code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.html"]
 
 
 @pytest.mark.parametrize("cuts", ["5:1:1", "0:100:0", "0:100:-5", "a:b:c", "0:100", "x,y", "", "0:inf:1", "nan:10:1", "0:1e6:1e-3", "1:1000000"])

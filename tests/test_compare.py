@@ -112,3 +112,20 @@ def test_edited_plan_csv_is_refused(tmp_path, two_plans, copy_of):
     (edited / "plan.csv").write_text(text.replace(kept, kept.replace(",keep,", ",close,")), encoding="utf-8")
     res = run_netopt("compare", a, edited, "--out", tmp_path / "c")
     assert res.code == 2 and "not the folder's figure" in res.err
+
+
+def test_compare_says_whether_each_cut_is_met_with_each_plans_status_in_swedish(tmp_path, two_plans):
+    """Issue 14, item 4: both plans' own statuses, a "cut met" row, and the map shows both plans at once."""
+    a, b, _ = two_plans
+    out = tmp_path / "cmp-sv"
+    res = run_netopt("compare", a, b, "--out", out, "--lang", "sv")
+    assert res.code == 0, res.text
+    md = (out / "compare.md").read_text(encoding="utf-8")
+    sa, sb = _summary(a), _summary(b)
+    met = {True: "ja", False: "**nej**"}
+    assert f"| Kravet uppfyllt | {met[sa['meets_budget']]} | {met[sb['meets_budget']]} |" in md
+    assert "| Status | OPTIMAL | OPTIMAL |" in md and "Jämförelse:" in md and "mnkr/år" in md
+    assert f"| Besparing (mnkr/år) | {sa['savings_msek']:.1f} | {sb['savings_msek']:.1f} |".replace(".", ",") in md
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert '<html lang="sv">' in page and "Kontor med olika beslut" in page and "Kravet uppfyllt" in page
+    assert page.count("netoptAddOffices(") == 1 and "netopt-office-differs" in page

@@ -358,13 +358,25 @@ def test_comparison_map(plan):
     assert h1 == h2
     assert EVIL not in h1 and "<b>B</b>" not in h1
     assert "A: Cut &lt;script&gt;" in h1 and "B: Cut &lt;b&gt;B&lt;/b&gt;" in h1
-    assert h1.count('netoptAddOffices(') == 2
-    assert '"A"' in h1 and '"B"' in h1 and "B-scen" in h1 and "30.0 MSEK" in h1
-    # plan A's groups are shown, plan B's are not added to the map at start
-    groups = re.findall(r"netoptAddOffices\((feature_group_\w+), \"(A|B)\"", h1)
-    shown = {g: f"{g}.addTo(map_" in h1 for g, _k in groups}
-    assert [shown[g] for g, k in groups if k == "A"] == [True]
-    assert [shown[g] for g, k in groups if k == "B"] == [False]
+    # both plans at once: one office layer, shown at start; the offices whose
+    # decisions differ have a ring and a label with both decisions
+    groups = re.findall(r"netoptAddOffices\((feature_group_\w+), \"A\", (\[.*?\])\);\n", h1)
+    assert len(groups) == 1 and f"{groups[0][0]}.addTo(map_" in h1
+    data = json.loads(groups[0][1])
+    differ = set(offices.loc[offices["decision"] != offices_b["decision"], "office_id"])
+    assert differ and {o["id"] for o in data if "netopt-office-differs" in o["className"]} == differ
+    for o in data:
+        if o["id"] in differ:
+            assert "A flexible office \u00b7 B keep" in o["label"]
+        else:
+            assert "label" not in o
+    assert "B-scen" in h1 and "30.0 MSEK" in h1
+    assert "Offices with different decisions" in h1
+    # both plans' closure lines are drawn at start; B's FA-regions can be switched on
+    lines = re.findall(r"netoptAddLines\((feature_group_\w+),", h1)
+    assert len(lines) == 2 and all(f"{g}.addTo(map_" in h1 for g in lines)
+    regions = re.findall(r"netoptAddPolygons\((feature_group_\w+),", h1)
+    assert f"{regions[0]}.addTo(map_" in h1
 
 
 def test_national_map_is_small_enough():
@@ -373,3 +385,141 @@ def test_national_map_is_small_enough():
     html_text = maps.plan_map_html(offices, fa, kommun, summary, title="Sverige")
     size = len(html_text.encode("utf-8"))
     assert size < 3_000_000, size
+
+
+# ---------------------------------------------------------------------------
+# Issue 14: decisions by shape, coverage, labels, the panel, extra layers
+# ---------------------------------------------------------------------------
+
+from netopt.i18n import texts  # noqa: E402
+
+
+def test_decisions_differ_by_shape_as_well_as_colour():
+    shapes = [maps.decision_shape(d) for d in ("keep", "flexible", "close")]
+    assert shapes == ["circle", "diamond", "cross"]
+    with pytest.raises(ValueError, match="unknown decision"):
+        maps.decision_shape("demolish")
+    look = maps.office_style("close", 0, 100)
+    assert look["shape"] == "cross" and look["radius"] >= 5  # a cross stays readable
+    assert "netopt-office-close" in look["className"]
+    ring = maps.office_style("keep", 50, 100, receiving_flag=True, conflict=True)
+    assert "netopt-office-receiving" in ring["className"] and "netopt-office-conflict" in ring["className"]
+    assert ring["stroke"] == "#CC79A7" and ring["weight"] > 3 and ring["dash"]
+    assert maps.office_style("keep", 50, 100)["dash"] is None
+
+
+@pytest.mark.parametrize("before, after, coverage", [(2, 1, "served"), (1, 0, "lost"), (0, 0, "never"), (0, 1, "served"), (None, 0, "never")])
+def test_fa_coverage(before, after, coverage):
+    assert maps.fa_coverage(before, after) == coverage
+
+
+def test_lost_and_never_served_fa_regions_are_drawn_differently(plan):
+    fa = plan[1].copy()
+    fa = fa.sort_values("fa_code").reset_index(drop=True)
+    fa.loc[1, ["offices_before", "offices_after"]] = [0, 0]  # never had an office
+    payloads = _call_payloads(maps.fa_region_layer(fa, name="FA"))
+    classes = [{f["properties"]["style"]["className"] for f in p[0]["features"]} for p in payloads]
+    assert classes[0] == {"netopt-fa"}
+    lost = int(((fa["offices_before"] > 0) & (fa["offices_after"] == 0)).sum())
+    assert lost >= 1 and len(payloads[1][0]["features"]) == lost and classes[1] == {"netopt-fa-unserved"}
+    assert len(payloads[2][0]["features"]) == 1 and classes[2] == {"netopt-fa-never"}
+    never_popup = payloads[2][0]["features"][0]["properties"]["popup"]
+    assert "before the plan either" in never_popup and "leaves the FA-region" not in never_popup
+    assert "leaves the FA-region without an office" in payloads[1][0]["features"][0]["properties"]["popup"]
+
+
+def test_changed_offices_carry_labels_with_the_year_of_the_change(plan):
+    offices = plan[0].copy()
+    offices["history"] = [{2025: "keep", 2026: d} for d in offices["decision"]]
+    offices["changed_in"] = [2026 if d != "keep" else None for d in offices["decision"]]
+    offices["receiving_flag"] = False
+    offices["receiving_growth"] = float("nan")
+    kept = offices.index[offices["decision"] == "keep"][0]
+    offices.loc[kept, ["receiving_flag", "receiving_growth"]] = [True, 2.5]
+    [(_k, data)] = _call_payloads(maps.office_layer(offices, name="O", plan_key="plan", max_visits=1e5))
+    by_id = {o["id"]: o for o in data}
+    for _, row in offices.iterrows():
+        o = by_id[row["office_id"]]
+        if row["decision"] == "close":
+            assert o["label"].endswith(": closed 2026") and o["shape"] == "cross"
+        elif row["decision"] == "flexible":
+            assert o["label"].endswith(": flexible 2026") and o["shape"] == "diamond"
+        elif row.name == kept:
+            assert o["label"].endswith(": +250\u00a0% visits") and "netopt-office-receiving" in o["className"]
+        else:
+            assert "label" not in o
+    # the hostile name is escaped in its label, and the popup names the year
+    evil = by_id["K000"]
+    assert EVIL not in evil["label"] and "&lt;script&gt;" in evil["label"]
+    assert "closed 2026" in evil["label"] and "close 2026" in evil["popup"]
+    # labels are placed in order: changed offices first, then receiving ones
+    ranked = sorted((o for o in data if "label" in o), key=lambda o: o["priority"])
+    assert ranked[-1]["id"] == offices.at[kept, "office_id"]
+
+
+def test_panel_states_cut_saving_allowance_and_whether_the_cut_is_met_in_that_order(plan):
+    offices, fa, kommun, summary = plan
+    met = maps.plan_map_html(offices, fa, kommun, dict(summary, savings_msek=31.25, flexible_allowance_used_msek=10.0, meets_budget=True), title="T")
+    panel = met[met.index('id="netopt-summary"'):met.index('id="netopt-legend"')]
+    order = [panel.index(s) for s in ("Budget cut (target)", "Saving", "Allowance for flexible offices used", "Cut met")]
+    assert order == sorted(order)
+    assert "40.0 MSEK" in panel and "31.2 MSEK" in panel and "10.0 MSEK" in panel
+    assert "yes: 31.2 + 10.0 = 41.2 \u2265 40.0 MSEK" in panel
+    short = maps.plan_map_html(offices, fa, kommun, dict(summary, savings_msek=25.0, flexible_allowance_used_msek=5.0, meets_budget=False), title="T")
+    assert "no: 10.0 MSEK short" in short and "netopt-met-no" in short
+
+
+def test_register_caveat_and_go_to_buttons(plan):
+    offices, fa, kommun, summary = plan
+    page = maps.plan_map_html(offices, fa, kommun, summary, title="T", notes=["The register documents 3 of 5 offices " + EVIL])
+    assert "The register documents 3 of 5 offices &lt;script&gt;" in page and EVIL not in page
+    # the FA-regions with two or more changed offices get a button, and the whole country
+    changed = offices[offices["decision"].isin(["close", "flexible"])].groupby("fa_code").size()
+    assert page.count('class="netopt-goto"') == int((changed >= 2).sum()) + 1
+    assert "All of Sweden" in page
+
+
+def test_place_names_and_areas_layers(plan):
+    offices, fa, kommun, summary = plan
+    places = pd.DataFrame({"name": ["Stockholm", EVIL, "Liten ort"], "lat": [59.33, 59.0, 60.0], "lon": [18.06, 17.0, 16.0],
+                           "population": [999_000, 50_000, 800], "seat": [True, True, False], "rank": [0, 45, 300]})
+    [(data,)] = _call_payloads(maps.place_layer(places, name="P"))
+    assert [p["zoom"] for p in data] == [6, 7, 10]
+    assert data[1]["name"] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    areas = pd.DataFrame({"area_name": ["Husby " + EVIL], "municipality_code": ["0180"], "category": ["särskilt utsatt"],
+                          "population_estimate": [6952.0], "distance_km_before": [0.6], "distance_km_after": [3.6],
+                          "distance_grows": [True], "nearest_office_after": ["Sollentuna"],
+                          "offices_closed_nearby": ["Stockholm Kista (closed)"], "lat": [59.4087], "lon": [17.9267]})
+    [(points,)] = _call_payloads(maps.area_layer(areas, name="A", nearby_km=3.0))
+    assert points[0]["style"]["className"] == "netopt-area netopt-area-farther"
+    assert "0.6 \u2192 3.6 km" in points[0]["popup"] and "Closed or flexible within 3 km" in points[0]["popup"]
+    page = maps.plan_map_html(offices, fa, kommun, summary, title="T", places=places, areas=areas)
+    assert EVIL not in page and page.count("<script") == 4
+    assert "Areas with high social exclusion" in page and "Place names" in page
+
+
+def test_page_extension_plugs_in_css_js_data_and_panels(plan):
+    offices, fa, kommun, summary = plan
+    ext = maps.PageExtension(
+        name="whatif", css=".x-panel{color:red}", js="window.xInit = function (map, data) { window.xSeen = data; };",
+        data={"offices": [EVIL]}, panels=(maps.page.Markup('<div class="x-panel">x</div>'),), init="xInit",
+    )
+    page = maps.plan_map_html(offices, fa, kommun, summary, title="T", extensions=[ext])
+    assert ".x-panel{color:red}" in page and "window.xInit" in page and '<div class="x-panel">x</div>' in page
+    assert page.count("<script") == 4  # the extension's script joins netopt's own
+    assert EVIL not in page and "\\u003cscript\\u003e" in page
+    assert page.index("L.control.layers(") < page.index('xInit(map_')
+
+
+def test_swedish_map(plan):
+    offices, fa, kommun, summary = plan
+    page = maps.plan_map_html(offices, fa, kommun, dict(summary, flexible_allowance_used_msek=0.0), title="Plan", texts=texts("sv"))
+    assert '<html lang="sv">' in page
+    for text in ("Besparingskrav", "Besparing", "Använt tillskott för flexibla kontor", "Kravet uppfyllt", "40,0 mnkr", "41,2 mnkr",
+                 "Teckenförklaring", "Servicekontor (beslut)", "Flexibelt kontor", "Hitta ett servicekontor", "km, efter \u2212 före"):
+        assert text in page, text
+    for english in ("Budget cut", "MSEK", "Find an office", "Legend"):
+        assert english not in page, english
+    [(_k, data)] = _call_payloads(maps.office_layer(offices, name="O", plan_key="plan", max_visits=1e5, texts=texts("sv")))
+    closed = next(o for o in data if o["decision"] == "close" and o["id"] != "K000")
+    assert "Besökarna går till" in closed["popup"] and closed["label"].endswith(": stängs")

@@ -262,7 +262,7 @@ def test_killed_process_leaves_no_output_folder(netopt_cli, tmp_path, shipped_sc
     (stale / "plan.csv").write_text("office_id,decision\nhalf", encoding="utf-8")
     res = netopt_cli("evaluate", "--close", "stockholm-kista", "--out", out)
     assert res.code == 0, res.text
-    assert sorted(p.name for p in out.iterdir()) == ["map.html", "plan.csv", "report.md", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
     header, rows = read_csv_rows(out / "plan.csv")
     assert len(rows) == 121
 
@@ -321,8 +321,11 @@ def test_solving_twice_gives_the_same_outputs(netopt_cli, tmp_path, shipped_solu
     out = tmp_path / "again"
     res = netopt_cli("solve", shipped_scenario, "--out", out)
     assert res.code == 0, res.text
-    for name in ("plan.csv", "map.html"):
+    for name in ("plan.csv", "map.html", "plan.xlsx", "plan.gpkg"):
         assert (out / name).read_bytes() == (shipped_solution / name).read_bytes(), name
+    ha, hb = ((d / "report.html").read_text(encoding="utf-8") for d in (shipped_solution, out))
+    footer = re.compile(r"<footer>.*?</footer>", re.S)  # the elapsed time, as in report.md
+    assert footer.sub("", ha) == footer.sub("", hb) and "<footer>" in ha
     a = json.loads((shipped_solution / "summary.json").read_text(encoding="utf-8"))
     b = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert _without_elapsed(a) == _without_elapsed(b)

@@ -9,6 +9,7 @@ deterministic, escaped and refuses networks too large for a page.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 
@@ -17,9 +18,21 @@ import pytest
 
 import netopt
 from netopt import geometry, maps, whatif
-from netopt.report import map_html
+from netopt.i18n import texts
+from netopt.outputs import map_extensions
+from netopt.tables import plan_tables
 
 from test_maps import EVIL
+
+
+def map_html(plan, stage: int = -1, *, lang: str = "en", payload: dict | None = None) -> str:
+    """map.html of one stage of ``plan`` with the what-if, as netopt solve writes it
+    (``payload``: a what-if payload in place of the plan's own)."""
+    tables = plan_tables(plan, stage)
+    if payload is not None:
+        tables = dataclasses.replace(tables, whatif=payload)
+    tx = texts(lang)
+    return maps.map_html(tables, tx, extensions=map_extensions(tables, tx))
 
 
 # --------------------------------------------------------------------------- decoders mirroring the page
@@ -136,7 +149,7 @@ def test_payload_holds_the_instance_exactly(hand_plan):
     assert p["offices"]["plan_mode"] == hand_plan.final.modes.tolist()
     assert p["offices"]["id"] == list(inst.office_ids)
     # JSON numbers read back to the same doubles
-    back = json.loads(maps._js(p))
+    back = json.loads(maps.layers.js(p))
     assert back["staff_per_visit_sek"] == inst.staff_per_visit_sek and back["stage"]["budget_sek"] == inst.budgets_sek[-1]
     fa_of_point = typed(p["points"]["fa"], "<i2")
     codes = p["fa_regions"]["code"]
@@ -177,12 +190,15 @@ def test_planner_matrix_is_embedded_exactly(network, scenario, tmp_path):
 def test_too_large_a_network_is_refused_with_a_reason(hand_plan, monkeypatch):
     monkeypatch.setattr(whatif, "MAX_PAIRS", 1000)
     p = whatif.whatif_payload(hand_plan)
-    assert p == {"available": False, "reason": p["reason"]}
     m, n = hand_plan.prepared.instance.m, hand_plan.prepared.instance.n
+    assert p == {"available": False, "reason": p["reason"], "demand_points": m, "offices": n, "distances": m * n + n * n, "limit": 1000}
     pairs, points = f"{m * n + n * n:,}".replace(",", " "), f"{m:,}".replace(",", " ")
     assert f"{points} demand points and {n} offices: {pairs} distances, more than the 1 000 a page can hold" in p["reason"]
     page = map_html(hand_plan)
     assert "netoptWhatifInit" in page and f"{pairs} distances" in page
+    # the note is in the page's language
+    sv = map_html(hand_plan, lang="sv")
+    assert f"Tänk om finns inte för den här kartan: nätverket har {points} efterfrågepunkter och {n} kontor: {pairs} avstånd" in sv
 
 
 def test_stage_is_the_one_asked_for(network):
@@ -213,20 +229,44 @@ def test_map_embeds_the_whatif_escaped_offline_and_deterministic(network, scenar
     a, b = map_html(plan), map_html(plan)
     assert a == b
     assert EVIL not in a
-    assert a.count("<script") == a.count("</script>") == 5  # 4 as before + the what-if script
+    # the what-if's script joins netopt's own (a PageExtension): 4 scripts, as on every map
+    assert a.count("<script") == a.count("</script>") == 4
     assert not re.search(r"<script[^>]*\bsrc\s*=", a, re.I) and not re.search(r"<link\b", a, re.I)
     assert "netoptWhatifInit(map_" in a
     # the name travels as JSON with < and > escaped, and the page escapes it again as HTML
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in a
-    # the what-if call comes after the layers it changes and before the layer control
-    assert a.rindex("netoptAddOffices(") < a.index("netoptWhatifInit(map_") < a.rindex("L.control.layers(")
+    # the what-if starts after the layers it changes, the layer control and the page's panels are built
+    assert a.rindex("netoptAddOffices(") < a.rindex("L.control.layers(") < a.rindex("netoptInitPage(") < a.index("netoptWhatifInit(map_")
+    # its panel section comes from an escaped template in the page's language
+    assert 'id="netopt-whatif"' in a and "What if? Change decisions on the map" in a
+    assert "Tänk om? Ändra beslut på kartan" in map_html(plan, lang="sv")
 
 
-def test_maps_without_a_payload_are_unchanged(hand_plan):
-    from netopt.maps import plan_map_html
-    from netopt.report import map_inputs
-
-    offices, gfa, munis, s = map_inputs(hand_plan)
-    plain = plan_map_html(offices, gfa, munis, s, title="t")
-    assert "netoptWhatifInit" not in plain and "netopt-whatif" not in plain
+def test_maps_without_the_extension_are_unchanged(hand_plan):
+    plain = maps.map_html(plan_tables(hand_plan))
+    assert "netoptWhatifInit" not in plain and 'id="netopt-whatif"' not in plain and ".netopt-whatif" not in plain
     assert plain.count("<script") == 4
+
+
+def test_extension_data_carries_the_maps_style_and_the_plans_marks(network, scenario, shipped_solution):
+    """The what-if redraws with the rules netopt.maps.style draws with, and knows
+    which offices the plan rings (receiving) and dashes (contradicted estimate)."""
+    from netopt.decisions import read_decisions
+
+    plan = netopt.evaluate(network, read_decisions(shipped_solution / "plan.csv", network), scenario)  # the 2027 plan
+    tables = plan_tables(plan)
+    ext = maps.whatif_extension(tables, texts("en"))
+    page = ext.data["page"]
+    assert ext.name == "whatif" and ext.init == "netoptWhatifInit"
+    assert {k: v for k, v in page["style"].items() if k != "max_visits"} == maps.style.page_style()
+    assert page["style"]["max_visits"] == maps.layers.max_visits(maps.map_inputs(tables)[0])
+    assert page["plan_receiving_flags"] == sorted(tables.offices.loc[tables.offices["receiving_flag"], "office_id"])
+    assert page["plan_receiving_flags"], "the 2027 plan rings receiving offices"
+    assert page["growth_threshold"] == 0.5
+    marks = tables.basis["public_figure_marks"]
+    assert page["conflicts"] == sorted(o for o in marks if o in set(tables.offices["office_id"]))
+    assert page["texts"]["whatif.row.cut"] == "Cut asked" and page["texts"]["format.decimal_mark"] == "."
+    sv = maps.whatif_extension(tables, texts("sv")).data["page"]["texts"]
+    assert sv["whatif.row.cut"] == "Besparingskrav" and sv["format.decimal_mark"] == ","
+    # the data of the plan are the payload's, unchanged
+    assert {k: v for k, v in ext.data.items() if k != "page"} == tables.whatif

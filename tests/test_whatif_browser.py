@@ -12,7 +12,11 @@ for the same decisions, read back from the CSV the page writes:
 * to the displayed precision (and within 1e-6): money and visits, which use
   the browser's Math.exp where numpy uses its own exp;
 * the panel's text equals Python's figures formatted as the map formats them
-  (without a minus sign on a value that rounds to zero).
+  (without a minus sign on a value that rounds to zero), in English and Swedish;
+* the redraws follow the map's styles (netopt.maps.style): shape and colour
+  by decision, rings on receiving offices, labels on changed offices,
+  FA-regions hatched when they lose their office and dotted when they never
+  had one.
 
 Skipped without Playwright or Chromium, except under CI (env CI set).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import os
+from html import escape
 
 import numpy as np
 import pytest
@@ -30,10 +35,11 @@ from browser import browser_unavailable_reason, offline_browser
 from conftest import SCENARIOS, run_netopt, write_csv_rows
 from netopt import geometry, maps, whatif
 from netopt.decisions import read_decisions
+from netopt.i18n import texts
 from netopt.metrics import weighted_quantile
-from netopt.report import fa_table, map_html, map_inputs
+from netopt.tables import plan_tables
 from test_maps import EVIL
-from test_whatif import planner_matrix_network
+from test_whatif import map_html, planner_matrix_network
 
 NBSP = "\u00a0"
 MONEY_AND_VISITS = {  # key -> decimals shown
@@ -63,6 +69,10 @@ _READ_PAGE = """codes => ({
   changeItems: document.querySelectorAll('#netopt-whatif-changes li:not(.netopt-whatif-none)').length,
   count: document.querySelector('#netopt-whatif-count').textContent,
   warning: document.querySelector('#netopt-whatif-warning').hidden,
+  labels: Object.fromEntries(Object.entries(netoptRegistry.offices.plan).map(([id, m]) => [id, m.netoptLabel || null])),
+  looks: Object.fromEntries(Object.entries(netoptRegistry.offices.plan).map(([id, m]) =>
+           [id, {shape: m.options.shape, radius: m.options.radius, fill: m.options.fillColor, stroke: m.options.color,
+                 dash: m.options.dashArray || null, className: m.getElement() ? m.getElement().getAttribute('class') : null}])),
   paths: {
     office: document.querySelectorAll('path.netopt-office').length,
     keep: document.querySelectorAll('path.netopt-office-keep').length,
@@ -71,6 +81,7 @@ _READ_PAGE = """codes => ({
     candidate: document.querySelectorAll('path.netopt-candidate').length,
     lines: document.querySelectorAll('path.netopt-closure-line').length,
     unserved: document.querySelectorAll('path.netopt-fa-unserved').length,
+    never: document.querySelectorAll('path.netopt-fa-never').length,
   },
 })"""
 
@@ -114,13 +125,20 @@ def _page_of(html: str, folder, name="map.html"):
 # --------------------------------------------------------------------------- the reference
 
 
-def shown(x, decimals: int = 1) -> str:
-    """A figure as the map shows it (maps._num: no "-0.0" for a value that rounds to zero)."""
-    return maps._num(x, decimals)
+def shown(x, decimals: int = 1, lang: str = "en") -> str:
+    """A figure as the map shows it (netopt.i18n.Texts.num: no "-0.0" for a value that rounds to zero)."""
+    return texts(lang).num(x, decimals)
 
 
-def shown_pct(share) -> str:
-    return maps._pct(share)
+def shown_pct(share, lang: str = "en") -> str:
+    return texts(lang).pct(share)
+
+
+#: The words of the what-if column, by language.
+WORDS = {
+    "en": {"msek": "MSEK", "yes": "yes", "no": "no, {} MSEK short", "of": "{} of {}"},
+    "sv": {"msek": "mnkr", "yes": "ja", "no": "nej, {} mnkr saknas", "of": "{} av {}"},
+}
 
 
 def python_plan(network, scenario, csv_text: str, folder, *, params=None):
@@ -141,22 +159,29 @@ def python_figures(plan, stage: int) -> dict:
     return s
 
 
-def expected_cells(s: dict, plan) -> dict:
+def expected_cells(s: dict, plan, lang: str = "en") -> dict:
     """The what-if column of the panel, as the map formats Python's figures."""
-    num, pct = shown, shown_pct
+    def num(x, d=1):
+        return shown(x, d, lang)
+
+    def pct(share):
+        return shown_pct(share, lang)
+
+    w = WORDS[lang]
+    msek = w["msek"]
     cov_km = plan.prepared.instance.coverage_m / 1000.0
     short = s["cut_msek"] - s["savings_msek"] - s["flexible_allowance_used_msek"]
     cells = {
-        "cut": f"{num(s['cut_msek'])} MSEK",
-        "savings": f"{num(s['savings_msek'])} MSEK",
-        "allowance": f"{num(s['flexible_allowance_used_msek'])} MSEK",
-        "met": "yes" if s["meets_budget"] else f"no, {num(short)} MSEK short",
-        "cost": f"{num(s['cost_msek'])} MSEK",
+        "cut": f"{num(s['cut_msek'])} {msek}",
+        "savings": f"{num(s['savings_msek'])} {msek}",
+        "allowance": f"{num(s['flexible_allowance_used_msek'])} {msek}",
+        "met": w["yes"] if s["meets_budget"] else w["no"].format(num(short)),
+        "cost": f"{num(s['cost_msek'])} {msek}",
         "offices": f"{num(s['offices_kept'], 0)} / {num(s['offices_flexible'], 0)} / {num(s['offices_closed'], 0)}",
         "visits": num(s["visits_after"], 0),
         "moved": num(s["visits_moved"], 0),
         "lost": num(s["visits_lost"], 0),
-        "fa": f"{num(s['fa_regions_served'], 0)} of {num(s['fa_regions_total'], 0)}",
+        "fa": w["of"].format(num(s["fa_regions_served"], 0), num(s["fa_regions_total"], 0)),
         "mean": f"{num(s['population_mean_distance_km'], 2)} km",
         "p90": f"{num(s['population_p90_distance_km'], 1)} km",
         "within": pct(s["population_share_within_coverage"]),
@@ -170,11 +195,11 @@ def expected_cells(s: dict, plan) -> dict:
     return cells
 
 
-def python_fa(plan, stage: int) -> dict:
-    """Per FA-region: offices, mean distance (fa_table), 90th percentile and share within the coverage distance."""
+def python_fa(plan, stage: int, tables=None) -> dict:
+    """Per FA-region: offices, mean distance (the FA-region table), 90th percentile and share within the coverage distance."""
     inst = plan.prepared.instance
     st = plan.stages[stage]
-    table = fa_table(plan, stage).set_index("fa_code")
+    table = (tables or plan_tables(plan, stage)).fa_regions.set_index("fa_code")
     codes = plan.prepared.network.demand["fa_code"].to_numpy()
     w = inst.population
     out = {}
@@ -205,11 +230,29 @@ def expected_receivers(plan, stage: int) -> dict:
     return {ids[i]: (ids[st.receiver[i]], int(st.receiver_dist_m[i]) / 1000.0) for i in np.flatnonzero(st.receiver >= 0)}
 
 
-def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -1, params=None) -> tuple:
+def expected_look(row, max_visits: float, conflicts: set, *, changed: bool) -> dict:
+    """How netopt.maps.style draws an office of Python's office table (plus the what-if's mark)."""
+    from netopt.maps import style
+    from netopt.maps.layers import office_size_visits
+
+    if row["decision"] == "not opened":
+        c = style.candidate_style()
+        look = {"shape": "circle", "radius": c["radius"], "fill": c["fillColor"], "stroke": c["color"], "dash": c["dashArray"], "className": c["className"]}
+    else:
+        s = style.office_style(row["decision"], office_size_visits(row), max_visits, receiving_flag=bool(row["receiving_flag"]), conflict=row["office_id"] in conflicts)
+        look = {"shape": s["shape"], "radius": s["radius"], "fill": s["fill"], "stroke": s["stroke"], "dash": s["dash"], "className": s["className"]}
+    if changed:
+        look["className"] += " netopt-whatif-changed"
+    look["className"] += " leaflet-interactive"
+    return look
+
+
+def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -1, params=None, lang: str = "en") -> tuple:
     """Read everything the page shows and compare it with netopt.evaluate of its decisions."""
     codes = sorted(network.fa_regions["fa_code"])
     got = page.evaluate(_READ_PAGE, codes)
     plan = python_plan(network, scenario, got["csv"], folder, params=params)
+    tables = plan_tables(plan, stage)
     if stage != -1:  # a stage's map: evaluate applies the decisions to every stage
         assert got["summary"]["stage_year"] == scenario.stages[stage].year
     s = python_figures(plan, stage)
@@ -227,7 +270,7 @@ def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -
         if abs(a - b) > 1e-6 * max(1.0, abs(b)) or shown(a, decimals) != shown(b, decimals):
             problems.append(f"{key}: page {a!r}, python {b!r}")
     # the panel shows Python's figures, formatted as the map formats them
-    cells = expected_cells(s, plan)
+    cells = expected_cells(s, plan, lang)
     if got["cells"] != cells:
         problems.append(f"panel: {got['cells']} != {cells}")
     served_before = set(plan.prepared.network.offices.loc[plan.prepared.instance.existing_mask, "fa_code"])
@@ -255,7 +298,7 @@ def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -
         if (o["receiver_id"], o["receiver_distance_km"]) != want:
             problems.append(f"{oid}: receiver {o['receiver_id']} ({o['receiver_distance_km']} km) != {want}")
     # per FA-region
-    fa = python_fa(plan, stage)
+    fa = python_fa(plan, stage, tables)
     for f in got["fa"]:
         ref = fa[f["fa_code"]]
         for a, b in (("offices_before", "offices_before"), ("offices_after", "offices_after"), ("population", "population"),
@@ -270,10 +313,10 @@ def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -
     if concerned is not None:
         ref = fa[concerned["fa_code"]]
         want = {
-            "offices": shown(ref["offices_after"], 0),
-            "mean": f"{shown(ref['mean_table'], 2)} km",
-            "p90": f"{shown(ref['p90'], 1)} km",
-            "within": shown_pct(ref["share"]),
+            "offices": shown(ref["offices_after"], 0, lang),
+            "mean": f"{shown(ref['mean_table'], 2, lang)} km",
+            "p90": f"{shown(ref['p90'], 1, lang)} km",
+            "within": shown_pct(ref["share"], lang),
         }
         if got["faCells"] != want or got["faHidden"] or concerned["fa_code"] not in got["faTitle"]:
             problems.append(f"FA-region block: {got['faTitle']} {got['faCells']} != {want}")
@@ -287,10 +330,37 @@ def assert_page_equals_python(page, network, scenario, folder, *, stage: int = -
         "close": int(((st.modes == 0) & ex).sum()),
         "candidate": int(((st.modes == 0) & ~ex).sum()),
         "lines": len(receivers),
-        "unserved": int((fa_table(plan, stage)["offices_after"] == 0).sum()),
+        "unserved": int((tables.fa_regions["coverage"] == "lost").sum()),
+        "never": int((tables.fa_regions["coverage"] == "never").sum()),
     }
     if js["changes"] > 0 and paths != want_paths:
         problems.append(f"map paths {paths} != {want_paths}")
+    # receiving offices ringed as netopt.tables marks them
+    flagged = sorted(tables.offices.loc[tables.offices["receiving_flag"].astype(bool), "office_id"])
+    if sorted(js["receiving_flagged"]) != flagged:
+        problems.append(f"receiving offices ringed: page {sorted(js['receiving_flagged'])}, python {flagged}")
+    # every marker as netopt.maps.style draws that office (the what-if's changes marked), and labelled
+    changed = {c for c in (o["office_id"] for o in got["offices"] if o["decision"] != o["plan_decision"])}
+    ext = page.evaluate("() => netopt.data.whatif.page")
+    conflicts = set(ext["conflicts"])
+    max_visits = ext["style"]["max_visits"]
+    table_all = tables.offices.set_index("office_id", drop=False)
+    for oid, look in got["looks"].items():
+        want = expected_look(table_all.loc[oid], max_visits, conflicts, changed=oid in changed)
+        if {k: v for k, v in look.items() if k != "radius"} != {k: v for k, v in want.items() if k != "radius"} or abs(look["radius"] - want["radius"]) > 0.02:
+            problems.append(f"{oid}: marker {look} != {want}")
+        label = got["labels"][oid]
+        if oid in changed:
+            word = {"en": {"keep": "kept", "flexible": "flexible", "close": "closed", "not opened": "not opened"},
+                    "sv": {"keep": "behålls", "flexible": "flexibelt", "close": "stängs", "not opened": "öppnas inte"}}[lang][table_all.at[oid, "decision"]]
+            if not table_all.at[oid, "existing"] and table_all.at[oid, "decision"] == "keep":
+                word = {"en": "opened", "sv": "öppnas"}[lang]
+            suffix = {"en": "what-if", "sv": "tänk om"}[lang]
+            if label != f"{escape(table_all.at[oid, 'office_name'])}: {word} ({suffix})":
+                problems.append(f"{oid}: label {label!r} of a changed office")
+        elif table_all.at[oid, "decision"] in ("close", "flexible") and not label:
+            problems.append(f"{oid}: a {table_all.at[oid, 'decision']} office without a label")
+
     if got["count"] != str(js["changes"]) or got["changeItems"] != js["changes"]:
         problems.append(f"changes list shows {got['changeItems']} ({got['count']}), summary says {js['changes']}")
     if not js["consistent"] or not got["warning"]:
@@ -328,6 +398,9 @@ def test_keep_kista_close_motala_kiruna_flexible_through_the_map(shipped_page, s
         popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text=name))
         popup.locator(".netopt-whatif-popup button", has_text=label).click()
         assert popup.locator("button.netopt-on").inner_text() == label  # the popup follows at once
+    # the panel has brought its what-if figures into view
+    assert page.evaluate("""() => { const p = document.getElementById('netopt-summary').getBoundingClientRect(),
+        t = document.getElementById('netopt-whatif-table').getBoundingClientRect(); return t.top >= p.top && t.top < p.bottom; }""")
     changes = page.evaluate("() => netopt.changes()")
     assert {c["office_id"]: (c["plan"], c["decision"]) for c in changes} == {
         "stockholm-kista": ("close", "keep"), "motala": ("keep", "close"), "kiruna": ("keep", "flexible"),
@@ -388,7 +461,8 @@ def test_reset_undo_and_refusals(shipped_page, tmp_path):
     s = page.evaluate("() => netopt.summary()")
     assert s["fa_regions_lost"] == ["20"] and "20 Gotland" in page.inner_text("#netopt-whatif-lost")
     assert page.locator("path.netopt-fa-unserved").count() == 1  # Gotland hatched at once
-    # switching the offices layer off and on keeps the what-if's decisions
+    # switching the offices layer off and on keeps the what-if's decisions (the layer list opens on hover)
+    page.hover(".leaflet-control-layers")
     page.locator(".leaflet-control-layers label", has_text="Offices").locator("input").click()
     page.locator(".leaflet-control-layers label", has_text="Offices").locator("input").click()
     assert page.locator("path.netopt-office-close").count() == s["offices_closed"]
@@ -448,8 +522,7 @@ def test_the_page_applies_the_listed_fixes(chromium, shipped_network, scenario, 
     payload = whatif.whatif_payload(plan)
     last_j, last_i, n = inst.m - 1, inst.n - 1, inst.n
     payload["distances"]["fix"] = [[j, i, 0], [last_j, last_i, 2_000_000]]
-    offices, gfa, munis, s = map_inputs(plan)
-    path = _page_of(maps.plan_map_html(offices, gfa, munis, s, title="t", whatif=payload), tmp_path)
+    path = _page_of(map_html(plan, payload=payload), tmp_path)
     with chromium.page(path) as (page, log):
         page.wait_for_function("() => window.netopt")
         got = page.evaluate(f"() => {{ const e = netopt._engine; return [e.D[{j * n + i}], e.D[{last_j * n + last_i}], e.D[{j * n + i + 1}]]; }}")
@@ -551,10 +624,7 @@ def test_candidate_sites_can_be_opened_on_the_map(chromium, shipped_network, sce
 def test_a_stage_of_a_staged_plan(chromium, shipped_network, tmp_path):
     staged = netopt.load_scenario(SCENARIOS / "stages-2025-2027.toml")
     plan = netopt.evaluate(shipped_network, {"visby": "flexible", "stockholm-kista": "close", "motala": "close"}, staged)
-    from netopt.maps import plan_map_html
-
-    offices, gfa, munis, s = map_inputs(plan, 0)
-    path = _page_of(plan_map_html(offices, gfa, munis, s, title="2025", whatif=whatif.whatif_payload(plan, 0)), tmp_path)
+    path = _page_of(map_html(plan, 0), tmp_path)
     with chromium.page(path) as (page, log):
         page.wait_for_function("() => window.netopt && window.netopt.available")
         assert "Changes apply to 2025, the stage shown." in page.inner_text("#netopt-whatif")
@@ -632,4 +702,102 @@ def test_a_network_too_large_for_a_page_says_so(chromium, shipped_network, scena
         assert page.evaluate("() => netopt.available") is False
         assert f"What-if is not available for this map: the network has {plan.prepared.instance.m:,} demand points".replace(",", " ") in page.inner_text("#netopt-summary")
         assert page.locator("path.netopt-office").count() == plan.prepared.instance.n
+        assert log.problems() == []
+
+
+# --------------------------------------------------------------------------- one map, one window.netopt, the map's styles
+
+
+def test_one_window_netopt_for_the_map_and_the_whatif(shipped_page):
+    """netopt-map.js and the what-if share window.netopt: the map's handles and the what-if's API."""
+    page, log = shipped_page
+    got = page.evaluate("""() => ({
+      map: netopt.map instanceof L.Map, registry: netopt.registry === netoptRegistry, data: Object.keys(netopt.data),
+      fns: ['layoutLabels', 'ShapeMarker', 'styleOffice', 'setOfficeLabel', 'setDecision', 'setDecisions', 'decision', 'summary',
+            'planSummary', 'faSummary', 'offices', 'changes', 'reset', 'planCsv', 'downloadPlanCsv'].filter(k => typeof netopt[k] !== 'function'),
+      available: netopt.available,
+    })""")
+    assert got == {"map": True, "registry": True, "data": ["whatif"], "fns": [], "available": True}
+    assert log.problems() == []
+
+
+def test_the_pages_marker_style_is_the_maps(shipped_page):
+    """officeStyle in the page (used for redraws) equals netopt.maps.style.office_style."""
+    from netopt.maps import style
+
+    page, _log = shipped_page
+    cases = [(d, v, r, c) for d in ("keep", "flexible", "close") for v in (0.0, 10.0, 5_000.0, 60_000.0, 1e9, float("nan"))
+             for r in (False, True) for c in (False, True)]
+    top = page.evaluate("() => netopt.data.whatif.page.style.max_visits")
+    got = page.evaluate("""([cases]) => cases.map(([d, v, r, c]) => netopt._officeStyle(d, v === null ? NaN : v, {receiving: r, conflict: c}))""",
+                        [[[d, None if v != v else v, r, c] for d, v, r, c in cases]])
+    for (d, v, r, c), look in zip(cases, got):
+        want = style.office_style(d, v, top, receiving_flag=r, conflict=c)
+        assert abs(look.pop("radius") - want.pop("radius")) < 0.011, (d, v)
+        assert look == want, (d, v, r, c)
+
+
+def test_regions_lost_and_never_served_redraw(chromium, scenario, tmp_path, shipped_offices):
+    """A register without Visby (FA 20 Gotland had no office: dotted, never hatched)
+    and a candidate site on Gotland: opening it serves the region (no dots), not
+    opening it again brings the dots back; closing Kiruna's FA-region's offices
+    hatches it (the plan's doing), reset removes the hatching. Switching the
+    FA-region layer off and on keeps what the what-if drew."""
+    header, rows = shipped_offices
+    ids = [r[0] for r in rows]
+    register = write_csv_rows(tmp_path / "offices.csv", header, [r for r in rows if r[0] != "visby"])
+    cand = write_csv_rows(tmp_path / "cand.csv", ["office_id", "office_name", "municipality_code", "lat", "lon"],
+                          [["cand-hemse", "Hemse service point", "0980", "57.2364", "18.3728"]])
+    net = netopt.load_network(register, candidates=cand)
+    fa_of = dict(zip(net.offices["office_id"], net.offices["fa_code"]))
+    assert fa_of["cand-hemse"] == "20" and "visby" not in fa_of and "visby" in ids
+    plan = netopt.evaluate(net, {}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    count = """() => ({lost: document.querySelectorAll('path.netopt-fa-unserved').length,
+                      never: document.querySelectorAll('path.netopt-fa-never').length})"""
+    kiruna_fa = [o for o, f in fa_of.items() if f == fa_of["kiruna"]]
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        assert page.evaluate(count) == {"lost": 0, "never": 1}
+        page.evaluate("() => netopt.setDecision('cand-hemse', 'open')")
+        assert page.evaluate(count) == {"lost": 0, "never": 0}
+        assert_page_equals_python(page, net, scenario, tmp_path)
+        page.evaluate("() => netopt.setDecision('cand-hemse', 'not opened')")
+        assert page.evaluate(count) == {"lost": 0, "never": 1}
+        page.evaluate("ids => netopt.setDecisions(Object.fromEntries(ids.map(i => [i, 'close'])))", kiruna_fa)
+        assert page.evaluate(count) == {"lost": 1, "never": 1}
+        assert "(what-if)" in page.evaluate("() => netoptRegistry.offices.plan['kiruna'].netoptLabel")
+        # the FA-region layer off and on: the overlays the what-if drew or removed stay so
+        page.hover(".leaflet-control-layers")
+        for _ in range(2):
+            page.locator(".leaflet-control-layers label", has_text="FA-regions").locator("input").click()
+        assert page.evaluate(count) == {"lost": 1, "never": 1}
+        assert_page_equals_python(page, net, scenario, tmp_path)
+        page.evaluate("() => netopt.reset()")
+        assert page.evaluate(count) == {"lost": 0, "never": 1}
+        assert page.evaluate("() => netoptRegistry.offices.plan['kiruna'].netoptLabel") is None
+        assert log.problems() == []
+
+
+def test_swedish_map(chromium, shipped_network, scenario, shipped_solution, tmp_path):
+    """--lang sv: the what-if speaks Swedish (SSC's terms, decimal comma) and its figures are netopt's."""
+    plan = netopt.evaluate(shipped_network, read_decisions(shipped_solution / "plan.csv", shipped_network), scenario)
+    path = _page_of(map_html(plan, lang="sv"), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        assert page.inner_text("#netopt-whatif summary") == "Tänk om? Ändra beslut på kartan"
+        assert_page_equals_python(page, shipped_network, scenario, tmp_path, lang="sv")
+        page.select_option("#netopt-search", value="motala")
+        popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text="Motala"))
+        assert popup.locator(".netopt-whatif-popup button").all_inner_texts() == ["Behålls", "Flexibelt kontor", "Stängs"]
+        popup.locator(".netopt-whatif-popup button", has_text="Stängs").click()
+        assert page.evaluate("() => netopt.decision('motala')") == "close"
+        assert "Motala: behålls → " in page.inner_text("#netopt-whatif-changes") and "ångra" in page.inner_text("#netopt-whatif-changes")
+        got, _ = assert_page_equals_python(page, shipped_network, scenario, tmp_path, lang="sv")
+        assert "," in got["cells"]["mean"] and "mnkr" in got["cells"]["savings"]
+        rng = np.random.default_rng(46)
+        off = shipped_network.offices
+        for _ in range(4):
+            page.evaluate("c => netopt.setDecisions(c)", random_changes(rng, off["office_id"].tolist(), off["existing"].tolist()))
+            assert_page_equals_python(page, shipped_network, scenario, tmp_path, lang="sv")
         assert log.problems() == []

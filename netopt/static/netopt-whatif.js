@@ -1,7 +1,12 @@
 /* netopt what-if: change an office's decision on the map and recompute, in the
  * page and offline, what netopt's evaluator (netopt/metrics.py, evaluate_stage)
  * computes for the new decisions.  The data come from netopt/whatif.py
- * (whatif_payload); the API is window.netopt (docs/map.md).
+ * (whatif_payload) with the map's styles and texts (netopt/maps/whatif.py,
+ * a PageExtension that also renders the panel section); the API joins
+ * window.netopt (docs/map.md).  Redraws follow netopt.maps.style: shape and
+ * colour by decision, receiving offices ringed, FA-regions hatched when they
+ * lose their office and dotted when they never had one, changed offices
+ * labelled (netopt-map.js places the labels).
  *
  * Exactness: distances are whole metres from the same source as the
  * optimisation; inhabitants, distances, counts, the mean distance (an exact
@@ -20,6 +25,7 @@
 
   var CLOSED = 0, FLEXIBLE = 1, KEPT = 2;
   var NBSP = "\u00a0", ARROW = " \u2192 ", DASH = "\u2013";
+  var decimalMark = ".";  /* the page's language (format.decimal_mark), set by netoptWhatifInit */
 
   // ------------------------------------------------------------------ decoding
 
@@ -79,7 +85,8 @@
   }
 
   /* Python's format(x, ",.{d}f") with a no-break space between thousands,
-   * and no minus sign on a value that rounds to zero. */
+   * the page language's decimal mark and no minus sign on a value that
+   * rounds to zero (netopt.i18n.Texts.num). */
   function num(x, d) {
     if (x === null || x === undefined || !isFinite(x)) { return DASH; }
     if (x === 0) { x = 0; }
@@ -98,7 +105,7 @@
     while (int.length > 3) { grouped = NBSP + int.slice(-3) + grouped; int = int.slice(0, -3); }
     // no "-0.0": a sum that is 0 in Python may be a few ulp below 0 here
     var sign = (x < 0 && /[1-9]/.test(s)) ? "-" : "";
-    return sign + int + grouped + (parts.length > 1 ? "." + parts[1] : "");
+    return sign + int + grouped + (parts.length > 1 ? decimalMark + parts[1] : "");
   }
 
   function signed(x, d) {
@@ -353,22 +360,36 @@
     };
   };
 
+  /* Receiving offices (tables._receiving): open offices that take visitors
+   * from the catchment of a closed office; their growth in visits (share;
+   * Infinity when they had none) and whether it exceeds ``threshold``. */
+  Engine.prototype.receiving = function (r, threshold) {
+    var n = this.n, m = this.m, growth = new Float64Array(n), flag = new Uint8Array(n), takes = new Uint8Array(n), j, i, b;
+    for (j = 0; j < m; j++) {
+      b = this.baseNear[j];
+      if (this.existing[b] && r.modes[b] === CLOSED && r.near[j] !== b) { takes[r.near[j]] = 1; }
+    }
+    for (i = 0; i < n; i++) {
+      growth[i] = NaN;
+      if (!takes[i]) { continue; }
+      var before = this.baseVisits[i];
+      growth[i] = before > 0 ? (r.visitsAfter[i] - before) / before : Infinity;
+      flag[i] = growth[i] > threshold + 1e-9 ? 1 : 0;
+    }
+    return {growth: growth, flag: flag};
+  };
+
   global.NetoptWhatifEngine = Engine;
 
   // ------------------------------------------------------------------------ UI
 
   var WORDS = {keep: KEPT, open: KEPT, flexible: FLEXIBLE, close: CLOSED, "not opened": CLOSED, "not open": CLOSED};
 
+  /* The decision as the API and the CSV name it. */
   function decisionName(mode, existing) {
     if (mode === KEPT) { return "keep"; }
     if (mode === FLEXIBLE) { return "flexible"; }
     return existing ? "close" : "not opened";
-  }
-
-  function decisionLabel(mode, existing) {
-    if (mode === KEPT) { return existing ? "Keep" : "Open"; }
-    if (mode === FLEXIBLE) { return "Flexible office"; }
-    return existing ? "Close" : "Not opened";
   }
 
   function csvField(s) {
@@ -376,28 +397,68 @@
     return /[",\r\n]/.test(s) ? "\"" + s.replace(/"/g, "\"\"") + "\"" : s;
   }
 
-  /* Set up the what-if for one plan map (called by the map's own script). */
-  global.netoptWhatifInit = function (map, payload) {
+  function now() { return (global.performance && performance.now) ? performance.now() : Date.now(); }
+
+  /* Set up the what-if of one plan map. The page calls it (PageExtension
+   * init) as netoptWhatifInit(map, data) after every layer is built; data is
+   * whatif_payload plus data.page (styles, texts, plan flags) from
+   * netopt/maps/whatif.py. The panel section (#netopt-whatif, rendered in
+   * Python) moves to the end of the summary panel. */
+  global.netoptWhatifInit = function (map, p) {
+    var netopt = global.netopt = global.netopt || {};
     var panel = document.getElementById("netopt-summary");
-    if (!payload.available) {
-      if (panel) {
-        var note = document.createElement("p");
-        note.className = "netopt-whatif-off";
-        note.textContent = "What-if is not available for this map: " + payload.reason + ".";
-        panel.appendChild(note);
-      }
-      global.netopt = {available: false, reason: payload.reason};
+    var box = document.getElementById("netopt-whatif");
+    if (box) {
+      if (panel) { panel.appendChild(box); }
+      box.hidden = false;
+    }
+    if (!p.available) {
+      netopt.available = false;
+      netopt.reason = p.reason;
       return;
     }
-    var t0 = (global.performance && performance.now) ? performance.now() : Date.now();
-    var engine = new Engine(payload), p = payload, n = p.n, o = p.offices, style = p.style;
-    var registry = global.netoptRegistry || {groups: [], offices: {}, polygons: [], lineGroups: []};
+    var t0 = now();
+    var page = p.page, style = page.style, texts = page.texts;
+    decimalMark = texts["format.decimal_mark"] || ".";
+    var engine = new Engine(p), n = p.n, o = p.offices;
+    var registry = netopt.registry || global.netoptRegistry || {groups: [], offices: {}, polygons: [], lineGroups: []};
     var planModes = new Int8Array(o.plan_mode), modes = new Int8Array(o.plan_mode);
     var index = {}, i;
     for (i = 0; i < n; i++) { index[o.id[i]] = i; }
     var planResult = engine.evaluate(planModes), current = planResult, concernedFa = -1;
+    var planReceiving = engine.receiving(planResult, page.growth_threshold), receiving = planReceiving;
     var covKm = p.coverage_m / 1000.0;
     var state = {lastUpdateMs: 0};
+    var changed = false;  // does any decision differ from the plan's?
+    var conflict = {};
+    page.conflicts.forEach(function (id) { conflict[id] = true; });
+
+    /* A text of the page's language (netopt/i18n), {placeholders} filled. */
+    function T(key, values) {
+      var text = texts.hasOwnProperty(key) ? texts[key] : key;
+      return text.replace(/\{([a-z_]+)\}/g, function (whole, name) {
+        return values && values.hasOwnProperty(name) ? String(values[name]) : whole;
+      });
+    }
+    var MSEK = T("unit.msek");
+
+    function decisionLabel(mode, existing) {
+      if (mode === KEPT) { return existing ? T("decision.keep") : T("whatif.open"); }
+      if (mode === FLEXIBLE) { return T("decision.flexible"); }
+      return existing ? T("decision.close") : T("decision.not opened");
+    }
+
+    /* The word of a label on the map ("closed", "opened" ...). */
+    function labelWord(mode, existing) {
+      if (mode === KEPT) { return existing ? T("whatif.label.keep") : T("whatif.label.opened"); }
+      if (mode === FLEXIBLE) { return T("whatif.label.flexible"); }
+      return existing ? T("whatif.label.close") : T("whatif.label.not opened");
+    }
+
+    function pctSigned(share, d) {
+      if (!isFinite(share)) { return DASH; }
+      return signed(share * 100.0, d) + NBSP + "%";
+    }
 
     // ---- the page's own evaluation of the plan must show Python's figures
     var DISPLAY = {
@@ -419,59 +480,32 @@
       }
       if (!same) { mismatches.push(key + ": netopt " + py + ", this page " + js); }
     });
-
-    // ---- markers: netopt's own, plus candidate sites the plan does not open
-    var markers = (registry.offices || {}).plan || {};
-    var officeGroup = null;
-    (registry.groups || []).forEach(function (g) { if (g.key === "plan") { officeGroup = g.group; } });
-    var originalTooltip = {}, originalPopup = {}, openMarker = null;
-    for (i = 0; i < n; i++) {
-      if (!markers[o.id[i]] && officeGroup) {
-        var cm = L.circleMarker([o.lat[i], o.lon[i]], {
-          pane: "netoptOffices", radius: style.min_radius_px, color: "#1a1a1a", weight: 1.2, opacity: 1,
-          fillColor: "#ffffff", fillOpacity: 0.6, dashArray: "2 2", className: "netopt-candidate"
-        });
-        cm.netoptId = o.id[i];
-        cm.bindPopup("<div class=\"netopt-popup\"><h3>" + esc(o.name[i]) + "</h3><table><tr><th>Candidate site</th><td>not opened in the plan</td></tr>" +
-          "<tr><th>FA-region</th><td>" + (o.fa[i] >= 0 ? esc(p.fa_regions.name[o.fa[i]]) + " (" + esc(p.fa_regions.code[o.fa[i]]) + ")" : DASH) + "</td></tr></table></div>", {maxWidth: 340});
-        cm.bindTooltip(esc(o.name[i]) + " (candidate site, not opened)");
-        cm.addTo(officeGroup);
-        markers[o.id[i]] = cm;
-      }
-      var mk = markers[o.id[i]];
-      if (mk) {
-        originalTooltip[o.id[i]] = mk.getTooltip() ? mk.getTooltip().getContent() : null;
-        if (mk.getPopup()) {
-          originalPopup[o.id[i]] = mk.getPopup().getContent();
-          mk.getPopup().setContent(popupContent);  // rebuilt each time the popup opens or updates
-        }
-        mk.on("popupopen", function (e) { openMarker = e.target; });
-        mk.on("popupclose", function (e) { if (openMarker === e.target) { openMarker = null; } });
-      }
+    var flaggedHere = [];
+    for (i = 0; i < n; i++) { if (planReceiving.flag[i]) { flaggedHere.push(o.id[i]); } }
+    flaggedHere.sort();
+    if (flaggedHere.join(",") !== page.plan_receiving_flags.slice().sort().join(",")) {
+      mismatches.push("receiving offices marked: netopt " + page.plan_receiving_flags.join(" ") + ", this page " + flaggedHere.join(" "));
     }
 
-    // ---- FA-regions and closure lines drawn by netopt-map.js
-    var faLayer = {}, faOverlay = {}, faGroup = null, originalFaTooltip = {};
-    (registry.polygons || []).forEach(function (entry) {
-      entry.layer.eachLayer(function (layer) {
-        var props = (layer.feature || {}).properties || {};
-        if (props.fa_code === undefined) { return; }
-        if (props.style && props.style.className === "netopt-fa") {
-          faLayer[props.fa_code] = layer; faGroup = entry.group;
-          originalFaTooltip[props.fa_code] = layer.getTooltip() ? layer.getTooltip().getContent() : null;
-        } else if (props.style && props.style.className === "netopt-fa-unserved") {
-          faOverlay[props.fa_code] = layer;
-        }
-      });
-    });
-    var lineGroup = null;
-    if ((registry.lineGroups || []).length) { lineGroup = registry.lineGroups[0].group; }
-
+    // ---- style rules of netopt.maps.style, for redraws
     function radiusFor(v) {
       var vmax = style.max_visits;
       if (!(isFinite(v) && isFinite(vmax)) || v <= 0 || vmax <= 0) { return style.min_radius_px; }
       var r = style.max_radius_px * Math.sqrt(Math.min(v, vmax) / vmax);
       return Math.round(Math.max(style.min_radius_px, r) * 100) / 100;
+    }
+
+    /* netopt.maps.style.office_style (no "differs": a what-if has one plan). */
+    function officeStyle(decision, visits, flags) {
+      var classes = ["netopt-office", "netopt-office-" + decision], stroke = style.outline_colour, weight = style.outline_weight, dash = null;
+      if (flags.receiving) { stroke = style.receiving_colour; weight = style.ring_weight; classes.push("netopt-office-receiving"); }
+      if (flags.conflict) { dash = style.conflict_dash; classes.push("netopt-office-conflict"); }
+      var radius = radiusFor(visits);
+      if (decision === "close") { radius = Math.max(radius, style.close_min_radius_px); }
+      return {
+        shape: style.decision_shapes[decision], radius: Math.round(radius * 100) / 100, fill: style.decision_colours[decision],
+        stroke: stroke, weight: weight, dash: dash, className: classes.join(" ")
+      };
     }
 
     function distanceColour(delta) {
@@ -482,93 +516,105 @@
       return style.bins[style.bins.length - 1][1];
     }
 
-    // ---- the panel
-    var rows = [
-      ["cut", "Cut asked", function () { return num(p.stage.cut_msek, 1) + " MSEK"; }],
-      ["savings", "Saving", function (mt) { return num(mt.savings_msek, 1) + " MSEK"; }],
-      ["allowance", "+ allowance used", function (mt) { return num(mt.flexible_allowance_used_msek, 1) + " MSEK"; }],
-      ["met", "Cut met", function (mt) {
-        return mt.meets_budget ? "yes" : "no, " + num(p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek, 1) + " MSEK short";
-      }],
-      ["cost", "Annual cost", function (mt) { return num(mt.cost_msek, 1) + " MSEK"; }],
-      ["offices", "Kept / flexible / closed", function (mt) {
-        return num(mt.offices_kept, 0) + " / " + num(mt.offices_flexible, 0) + " / " + num(mt.offices_closed, 0);
-      }]
-    ];
-    if (o.existing.indexOf(0) >= 0) {
-      rows.push(["candidates", "Candidate sites opened", function (mt) { return num(mt.candidate_sites_opened, 0); }]);
+    // ---- markers: netopt's own, plus candidate sites the plan does not open
+    var markers = (registry.offices || {}).plan || {};
+    var officeGroup = null;
+    (registry.groups || []).forEach(function (g) { if (g.key === "plan") { officeGroup = g.group; } });
+    var original = {}, openMarker = null;
+    for (i = 0; i < n; i++) {
+      var id = o.id[i];
+      if (!markers[id] && officeGroup) {
+        var cs = style.candidate;
+        var cm = new netopt.ShapeMarker([o.lat[i], o.lon[i]], cs);
+        cm.netoptId = id;
+        cm.netoptTooltip = T("whatif.candidate_tooltip", {name: esc(o.name[i])});
+        cm.bindPopup("<div class=\"netopt-popup\"><h3>" + esc(o.name[i]) + "</h3><table><tr><th>" + esc(T("whatif.candidate")) + "</th><td>" +
+          esc(T("whatif.candidate_not_opened")) + "</td></tr><tr><th>" + esc(T("popup.fa_region")) + "</th><td>" +
+          (o.fa[i] >= 0 ? esc(p.fa_regions.name[o.fa[i]]) + " (" + esc(p.fa_regions.code[o.fa[i]]) + ")" : DASH) + "</td></tr></table></div>", {maxWidth: 360});
+        netopt.setOfficeLabel(cm, null, 0);
+        cm.addTo(officeGroup);
+        markers[id] = cm;
+      }
+      var mk = markers[id];
+      if (mk) {
+        var op = mk.options;
+        original[id] = {
+          look: {shape: op.shape, radius: op.radius, fill: op.fillColor, stroke: op.color, weight: op.weight, dash: op.dashArray || null, className: op.className},
+          label: mk.netoptLabel || null, priority: mk.netoptPriority || 0, tooltip: mk.netoptTooltip || null,
+          popup: mk.getPopup() ? mk.getPopup().getContent() : null
+        };
+        if (mk.getPopup()) { mk.getPopup().setContent(popupContent); }  // rebuilt each time the popup opens or updates
+        mk.on("popupopen", function (e) { openMarker = e.target; });
+        mk.on("popupclose", function (e) { if (openMarker === e.target) { openMarker = null; } });
+      }
     }
-    rows = rows.concat([
-      ["visits", "Visits per year", function (mt) { return num(mt.visits_after, 0); }],
-      ["moved", "moved to another office", function (mt) { return num(mt.visits_moved, 0); }],
-      ["lost", "lost (next office farther)", function (mt) { return num(mt.visits_lost, 0); }],
-      ["fa", "FA-regions with an office", function (mt) { return num(mt.fa_regions_served, 0) + " of " + num(mt.fa_regions_total, 0); }],
-      ["mean", "Mean distance", function (mt) { return num(mt.population_mean_distance_km, 2) + " km"; }],
-      ["p90", "90th percentile", function (mt) { return num(mt.population_p90_distance_km, 1) + " km"; }],
-      ["within", "Within " + num(covKm, covKm % 1 === 0 ? 0 : 1) + " km", function (mt) { return pct(mt.population_share_within_coverage); }],
-      ["capacity", "Flexible offices over capacity", function (mt) { return num(mt.flexible_over_capacity, 0); }]
-    ]);
-    if (p.max_growth !== null) {
-      rows.push(["growth", "Offices above the growth limit", function (mt) { return num(mt.growth_violations, 0); }]);
-    }
-    var faRows = [
-      ["offices", "Offices (kept + flexible)", function (f) { return num(f.offices_after, 0); }],
-      ["mean", "Mean distance", function (f) { return num(f.mean_distance_km, 2) + " km"; }],
-      ["p90", "90th percentile", function (f) { return num(f.p90_distance_km, 1) + " km"; }],
-      ["within", "Within " + num(covKm, covKm % 1 === 0 ? 0 : 1) + " km", function (f) { return pct(f.share_within_coverage); }]
-    ];
 
-    var box = document.createElement("details");
-    box.className = "netopt-whatif";
-    box.id = "netopt-whatif";
-    box.open = true;
-    var stageNote = p.stage.stages > 1 ? " Changes apply to " + p.stage.year + ", the stage shown." : "";
-    var html = "<summary>What if? Change decisions on the map</summary>" +
-      "<p class=\"netopt-whatif-hint\">Click an office and choose its decision; the figures follow at once, computed in this page as netopt evaluate computes them." + esc(stageNote) + "</p>" +
-      "<p class=\"netopt-whatif-warning\" id=\"netopt-whatif-warning\" hidden></p>" +
-      "<table class=\"netopt-whatif-table\" id=\"netopt-whatif-table\"><thead><tr><th></th><th class=\"num\">Plan</th><th class=\"num\">What-if</th></tr></thead><tbody>";
-    rows.forEach(function (r) {
-      html += "<tr data-key=\"" + r[0] + "\"><th>" + esc(r[1]) + "</th><td class=\"num netopt-plan\"></td><td class=\"num netopt-now\"></td></tr>";
+    // ---- FA-regions (with their overlays) and closure lines drawn by netopt-map.js
+    var faLayer = {}, faOverlay = {}, faGroup = null, faOriginal = {};
+    (registry.polygons || []).forEach(function (entry) {
+      entry.layer.eachLayer(function (layer) {
+        var props = (layer.feature || {}).properties || {}, cls = (props.style || {}).className;
+        if (props.fa_code === undefined) { return; }
+        if (cls === "netopt-fa") {
+          faLayer[props.fa_code] = layer; faGroup = entry.group;
+          faOriginal[props.fa_code] = {fill: layer.options.fillColor, tooltip: layer.getTooltip() ? layer.getTooltip().getContent() : null};
+        } else if (cls === "netopt-fa-unserved" || cls === "netopt-fa-never") {
+          faOverlay[props.fa_code] = {kind: cls === "netopt-fa-unserved" ? "lost" : "never", layer: layer, parent: entry.layer};
+        }
+      });
     });
-    html += "</tbody></table>" +
-      "<p class=\"netopt-whatif-lost\" id=\"netopt-whatif-lost\" hidden></p>" +
-      "<div id=\"netopt-whatif-fa\" hidden><h3 id=\"netopt-whatif-fa-title\"></h3><table class=\"netopt-whatif-table\" id=\"netopt-whatif-fa-table\"><tbody>";
-    faRows.forEach(function (r) {
-      html += "<tr data-key=\"" + r[0] + "\"><th>" + esc(r[1]) + "</th><td class=\"num netopt-plan\"></td><td class=\"num netopt-now\"></td></tr>";
-    });
-    html += "</tbody></table></div>" +
-      "<h3>Changes from the plan (<span id=\"netopt-whatif-count\">0</span>)</h3>" +
-      "<ul class=\"netopt-whatif-changes\" id=\"netopt-whatif-changes\"></ul>" +
-      "<div class=\"netopt-whatif-buttons\"><button type=\"button\" id=\"netopt-whatif-reset\">Reset to the plan</button>" +
-      "<button type=\"button\" id=\"netopt-whatif-download\">Download plan (CSV)</button></div>" +
-      "<p class=\"netopt-whatif-hint\">The CSV reads back with <code>netopt evaluate --plan FILE</code>.</p>";
-    box.innerHTML = html;
-    if (panel) {
-      var search = panel.querySelector("label[for=netopt-search]");
-      panel.insertBefore(box, search);
-    } else {
-      document.body.appendChild(box);
-    }
-    if (mismatches.length) {
-      var warn = document.getElementById("netopt-whatif-warning");
-      warn.hidden = false;
-      warn.textContent = "This browser's figures for the plan differ from netopt's (" + mismatches.join("; ") + "): check a what-if with netopt evaluate.";
-    }
-    rows.forEach(function (r) {
-      box.querySelector("#netopt-whatif-table tr[data-key=" + r[0] + "] .netopt-plan").textContent = r[2](planResult.metrics);
-    });
-    box.querySelector("#netopt-whatif-reset").addEventListener("click", function () { api.reset(); });
-    box.querySelector("#netopt-whatif-download").addEventListener("click", function () { api.downloadPlanCsv(); });
-    box.querySelector("#netopt-whatif-changes").addEventListener("click", function (e) {
-      var id = e.target && e.target.getAttribute("data-undo");
-      if (id !== null && id !== undefined) { api.setDecision(id, decisionName(planModes[index[id]], o.existing[index[id]])); }
-    });
+    var lineGroup = (registry.lineGroups || []).length ? registry.lineGroups[0].group : null;
 
-    function setCells(table, list, planValues, nowValues) {
-      list.forEach(function (r) {
-        var tr = box.querySelector("#" + table + " tr[data-key=" + r[0] + "]");
-        var a = r[2](planValues), b = r[2](nowValues);
-        tr.querySelector(".netopt-plan").textContent = a;
+    // ---- the panel (rendered in Python: rows keyed by data-key)
+    var rowFormat = {
+      cut: function () { return num(p.stage.cut_msek, 1) + " " + MSEK; },
+      savings: function (mt) { return num(mt.savings_msek, 1) + " " + MSEK; },
+      allowance: function (mt) { return num(mt.flexible_allowance_used_msek, 1) + " " + MSEK; },
+      met: function (mt) {
+        return mt.meets_budget ? T("whatif.met_yes") :
+          T("whatif.met_no", {short: num(p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek, 1), msek: MSEK});
+      },
+      cost: function (mt) { return num(mt.cost_msek, 1) + " " + MSEK; },
+      offices: function (mt) { return num(mt.offices_kept, 0) + " / " + num(mt.offices_flexible, 0) + " / " + num(mt.offices_closed, 0); },
+      candidates: function (mt) { return num(mt.candidate_sites_opened, 0); },
+      visits: function (mt) { return num(mt.visits_after, 0); },
+      moved: function (mt) { return num(mt.visits_moved, 0); },
+      lost: function (mt) { return num(mt.visits_lost, 0); },
+      fa: function (mt) { return T("whatif.of", {part: num(mt.fa_regions_served, 0), whole: num(mt.fa_regions_total, 0)}); },
+      mean: function (mt) { return num(mt.population_mean_distance_km, 2) + " km"; },
+      p90: function (mt) { return num(mt.population_p90_distance_km, 1) + " km"; },
+      within: function (mt) { return pct(mt.population_share_within_coverage); },
+      capacity: function (mt) { return num(mt.flexible_over_capacity, 0); },
+      growth: function (mt) { return num(mt.growth_violations, 0); }
+    };
+    var faFormat = {
+      offices: function (f) { return num(f.offices_after, 0); },
+      mean: function (f) { return num(f.mean_distance_km, 2) + " km"; },
+      p90: function (f) { return num(f.p90_distance_km, 1) + " km"; },
+      within: function (f) { return pct(f.share_within_coverage); }
+    };
+    if (box) {
+      box.open = !(panel && panel.classList.contains("netopt-collapsed"));  // closed at start on a projector
+      if (mismatches.length) {
+        var warn = box.querySelector("#netopt-whatif-warning");
+        warn.hidden = false;
+        warn.textContent = T("whatif.warning", {details: mismatches.join("; ")});
+      }
+      box.querySelector("#netopt-whatif-reset").addEventListener("click", function () { api.reset(); });
+      box.querySelector("#netopt-whatif-download").addEventListener("click", function () { api.downloadPlanCsv(); });
+      box.querySelector("#netopt-whatif-changes").addEventListener("click", function (e) {
+        var undo = e.target && e.target.getAttribute("data-undo");
+        if (undo !== null && undo !== undefined) { api.setDecision(undo, decisionName(planModes[index[undo]], o.existing[index[undo]])); }
+      });
+      setCells("netopt-whatif-table", rowFormat, planResult.metrics, planResult.metrics, true);
+    }
+
+    function setCells(table, format, planValues, nowValues, planToo) {
+      Array.prototype.forEach.call(box.querySelectorAll("#" + table + " tbody tr"), function (tr) {
+        var f = format[tr.getAttribute("data-key")];
+        if (!f) { return; }
+        var a = f(planValues), b = f(nowValues);
+        if (planToo) { tr.querySelector(".netopt-plan").textContent = a; }
         var td = tr.querySelector(".netopt-now");
         td.textContent = b;
         td.className = "num netopt-now" + (a !== b ? " netopt-changed" : "");
@@ -578,35 +624,72 @@
     function faName(k) { return p.fa_regions.code[k] + " " + p.fa_regions.name[k]; }
 
     function renderPanel() {
+      if (!box) { return; }
       var mt = current.metrics;
-      setCells("netopt-whatif-table", rows, planResult.metrics, mt);
+      setCells("netopt-whatif-table", rowFormat, planResult.metrics, mt, false);
       var met = box.querySelector("#netopt-whatif-table tr[data-key=met] .netopt-now");
-      met.className += mt.meets_budget ? " netopt-ok" : " netopt-bad";
+      if (met) { met.className += mt.meets_budget ? " netopt-ok" : " netopt-bad"; }
       var lost = [];
       for (var k = 0; k < engine.nFa; k++) {
         if (engine.faBefore[k] > 0 && current.faAfter[k] === 0) { lost.push(faName(k)); }
       }
       var lostEl = box.querySelector("#netopt-whatif-lost");
       lostEl.hidden = lost.length === 0;
-      lostEl.textContent = lost.length ? "Without an office in the what-if (each had one today): " + lost.join(", ") + "." : "";
+      lostEl.textContent = lost.length ? T("whatif.lost", {regions: lost.join(", ")}) : "";
       var faBox = box.querySelector("#netopt-whatif-fa");
       faBox.hidden = concernedFa < 0;
       if (concernedFa >= 0) {
-        box.querySelector("#netopt-whatif-fa-title").textContent = "FA-region " + faName(concernedFa);
-        setCells("netopt-whatif-fa-table", faRows, engine.faFigures(planResult, concernedFa), engine.faFigures(current, concernedFa));
+        box.querySelector("#netopt-whatif-fa-title").textContent = T("whatif.fa_title", {name: faName(concernedFa)});
+        setCells("netopt-whatif-fa-table", faFormat, engine.faFigures(planResult, concernedFa), engine.faFigures(current, concernedFa), true);
       }
       var ch = api.changes(), list = box.querySelector("#netopt-whatif-changes");
       box.querySelector("#netopt-whatif-count").textContent = String(ch.length);
       if (!ch.length) {
-        list.innerHTML = "<li class=\"netopt-whatif-none\">None: the figures are the plan's.</li>";
+        list.innerHTML = "<li class=\"netopt-whatif-none\">" + esc(T("whatif.none")) + "</li>";
       } else {
         list.innerHTML = ch.map(function (c) {
           var k = index[c.office_id];
           return "<li>" + esc(c.office_name) + ": " + esc(decisionLabel(planModes[k], o.existing[k]).toLowerCase()) + ARROW +
             "<b>" + esc(decisionLabel(modes[k], o.existing[k]).toLowerCase()) + "</b> <button type=\"button\" class=\"netopt-undo\" data-undo=\"" +
-            esc(c.office_id) + "\" title=\"Back to the plan's decision\">undo</button></li>";
+            esc(c.office_id) + "\" title=\"" + esc(T("whatif.undo_title")) + "\">" + esc(T("whatif.undo")) + "</button></li>";
         }).join("");
       }
+    }
+
+    /* The look, label and hover text of office k now: the plan's own (as
+     * Python drew it) while nothing that shapes them has changed. */
+    function officeNow(k) {
+      var id = o.id[k], ex = o.existing[k], orig = original[id], name = decisionName(modes[k], ex);
+      var changed = modes[k] !== planModes[k];
+      var sameFlag = receiving.flag[k] === planReceiving.flag[k];
+      var sameVisits = current.visitsAfter[k] === planResult.visitsAfter[k];
+      var look, label, priority = orig.priority, tooltip = orig.tooltip;
+      if (!changed && sameFlag && sameVisits) {
+        look = orig.look;
+        label = orig.label;
+      } else {
+        if (name === "not opened") {
+          look = {shape: "circle", radius: style.candidate.radius, fill: style.candidate.fillColor, stroke: style.candidate.color,
+            weight: style.candidate.weight, dash: style.candidate.dashArray, className: style.candidate.className};
+        } else {
+          var shown = modes[k] === CLOSED ? engine.baseVisits[k] : current.visitsAfter[k];
+          look = officeStyle(name, shown, {receiving: !!receiving.flag[k], conflict: !!conflict[id]});
+        }
+        if (changed) {
+          label = esc(o.name[k]) + ": " + esc(T("whatif.marker_label", {decision: labelWord(modes[k], ex)}));
+          priority = -1;
+          tooltip = esc(T("whatif.tooltip", {name: o.name[k], decision: decisionLabel(modes[k], ex).toLowerCase()}));
+        } else if (modes[k] !== KEPT || !ex) {
+          label = orig.label;  // the plan's own label of a change from today (netopt.maps.panels.office_label)
+        } else if (receiving.flag[k]) {  // a kept office that takes many visitors now
+          label = esc(o.name[k]) + ": " + esc(T("label.receiving", {growth: pctSigned(receiving.growth[k], 0)}));
+          priority = orig.label ? orig.priority : 1e6;
+        } else {
+          label = null;
+        }
+      }
+      if (changed) { look = {shape: look.shape, radius: look.radius, fill: look.fill, stroke: look.stroke, weight: look.weight, dash: look.dash, className: look.className + " netopt-whatif-changed"}; }
+      return {look: look, label: label, priority: priority, tooltip: tooltip};
     }
 
     function renderMap() {
@@ -614,23 +697,11 @@
       for (k = 0; k < n; k++) {
         id = o.id[k]; mk = markers[id];
         if (!mk) { continue; }
-        var name = decisionName(modes[k], o.existing[k]), el = mk.getElement ? mk.getElement() : null;
-        var shown = modes[k] === CLOSED ? (o.existing[k] ? engine.baseVisits[k] : 0) : current.visitsAfter[k];
-        if (name === "not opened") {
-          mk.setStyle({fillColor: "#ffffff", fillOpacity: 0.6, dashArray: "2 2"});
-          mk.setRadius(style.min_radius_px);
-        } else {
-          mk.setStyle({fillColor: style.colours[name], fillOpacity: 0.9, dashArray: null});
-          mk.setRadius(radiusFor(shown));
-        }
-        // the class, also for when Leaflet draws the marker again (its layer switched off and on)
-        var cls = (name === "not opened" ? "netopt-candidate" : "netopt-office netopt-office-" + name) +
-          (modes[k] !== planModes[k] ? " netopt-whatif-changed" : "");
-        mk.options.className = cls;
-        if (el) { el.setAttribute("class", cls + " leaflet-interactive"); }
-        if (mk.getTooltip()) {
-          mk.setTooltipContent(modes[k] === planModes[k] && originalTooltip[id] !== null ? originalTooltip[id] :
-            esc(o.name[k]) + " (" + esc(decisionLabel(modes[k], o.existing[k]).toLowerCase()) + ", what-if)");
+        var want = officeNow(k);
+        netopt.styleOffice(mk, want.look);
+        if (want.label !== (mk.netoptLabel || null) || (!want.label && want.tooltip !== mk.netoptTooltip)) {
+          mk.netoptTooltip = want.tooltip;
+          netopt.setOfficeLabel(mk, want.label, want.priority);
         }
       }
       if (lineGroup) {
@@ -638,41 +709,43 @@
         for (k = 0; k < n; k++) {
           var r = current.receiver[k];
           if (r < 0) { continue; }
-          L.polyline([[o.lat[k], o.lon[k]], [o.lat[r], o.lon[r]]], {
-            pane: "netoptLines", className: "netopt-closure-line", color: "#333333", weight: 2, opacity: 0.85, dashArray: "5 5"
-          }).bindTooltip(esc(o.name[k]) + ARROW + esc(o.name[r]) + " (" + num(current.receiverDist[k] / 1000.0, 1) + " km)", {sticky: true})
+          L.polyline([[o.lat[k], o.lon[k]], [o.lat[r], o.lon[r]]], style.closure_line)
+            .bindTooltip(esc(o.name[k]) + ARROW + esc(o.name[r]) + " (" + num(current.receiverDist[k] / 1000.0, 1) + " km)", {sticky: true})
             .addTo(lineGroup);
         }
       }
       for (k = 0; k < engine.nFa; k++) {
         var code = p.fa_regions.code[k], layer = faLayer[code];
         if (!layer) { continue; }
+        var same = true, pts = engine.faPoints[k];
+        for (var t = 0; t < pts.length && same; t++) { same = current.dist[pts[t]] === planResult.dist[pts[t]]; }
         var f = engine.faFigures(current, k), delta = f.mean_distance_km - f.mean_distance_km_before;
-        layer.setStyle({fillColor: distanceColour(delta)});
+        var fill = same ? faOriginal[code].fill : distanceColour(delta);
+        if (layer.options.fillColor !== fill) { layer.setStyle({fillColor: fill}); }
         if (layer.getTooltip()) {
-          var same = true;
-          for (var t = 0; t < engine.faPoints[k].length && same; t++) {
-            same = current.dist[engine.faPoints[k][t]] === planResult.dist[engine.faPoints[k][t]];
-          }
-          layer.setTooltipContent(same && originalFaTooltip[code] !== null ? originalFaTooltip[code] :
-            esc(p.fa_regions.name[k]) + ": " + signed(delta, 1) + " km (what-if)");
+          var tip = same && faOriginal[code].tooltip !== null ? faOriginal[code].tooltip :
+            esc(T("whatif.fa_tooltip", {name: p.fa_regions.name[k], delta: signed(delta, 1)}));
+          if (layer.getTooltip().getContent() !== tip) { layer.setTooltipContent(tip); }
         }
-        var unserved = current.faAfter[k] === 0;
-        if (unserved && !faOverlay[code] && faGroup) {
-          var hatch = L.geoJSON(layer.feature, {style: function () {
-            return {pane: "netoptRegions", className: "netopt-fa-unserved", fillColor: "url(#netopt-hatch) " + style.unserved_colour,
-              fillOpacity: 0.9, color: style.unserved_colour, weight: 3, opacity: 1, dashArray: "6 4"};
-          }});
-          hatch.eachLayer(function (h) {
-            faOverlay[code] = h;
-            if (layer.getPopup()) { h.bindPopup(layer.getPopup().getContent(), {maxWidth: 340}); }
-          });
-          hatch.addTo(faGroup);
-        } else if (!unserved && faOverlay[code]) {
-          faOverlay[code].remove();
+        var kind = current.faAfter[k] > 0 ? "served" : (engine.faBefore[k] > 0 ? "lost" : "never");
+        var have = faOverlay[code];
+        if (have && have.kind !== kind) {
+          have.parent.removeLayer(have.layer);
           delete faOverlay[code];
+          have = null;
+        }
+        if (!have && kind !== "served" && faGroup) {
+          var overlayStyle = style.overlays[kind];
+          var added = L.geoJSON(layer.feature, {style: function () { return overlayStyle; }});
+          added.eachLayer(function (h) {
+            if (layer.getPopup()) { h.bindPopup(layer.getPopup().getContent(), {maxWidth: 360}); }
+            if (layer.getTooltip()) { h.bindTooltip(layer.getTooltip().getContent(), {sticky: true}); }
+            faOverlay[code] = {kind: kind, layer: h, parent: added};
+          });
+          added.addTo(faGroup);
         }
       }
+      if (netopt.layoutLabels) { netopt.layoutLabels(); }
     }
 
     function popupBlock(k) {
@@ -683,14 +756,14 @@
       }).join("");
       var info;
       if (mode > 0) {
-        info = num(current.visitsAfter[k], 0) + " visits/yr, " + num(current.cost[k] / 1e6, 2) + " MSEK/yr";
+        info = esc(T("whatif.popup_open", {visits: num(current.visitsAfter[k], 0), cost: num(current.cost[k] / 1e6, 2), msek: MSEK}));
       } else if (current.receiver[k] >= 0) {
-        info = "visitors go to " + esc(o.name[current.receiver[k]]) + " (" + num(current.receiverDist[k] / 1000.0, 1) + " km)";
+        info = esc(T("whatif.popup_goes", {name: o.name[current.receiver[k]], km: num(current.receiverDist[k] / 1000.0, 1)}));
       } else {
-        info = "not open";
+        info = esc(T("whatif.popup_closed"));
       }
-      var plan = modes[k] !== planModes[k] ? " (plan: " + esc(decisionLabel(planModes[k], ex).toLowerCase()) + ")" : "";
-      return "<div class=\"netopt-whatif-popup\"><div class=\"netopt-whatif-title\">What if" + plan + "</div>" +
+      var title = modes[k] !== planModes[k] ? T("whatif.popup_plan", {decision: decisionLabel(planModes[k], ex).toLowerCase()}) : T("whatif.popup_title");
+      return "<div class=\"netopt-whatif-popup\"><div class=\"netopt-whatif-title\">" + esc(title) + "</div>" +
         "<div class=\"netopt-whatif-choices\">" + buttons + "</div><div>" + info + "</div></div>";
     }
 
@@ -702,7 +775,7 @@
         var edge = panel.getBoundingClientRect();
         mk.getPopup().options.autoPanPaddingTopLeft = L.point(edge.width > 0 ? edge.right + 10 : 10, 10);
       }
-      wrapper.innerHTML = originalPopup[mk.netoptId];
+      wrapper.innerHTML = original[mk.netoptId].popup;
       holder.innerHTML = popupBlock(k);
       var block = holder.firstChild;
       block.addEventListener("click", function (e) {
@@ -719,17 +792,19 @@
     }
 
     function update() {
-      var t0 = (global.performance && performance.now) ? performance.now() : Date.now();
-      var first = current === planResult;
+      var t1 = now();
+      var before = changed;
       current = engine.evaluate(modes);
+      receiving = engine.receiving(current, page.growth_threshold);
       renderMap();
       renderPanel();
-      if (first && panel && box.offsetTop > panel.scrollTop + panel.clientHeight / 2) {
-        panel.scrollTop = box.offsetTop;  // the what-if figures into view at the first change
+      changed = api.changes().length > 0;
+      if (changed && !before && box && panel) {
+        box.open = true;  // the what-if figures into view at the first change
+        if (box.offsetTop > panel.scrollTop + panel.clientHeight / 2) { panel.scrollTop = box.offsetTop; }
       }
       if (openMarker && openMarker.getPopup()) { openMarker.getPopup().update(); }
-      var t1 = (global.performance && performance.now) ? performance.now() : Date.now();
-      state.lastUpdateMs = t1 - t0;
+      state.lastUpdateMs = now() - t1;
     }
 
     function modeOf(officeId, decision) {
@@ -758,13 +833,17 @@
       }
       out.fa_regions_lost = lost;
       out.fa_regions_without_office = without;
+      var rec = engine.receiving(r, page.growth_threshold), flagged = [];
+      for (k = 0; k < n; k++) { if (rec.flag[k]) { flagged.push(o.id[k]); } }
+      out.receiving_flagged = flagged;
       out.consistent = mismatches.length === 0;
       return out;
     }
 
+    /* The what-if's API; it joins window.netopt (documented in docs/map.md). */
     var api = {
       available: true,
-      version: 1,
+      version: 2,
       /* Change one office's decision ("keep", "flexible", "close"; for a
        * candidate site also "open", "not opened"); returns summary(). */
       setDecision: function (officeId, decision) {
@@ -809,7 +888,8 @@
         if (k < 0) { throw new Error("unknown FA-region " + faCode); }
         return engine.faFigures(current, k);
       },
-      /* Per office: decision, visits, cost and receiving office now. */
+      /* Per office: decision, visits, cost, receiving office and, for an office
+       * that takes visitors of a closed one, its growth in visits now. */
       offices: function () {
         var out = [];
         for (var k = 0; k < n; k++) {
@@ -820,7 +900,9 @@
             plan_decision: decisionName(planModes[k], o.existing[k]), decision: decisionName(modes[k], o.existing[k]),
             visits_before: o.existing[k] ? engine.baseVisits[k] : 0, visits_after: current.visitsAfter[k],
             cost_msek_after: current.cost[k] / 1e6,
-            receiver_id: r >= 0 ? o.id[r] : null, receiver_distance_km: r >= 0 ? current.receiverDist[k] / 1000.0 : null
+            receiver_id: r >= 0 ? o.id[r] : null, receiver_distance_km: r >= 0 ? current.receiverDist[k] / 1000.0 : null,
+            receiving_growth: isNaN(receiving.growth[k]) ? null : receiving.growth[k],
+            receiving_flag: !!receiving.flag[k]
           });
         }
         return out;
@@ -861,10 +943,11 @@
         return name;
       }
     };
-    api.init_ms = ((global.performance && performance.now) ? performance.now() : Date.now()) - t0;
+    api.init_ms = now() - t0;
     api._engine = engine;  // for tests and inspection: the evaluator and its distance arrays
-    api._format = num;  // the panel's number format (Python's format(x, ",.{d}f"), no-break spaces)
-    global.netopt = api;
+    api._format = num;  // the panel's number format (Python's format(x, ",.{d}f"), no-break spaces, the page's decimal mark)
+    api._officeStyle = officeStyle;  // netopt.maps.style.office_style, as the page redraws markers
+    Object.keys(api).forEach(function (key) { netopt[key] = api[key]; });
     renderPanel();
   };
 })(window);

@@ -1,0 +1,244 @@
+"""Data files of a plan for programs, spreadsheets and GIS: ``plan.csv``,
+``summary.json``, ``plan.xlsx`` and the layers of ``plan.gpkg``.
+
+Thin writers over :class:`~netopt.tables.PlanTables`: they choose columns
+and encode; every figure comes from the tables, unrounded (the office table
+rounds once). Deterministic: the same tables give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import pandas as pd
+
+from .i18n import Texts, texts as texts_of
+from .memo import caveat, conflict_texts
+from .tables import PLAN_CSV_COLUMNS, PlanTables
+
+__all__ = ["plan_csv", "summary_json", "plan_xlsx", "plan_gpkg_layers", "XLSX_SHEETS", "GPKG_LAYERS"]
+
+
+def plan_csv(tables: PlanTables, year: int | None = None) -> str:
+    """``plan.csv`` (text): one row per office; ``year``: that stage's table (default: the tables' stage)."""
+    t = tables.offices if year is None else tables.offices_by_stage[year]
+    cols = list(PLAN_CSV_COLUMNS)
+    if not t["existing"].all():  # extra candidate sites in the run
+        cols.append("existing")
+    cols.append("public_figure_conflict")
+    # figures are rounded once, in the office table; the writer adds no rounding
+    return t[cols].to_csv(index=False, lineterminator="\n")
+
+
+def summary_json(tables: PlanTables) -> str:
+    """``summary.json`` (text): the final stage's summary, every stage, inputs and parameters."""
+    return json.dumps(tables.context["json"], indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+
+# --------------------------------------------------------------------------- spreadsheet
+
+#: Sheets of plan.xlsx: key → (table attribute, columns). The summary sheet is built apart.
+XLSX_SHEETS = {
+    "offices": ("offices", (
+        "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
+        "decision", "changed_in", "visits_before", "visits_after", "receiving_growth", "cost_msek_before", "cost_msek_after",
+        "cost_per_visit_sek", "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
+        "public_figure_conflict",
+    )),
+    "fa_regions": ("fa_regions", (
+        "fa_code", "fa_name", "urban_rural", "population", "offices_before", "offices_after",
+        "mean_distance_km_before", "mean_distance_km_after", "coverage",
+    )),
+    "municipalities": ("municipalities", (
+        "municipality_code", "municipality", "fa_code", "fa_name", "population", "offices_before", "offices_after",
+        "mean_distance_km_before", "mean_distance_km_after", "board_decision",
+    )),
+    "receiving": ("receiving", (
+        "office_id", "office_name", "municipality", "decision", "visits_before", "visits_after", "growth",
+        "visits_received", "from_offices", "flag",
+    )),
+}
+#: Columns holding a share (0–1), shown as percentages in the spreadsheet.
+_SHARE_COLUMNS = {"receiving_growth", "growth"}
+#: The fixed created/modified date of the workbook and of the zip entries, so reruns give the same bytes.
+XLSX_DATE = "2000-01-01T00:00:00Z"
+
+
+def _summary_rows(tables: PlanTables, tx: Texts) -> list[tuple]:
+    """(label, value, unit) rows of the summary sheet: numbers as numbers."""
+    s = tables.summary
+    msek = tx("unit.msek")
+    rows = [
+        (tx("xlsx.summary.scenario"), tables.context["scenario_name"], ""),
+        (tx("xlsx.summary.year"), int(s["stage_year"]), ""),
+        (tx("panel.cut"), float(s["cut_msek"]), msek),
+        (tx("panel.saving"), float(s["savings_msek"]), msek),
+        (tx("panel.allowance"), float(s["flexible_allowance_used_msek"]), msek),
+        (tx("panel.met"), bool(s["meets_budget"]), ""),
+        (tx("xlsx.summary.cost_before"), float(s["baseline_cost_msek"]), msek),
+        (tx("xlsx.summary.cost_after"), float(s["cost_msek"]), msek),
+        (tx("memo.col.kept"), int(s["offices_kept"]), ""),
+        (tx("memo.col.flexible"), int(s["offices_flexible"]), ""),
+        (tx("memo.col.closed"), int(s["offices_closed"]), ""),
+        (tx("xlsx.summary.mean_before"), float(s["population_mean_distance_km_before"]), "km"),
+        (tx("xlsx.summary.mean_after"), float(s["population_mean_distance_km"]), "km"),
+        (tx("xlsx.summary.p90_before"), float(s["population_p90_distance_km_before"]), "km"),
+        (tx("xlsx.summary.p90_after"), float(s["population_p90_distance_km"]), "km"),
+        (tx("xlsx.summary.within_before"), float(s["population_share_within_30km_before"]), "%"),
+        (tx("xlsx.summary.within_after"), float(s["population_share_within_30km"]), "%"),
+        (tx("xlsx.summary.visits_before"), float(s["visits_before"]), ""),
+        (tx("xlsx.summary.visits_after"), float(s["visits_after"]), ""),
+        (tx("panel.visits_lost"), float(s["visits_lost"]), ""),
+        (tx("panel.fa_served"), int(s["fa_regions_served"]), ""),
+        (tx("xlsx.summary.fa_total"), int(s["fa_regions_total"]), ""),
+        (tx("panel.solver"), tx(f"status.{s['status']}") if tx.has(f"status.{s['status']}") else s["status"], ""),
+        (tx("xlsx.summary.objective"), s["objective"], tx(f"memo.objective_unit.{tables.context['objective']}", km=tx.localize(f"{tables.context['coverage_km']:g}"))),
+        (tx("xlsx.summary.bound"), s["best_bound"], ""),
+        (tx("xlsx.summary.gap"), s["gap"], "%"),
+    ]
+    rows += [(tx("xlsx.summary.note"), note, "") for note in caveat(tables, tx, on_map=False)]
+    return rows
+
+
+def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
+    """``plan.xlsx`` (bytes): sheets for the summary, offices, FA-regions,
+    municipalities and receiving offices, in the language of ``texts``.
+
+    Numbers are numbers (shares as fractions formatted as percentages),
+    column titles and decisions are in the language, identifiers (office_id,
+    codes) stay as they are. Written with pandas and openpyxl; the workbook's
+    created/modified dates and the zip entries' times are fixed
+    (:data:`XLSX_DATE`), so the same plan gives the same bytes.
+    """
+    import openpyxl  # noqa: F401  (the engine; a clear ImportError if missing)
+
+    tx = texts or texts_of("en")
+    words = {d: tx(f"memo.decision.{d}") for d in ("keep", "flexible", "close", "not opened")}
+    coverage = {k: tx(f"xlsx.coverage.{k}") for k in ("served", "lost", "never")}
+    urban = {k: tx(f"memo.urban_rural.{k}") for k in ("metropolitan", "dense", "rural")}
+    conflicts = conflict_texts(tables, tx)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        summary = pd.DataFrame(_summary_rows(tables, tx), columns=[tx("xlsx.col.measure"), tx("xlsx.col.value"), tx("xlsx.col.unit")])
+        summary.to_excel(writer, sheet_name=tx("xlsx.sheet.summary"), index=False)
+        for key, (attr, cols) in XLSX_SHEETS.items():
+            t = getattr(tables, attr)[list(cols)].copy()
+            for c in ("decision",):
+                if c in t:
+                    t[c] = t[c].map(lambda v: words.get(v, v))
+            if "coverage" in t:
+                t["coverage"] = t["coverage"].map(coverage)
+            if "urban_rural" in t:
+                t["urban_rural"] = t["urban_rural"].map(lambda v: urban.get(v, v))
+            if "changed_in" in t:
+                t["changed_in"] = t["changed_in"].astype("Int64")
+            if "public_figure_conflict" in t:
+                t["public_figure_conflict"] = [conflicts.get(o, "") for o in t["office_id"]]
+            t = t.replace([float("inf"), float("-inf")], float("nan"))
+            t.columns = [tx(f"xlsx.col.{c}") for c in cols]
+            t.to_excel(writer, sheet_name=tx(f"xlsx.sheet.{key}"), index=False)
+        _layout(writer, tables, tx)
+    return _fixed_zip(buf.getvalue())
+
+
+def _layout(writer, tables: PlanTables, tx: Texts) -> None:
+    """Column widths, a frozen header row and number formats (the values stay numbers)."""
+    from openpyxl.utils import get_column_letter
+
+    share_titles = {tx(f"xlsx.col.{c}") for c in _SHARE_COLUMNS}
+    for ws in writer.book.worksheets:
+        ws.freeze_panes = "A2"
+        for k, column in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
+            title = str(column[0].value or "")
+            width = max([len(title)] + [len(str(c.value)) for c in column[1:60] if c.value is not None])
+            ws.column_dimensions[get_column_letter(k)].width = min(max(width + 2, 8), 60)
+            if title in share_titles:
+                for c in column[1:]:
+                    c.number_format = "0.0%"
+    summary = writer.book.worksheets[0]
+    for row in summary.iter_rows(min_row=2):
+        if row[2].value == "%" and isinstance(row[1].value, (int, float)):
+            row[1].number_format = "0.0%" if row[0].value != tx("xlsx.summary.gap") else "0.0000%"
+            row[2].value = ""
+    summary.column_dimensions["A"].width = 48
+    summary.column_dimensions["B"].width = 24
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The workbook with fixed dates: docProps/core.xml's created/modified and every zip entry's time."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", lambda m: m.group(1) + XLSX_DATE + m.group(3), text)
+                body = text.encode("utf-8")
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, body)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- GeoPackage
+
+#: Layers of plan.gpkg, in order (table names; their titles are in the output's language).
+GPKG_LAYERS = ("offices", "fa_regions", "closures")
+
+
+def plan_gpkg_layers(tables: PlanTables, texts: Texts | None = None) -> dict:
+    """The layers of ``plan.gpkg`` in SWEREF 99 TM (EPSG:3006): name → (GeoDataFrame, layer options).
+
+    * ``offices``: points, one per office, with its decision and figures
+      (the columns of plan.csv plus ``changed_in``, ``receiving_growth``,
+      ``receiving_flag``);
+    * ``fa_regions``: polygons (municipalities dissolved by FA-region) with
+      population, offices and mean distance before and after, its change and
+      ``coverage`` (served, lost, never);
+    * ``closures``: lines from each closed office to the office that
+      receives its visitors, with the distance (km, as in the optimisation).
+
+    Field names are the English identifiers of plan.csv in every language;
+    each layer's title (``IDENTIFIER``) and ``DESCRIPTION`` are in the
+    language of ``texts``.
+    """
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    tx = texts or texts_of("en")
+    o = tables.offices[tables.offices["decision"] != "not opened"].copy()
+    cols = [c for c in XLSX_SHEETS["offices"][1]] + ["receiving_flag"]
+    o = o[cols].copy()
+    o["changed_in"] = o["changed_in"].astype("Int64")
+    o["public_figure_conflict"] = o["public_figure_conflict"].astype(str)
+    o = o.replace([float("inf"), float("-inf")], float("nan"))
+    offices = gpd.GeoDataFrame(o.reset_index(drop=True), geometry=gpd.points_from_xy(o["lon"], o["lat"]), crs="EPSG:4326").to_crs("EPSG:3006")
+
+    fa = tables.fa_geometry.merge(tables.fa_regions, on="fa_code").sort_values("fa_code", kind="mergesort").reset_index(drop=True)
+    fa["mean_distance_km_change"] = fa["mean_distance_km_after"] - fa["mean_distance_km_before"]
+    regions = gpd.GeoDataFrame(fa, geometry="geometry", crs=tables.fa_geometry.crs or "EPSG:4326").to_crs("EPSG:3006")
+
+    where = offices.set_index("office_id").geometry
+    closed = offices[(offices["decision"] == "close") & offices["receiver_id"].isin(where.index)]
+    lines = gpd.GeoDataFrame(
+        {
+            "office_id": closed["office_id"].to_numpy(),
+            "office_name": closed["office_name"].to_numpy(),
+            "receiver_id": closed["receiver_id"].to_numpy(),
+            "receiver_name": closed["receiver_name"].to_numpy(),
+            "receiver_distance_km": closed["receiver_distance_km"].to_numpy(float),
+            "visits_before": closed["visits_before"].to_numpy(float),
+        },
+        geometry=[LineString([a, where[r]]) for a, r in zip(closed.geometry, closed["receiver_id"])],
+        crs="EPSG:3006",
+    )
+    return {
+        name: (frame, {"IDENTIFIER": tx(f"gpkg.{name}.title"), "DESCRIPTION": tx(f"gpkg.{name}.description", scenario=tables.context["scenario_name"], year=str(tables.year))})
+        for name, frame in (("offices", offices), ("fa_regions", regions), ("closures", lines))
+    }

@@ -1,0 +1,292 @@
+"""Popups, labels, the summary panel and the legend: HTML from autoescaped
+Jinja2 templates (``netopt/maps/templates/``) in the page's language.
+
+Each function takes plain values (a row, a summary dict) and returns
+:class:`~markupsafe.Markup`; every text from data is escaped by the template
+environment (:mod:`netopt.templating`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from ..i18n import Texts
+from ..memo import ARROW, key_figures
+from ..templating import Markup, escape, render
+from . import style
+
+__all__ = [
+    "office_popup",
+    "office_label",
+    "office_tooltip",
+    "region_popup",
+    "region_tooltip",
+    "area_popup",
+    "plan_panel",
+    "comparison_panel",
+    "legend",
+    "search_box",
+    "shape_icon",
+]
+
+_DASH = "\u2013"
+
+
+def _render(name: str, **context) -> Markup:
+    return render("netopt.maps", "templates", name, arrow=ARROW, **context)
+
+
+def missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _get(row, key, default=None):
+    try:
+        v = row[key]
+    except (KeyError, IndexError):
+        return default
+    return default if missing(v) else v
+
+
+def decision_label(tx: Texts, decision: str) -> str:
+    return tx(f"decision.{decision}")
+
+
+def _history(tx: Texts, row) -> str | None:
+    """"flexible 2025, close 2026" for a staged plan's changes; None when nothing changed."""
+    history = _get(row, "history")
+    if not isinstance(history, dict) or len(history) < 2:
+        return None
+    parts, last = [], "keep"
+    for year, decision in history.items():
+        if decision != last:
+            parts.append(tx("popup.history_item", decision=decision_label(tx, decision).lower(), year=str(year)))
+            last = decision
+    return ", ".join(parts) if parts else None
+
+
+def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
+    """Popup of an office: decision (and its year in a staged plan), municipality,
+    FA-region, visits, cost, cost per visit, where its visitors go or where they come from."""
+    decision = row["decision"]
+    est = Markup(' <span class="netopt-est">') + escape(tx("popup.estimate")) + Markup("</span>") if bool(_get(row, "estimated", False)) else Markup("")
+    growth = _get(row, "receiving_growth")
+    flag = bool(_get(row, "receiving_flag", False))
+    conflict = _get(row, "public_figure_conflict", "")
+    cpv = tx.num(row["cost_per_visit_sek"], 0)
+    o = {
+        "name": row["office_name"],
+        "colour": style.decision_colour(decision),
+        "decision_label": decision_label(tx, decision),
+        "history": _history(tx, row),
+        "municipality": row["municipality"],
+        "fa_name": row["fa_name"],
+        "fa_code": row["fa_code"],
+        "visits_before": tx.num(row["visits_before"], 0),
+        "visits_after": tx.num(row["visits_after"], 0),
+        "growth": None if growth is None or not math.isfinite(float(growth)) else tx.pct(growth, 0, sign=True),
+        "est": est,
+        "cost_before": tx.num(row["cost_msek_before"], 2),
+        "cost_after": tx.num(row["cost_msek_after"], 2),
+        "cost_per_visit": cpv if cpv == _DASH else f"{cpv} {tx('unit.sek')}",
+        "receiver": _get(row, "receiver_name") if decision == "close" else None,
+        "receiver_km": tx.num(row["receiver_distance_km"]),
+        "received_from": received_from,
+        "receiving_flag": tx("popup.receiving_flag", growth=tx.pct(growth, 0, sign=True)) if flag and growth is not None else None,
+        "conflict": tx("popup.conflict", text=conflict) if conflict else None,
+    }
+    return _render("office_popup.html", tx=tx, o=o)
+
+
+def office_label(row, tx: Texts) -> Markup | None:
+    """The permanent label of a changed office ("Kista: closed 2026") or of a
+    receiving office that grows a lot ("Kungsholmen: +250 % visits"); None otherwise."""
+    decision = row["decision"]
+    name = escape(row["office_name"])
+    changed_in = _get(row, "changed_in")
+    staged = isinstance(_get(row, "history"), dict) and len(_get(row, "history")) > 1
+    year = f" {int(changed_in)}" if staged and changed_in is not None else ""
+    if decision in ("close", "flexible"):
+        text = tx(f"label.{decision}") + year
+    elif decision == "keep" and not bool(_get(row, "existing", True)):
+        text = tx("label.opened") + year
+    elif bool(_get(row, "receiving_flag", False)):
+        text = tx("label.receiving", growth=tx.pct(_get(row, "receiving_growth"), 0, sign=True))
+    else:
+        return None
+    mark = " \u26a0" if _get(row, "public_figure_conflict", "") else ""
+    return name + Markup(": ") + escape(text + mark)
+
+
+def office_tooltip(row, tx: Texts) -> Markup:
+    return escape(row["office_name"]) + Markup(" (") + escape(decision_label(tx, row["decision"]).lower()) + Markup(")")
+
+
+def _region_values(row, tx: Texts) -> dict:
+    before, after = row["mean_distance_km_before"], row["mean_distance_km_after"]
+    delta = (float(after) - float(before)) if not (missing(before) or missing(after)) else None
+    return {
+        "name": row["fa_name"],
+        "code": row["fa_code"],
+        "population": tx.num(row["population"], 0),
+        "offices_before": tx.num(row["offices_before"], 0),
+        "offices_after": tx.num(row["offices_after"], 0),
+        "before": tx.num(before),
+        "after": tx.num(after),
+        "delta": tx.num(delta, sign=True),
+        "coverage": style.fa_coverage(row["offices_before"], row["offices_after"]),
+    }
+
+
+def region_popup(row, tx: Texts) -> Markup:
+    return _render("region_popup.html", tx=tx, r=_region_values(row, tx))
+
+
+def region_tooltip(row, tx: Texts) -> Markup:
+    r = _region_values(row, tx)
+    return escape(r["name"]) + Markup(": ") + escape(f"{r['delta']} km")
+
+
+def _nearby(row, tx: Texts) -> str:
+    """The offices closed or turned flexible near an area, in the page's language."""
+    pairs = _get(row, "offices_changed_nearby")
+    if not isinstance(pairs, (tuple, list)):
+        return _get(row, "offices_closed_nearby", "")
+    return "; ".join(f"{name} ({tx('memo.nearby.' + d)})" for name, d in pairs)
+
+
+def area_popup(row, tx: Texts, nearby_km: float) -> Markup:
+    a = {
+        "name": row["area_name"],
+        "category": _get(row, "category", ""),
+        "population": tx.num(row["population_estimate"], 0),
+        "before": tx.num(row["distance_km_before"]),
+        "after": tx.num(row["distance_km_after"]),
+        "nearest": row["nearest_office_after"],
+        "closed_nearby": _nearby(row, tx),
+        "closed_label": tx("popup.area_closed_nearby", km=tx.num(nearby_km, 0)),
+    }
+    return _render("area_popup.html", tx=tx, a=a)
+
+
+def search_box(offices_frames: list[pd.DataFrame], tx: Texts) -> Markup:
+    """The office search: every office of the frames, sorted by name."""
+    seen: dict[str, tuple[str, str]] = {}
+    for frame in offices_frames:
+        for _, row in frame.sort_values("office_id", key=lambda s: s.astype(str), kind="mergesort").iterrows():
+            seen.setdefault(str(row["office_id"]), (str(row["office_name"]), str(row["municipality"])))
+    items = sorted(seen.items(), key=lambda kv: (kv[1][0].casefold(), kv[0]))
+    options = [(oid, f"{name} ({muni})") for oid, (name, muni) in items]
+    return _render("search.html", tx=tx, options=options)
+
+
+def verdict(summary: dict, tx: Texts) -> tuple[str, str, str]:
+    """(label, text, css class) of "is the cut met" (:func:`netopt.memo.key_figures`)."""
+    label, text, met = key_figures(summary, tx).verdict
+    return label, text, "netopt-met-yes" if met else "netopt-met-no"
+
+
+def headline_rows(summary: dict, tx: Texts) -> list[tuple[str, str]]:
+    """The cut, the saving and the allowance used, in that order (the verdict follows)."""
+    return list(key_figures(summary, tx).headline)
+
+
+def detail_rows(summary: dict, tx: Texts) -> list[tuple[str, str]]:
+    return list(key_figures(summary, tx).details)
+
+
+def plan_panel(title: str, summary: dict, search: Markup, tx: Texts, *, notes: list[str] = (), gotos: list[tuple[str, list]] = ()) -> Markup:
+    """The summary panel: title, scenario, the cut, the saving, the allowance used
+    and whether the cut is met (always shown), then the details (collapsible)."""
+    return _render(
+        "plan_panel.html",
+        tx=tx,
+        title=title,
+        scenario=summary.get("scenario"),
+        headline=headline_rows(summary, tx),
+        verdict=verdict(summary, tx),
+        details=detail_rows(summary, tx),
+        notes=list(notes),
+        gotos=[(label, json.dumps(bounds)) for label, bounds in gotos],
+        search=search,
+    )
+
+
+def comparison_panel(title: str, label_a: str, label_b: str, summary_a: dict, summary_b: dict, search: Markup, tx: Texts, *, differ: int) -> Markup:
+    """Both plans' figures side by side, each with its own status and whether its cut is met."""
+    ha, hb = headline_rows(summary_a, tx), headline_rows(summary_b, tx)
+    va, vb = verdict(summary_a, tx), verdict(summary_b, tx)
+    headline = [(k, a, b) for (k, a), (_, b) in zip(ha, hb)] + [(va[0], va[1], vb[1])]
+    da, db = detail_rows(summary_a, tx), detail_rows(summary_b, tx)
+    return _render(
+        "compare_panel.html",
+        tx=tx,
+        title=title,
+        label_a=label_a,
+        label_b=label_b,
+        scenario_a=summary_a.get("scenario"),
+        scenario_b=summary_b.get("scenario"),
+        headline=headline,
+        details=[(k, a, b) for (k, a), (_, b) in zip(da, db)],
+        differ=tx.num(differ, 0),
+        search=search,
+    )
+
+
+def shape_icon(shape: str, fill: str, stroke: str = "#1a1a1a", *, size: int = 14, weight: float = 1.2, dash: str | None = None, hollow: bool = False) -> Markup:
+    """An inline SVG icon of a marker shape (the legend's key), as the map draws it."""
+    r = size / 2 - 2.0
+    c = size / 2
+    if shape == "circle":
+        body = f'<circle cx="{c:g}" cy="{c:g}" r="{r:.2f}"'
+    else:
+        if shape == "diamond":
+            d = r * 1.1
+            pts = [(0, -d), (d, 0), (0, d), (-d, 0)]
+        else:
+            s, w, k = r * 1.15, r * 0.38, math.sqrt(0.5)
+            plus = [(-w, -s), (w, -s), (w, -w), (s, -w), (s, w), (w, w), (w, s), (-w, s), (-w, w), (-s, w), (-s, -w), (-w, -w)]
+            pts = [((x - y) * k, (x + y) * k) for x, y in plus]
+        body = '<path d="M' + "L".join(f"{c + x:.2f},{c + y:.2f}" for x, y in pts) + 'z"'
+    fill_attr = "#ffffff" if hollow else fill
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return Markup(f'<svg width="{size}" height="{size}" viewBox="0 0 {size} {size}" aria-hidden="true">{body} fill="{fill_attr}" stroke="{stroke}" stroke-width="{weight:g}"{dash_attr}/></svg>')
+
+
+def legend(tx: Texts, *, areas: bool = True, places: bool = True, compare: bool = False, growth_threshold: float | None = None) -> Markup:
+    """The legend, from the same style tables the layers use; ``growth_threshold``:
+    the growth (share) above which a receiving office is marked."""
+    decisions = [(shape_icon(style.DECISION_SHAPES[d], style.DECISION_COLOURS[d]), tx(f"decision.{d}")) for d in style.DECISIONS]
+    receiving = tx("legend.receiving_any") if growth_threshold is None else tx("legend.receiving", limit=tx.pct(growth_threshold, 0))
+    marks = [
+        (shape_icon("circle", style.DECISION_COLOURS["keep"], style.RECEIVING_COLOUR, weight=3), receiving),
+        (shape_icon("circle", style.DECISION_COLOURS["keep"], "#1a1a1a", dash="3 2"), tx("legend.conflict")),
+    ]
+    if compare:
+        marks.append((shape_icon("circle", style.DECISION_COLOURS["keep"], style.DIFFERS_COLOUR, weight=3), tx("legend.differs")))
+    else:
+        marks.append((Markup('<span class="netopt-swatch" style="border-radius:3px;background:#fff"></span>'), tx("legend.labels")))
+    bins = [(colour, tx(f"legend.bin.{k}")) for k, (_u, colour, _label) in enumerate(style.DISTANCE_CHANGE_BINS)]
+    return _render(
+        "legend.html",
+        tx=tx,
+        decisions=decisions,
+        marks=marks,
+        bins=bins,
+        no_data=style.NO_DATA_COLOUR,
+        areas=areas,
+        area_icon=shape_icon("circle", style.AREA_COLOUR, style.AREA_COLOUR, hollow=True, weight=2),
+        places=places,
+        compare=compare,
+        compare_b_colour=style.RECEIVING_COLOUR,
+    )
+

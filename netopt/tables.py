@@ -1,0 +1,584 @@
+"""The per-plan tables every output is written from, computed once.
+
+:func:`plan_tables` reads a solved or evaluated :class:`~netopt.solve.Plan`
+and returns a frozen :class:`PlanTables`: the summary and a bundle of
+DataFrames (offices, FA-regions, SSC regions, urban and rural FA-regions,
+closures with what they save, areas with high social exclusion, receiving
+offices, municipalities) plus what the figures rest on. Every writer
+(``plan.csv``, ``summary.json``, ``report.md``, ``report.html``, ``map.html``,
+``plan.xlsx``, ``plan.gpkg``) formats these tables and computes nothing of its
+own, so every number a meeting sees comes from the same data and distances as
+the optimisation.
+
+This is the only module that reads a plan's internals (``plan.prepared``,
+``plan.stages``, ``plan.summary()``, ``plan.office_table()``), itself or
+through :func:`netopt.whatif.whatif_payload` (the arrays with which map.html
+recomputes the plan); a writer that needs a figure not here gets a column
+added here.
+
+Units: distances km, money MSEK per year, visits per year, populations in
+inhabitants. Figures are exact (no rounding) except where the office table
+rounds them once (visits to 0.1, costs to 0.0001 MSEK, distances to 0.1 km).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .areas import NEARBY_KM
+from .solve import Plan
+from .whatif import whatif_payload
+
+__all__ = [
+    "PlanTables",
+    "plan_tables",
+    "URBAN_RURAL_LABELS",
+    "RECEIVING_GROWTH_FLAG",
+    "NEARBY_KM",
+]
+
+URBAN_RURAL_LABELS = {"1": "metropolitan", "2": "dense", "3": "rural"}
+#: A receiving office whose visits grow by more than this share is flagged
+#: when the scenario sets no limit (``max_growth``); with a limit, growth above
+#: the limit is flagged.
+RECEIVING_GROWTH_FLAG = 0.5
+
+#: Columns of ``plan.csv`` (one row per office), in order.
+PLAN_CSV_COLUMNS = (
+    "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
+    "decision", "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
+    "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
+)
+
+@dataclass(frozen=True, eq=False)
+class PlanTables:
+    """Everything the outputs of one plan stage show, computed once.
+
+    Attributes:
+      stage: index of the plan stage the tables describe (-1: the last).
+      year: that stage's year.
+      staged: True when the plan has more than one stage.
+      summary: the stage's summary (``Plan.summary``: cost, saving, allowance,
+        offices kept/flexible/closed, distances before/after, status,
+        objective, bound, gap ...) plus ``scenario`` (its name).
+      stages: one row per stage with the same fields.
+      offices: one row per office (``Plan.office_table`` plus
+        ``public_figure_conflict``, ``changed_in`` (year of the first change in
+        a staged plan, else the stage year; ``None`` when unchanged),
+        ``history`` (``{year: decision}`` per stage), ``receiving_growth``
+        (share, open offices that receive visitors of a closed office, else
+        NaN) and ``receiving_flag`` (bool)).
+      offices_by_stage: the office table of every stage, by year.
+      fa_regions: per FA-region: ``fa_code, fa_name, urban_rural, population,
+        offices_before, offices_after, mean_distance_km_before,
+        mean_distance_km_after, coverage`` (``"served"``, ``"lost"``: had an
+        office and has none after the plan, ``"never"``: had none before).
+      ssc_regions: per SSC region: offices, visits and cost before/after.
+      urban_rural: per urban-rural class of FA-region: FA-regions,
+        population, offices and mean distance before/after.
+      closures: offices closed or turned flexible with ``saving_msek``,
+        ``population_served_before``, ``extra_distance_km`` and where their
+        visitors go.
+      receiving: open offices that receive visitors of closed offices:
+        ``office_id, office_name, municipality, visits_before, visits_after,
+        growth`` (share), ``visits_received`` (from closed offices),
+        ``from_offices`` ("; "-separated names of the closed offices),
+        ``flag`` (growth above the limit, or above
+        :data:`RECEIVING_GROWTH_FLAG` without one).
+      municipalities: per municipality with inhabitants or an office:
+        ``municipality_code, municipality, fa_code, fa_name, population,
+        offices_before, offices_after, mean_distance_km_before,
+        mean_distance_km_after, board_decision`` (True when the plan leaves a
+        municipality that had an office: SSC's board decides that).
+      areas: areas with high social exclusion (:func:`netopt.areas.areas_table`)
+        with ``lat, lon`` of each area's centroid.
+      areas_summary: :func:`netopt.areas.areas_summary` of ``areas``.
+      areas_source: ``None`` for the shipped Police list, else the planner's.
+      basis: what the figures rest on: ``register`` (counts of documented,
+        inferred and uncertain offices, or None), ``reference_offices``,
+        ``calibration`` (:func:`netopt.calibration.calibration_basis`),
+        ``public_figure_marks`` (office_id → text, as in plan.csv),
+        ``public_figure_conflicts`` (the public figures those marks rest on,
+        :func:`netopt.calibration.public_figure_checks` rows), ``flexible`` (what a
+        flexible office keeps), ``estimated_visits``, ``estimated_costs``,
+        ``offices_total``.
+      context: the scenario, solver and inputs: ``scenario_name``,
+        ``description``, ``objective``, ``coverage_km``, ``distance_measure``,
+        ``receiver_distance_meaning``, ``distance_source`` (``"matrix"`` or
+        ``"straight line × detour factor"``), ``inputs`` (role → path) and
+        ``json`` (the whole of ``summary.json``).
+      places: named places for a map's base layer (:func:`netopt.data.place_names`).
+      fa_geometry: FA-region polygons (GeoDataFrame, EPSG:4326, ``fa_code, geometry``).
+      municipality_geometry: municipality polygons (GeoDataFrame, EPSG:4326).
+      distances_km: population-weighted distances of the demand points,
+        ``population, before_km, after_km`` (for distance distributions).
+      whatif: what ``map.html`` needs to recompute this stage for other
+        decisions (:func:`netopt.whatif.whatif_payload`: JSON-ready, or
+        ``{"available": False, ...}`` for a network too large for a page).
+    """
+
+    stage: int
+    year: int
+    staged: bool
+    summary: dict
+    stages: pd.DataFrame
+    offices: pd.DataFrame
+    offices_by_stage: dict
+    fa_regions: pd.DataFrame
+    ssc_regions: pd.DataFrame
+    urban_rural: pd.DataFrame
+    closures: pd.DataFrame
+    receiving: pd.DataFrame
+    municipalities: pd.DataFrame
+    areas: pd.DataFrame
+    areas_summary: dict
+    areas_source: str | None
+    basis: dict
+    context: dict
+    places: pd.DataFrame
+    fa_geometry: object
+    municipality_geometry: object
+    distances_km: pd.DataFrame
+    whatif: dict
+
+
+def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None) -> PlanTables:
+    """All tables of one stage of ``plan`` (default the last).
+
+    ``areas``: areas with high social exclusion (:func:`netopt.areas.load_areas`;
+    default: the shipped Police list). ``fa_geometry``: the FA-region polygons
+    of another plan on the same network (``PlanTables.fa_geometry``), to share
+    rather than dissolve them again. Raises nothing on a valid plan.
+    """
+    from .areas import areas_summary, areas_table, load_areas, relate_areas
+    from .calibration import calibration_basis, public_figure_checks, public_figure_marks
+    from .data import fa_polygons, municipality_polygons, place_names
+
+    prep = plan.prepared
+    n_stages = len(plan.stages)
+    k = stage % n_stages
+    years = [s.year for s in plan.scenario.stages]
+    summary = plan.summary(k)
+    summary["scenario"] = plan.scenario.name
+
+    checks = public_figure_checks(prep.network, prep.visits.baseline_visits)
+    marks = public_figure_marks(checks)
+    conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
+    by_stage = {}
+    for s in range(n_stages):
+        t = plan.office_table(s)
+        t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
+        by_stage[years[s]] = t
+    offices = by_stage[years[k]].copy()
+    offices["history"] = [{years[s]: by_stage[years[s]].at[i, "decision"] for s in range(k + 1)} for i in range(len(offices))]
+    offices["changed_in"] = [_first_change(h, e) for h, e in zip(offices["history"], offices["existing"])]
+
+    rel = None if areas is None else relate_areas(areas, prep.network.demand)
+    if rel is None:
+        rel = relate_areas(load_areas(municipalities=prep.network.municipalities), prep.network.demand)
+    at = areas_table(plan, k, rel)
+    at["lat"] = rel.areas["lat"].to_numpy(float) if len(at) else []
+    at["lon"] = rel.areas["lon"].to_numpy(float) if len(at) else []
+
+    receiving = _receiving(plan, k, offices)
+    growth = dict(zip(receiving["office_id"], receiving["growth"]))
+    flagged = set(receiving.loc[receiving["flag"].astype(bool), "office_id"])
+    offices["receiving_growth"] = [growth.get(o, math.nan) for o in offices["office_id"]]
+    offices["receiving_flag"] = offices["office_id"].isin(flagged)
+
+    fa = _fa_table(plan, k)
+    polys = fa_polygons(prep.network) if fa_geometry is None else fa_geometry
+    st = plan.stages[k]
+    return PlanTables(
+        stage=k,
+        year=years[k],
+        staged=n_stages > 1,
+        summary=summary,
+        stages=pd.DataFrame([plan.summary(s) for s in range(n_stages)]),
+        offices=offices,
+        offices_by_stage=by_stage,
+        fa_regions=fa,
+        ssc_regions=_ssc_table(offices),
+        urban_rural=_urban_rural_table(fa),
+        closures=_closure_reasons(plan, k, offices),
+        receiving=receiving,
+        municipalities=_municipality_table(plan, k),
+        areas=at,
+        areas_summary=areas_summary(at),
+        areas_source=None if areas is None else "planner",
+        basis=_basis(plan, marks, conflicts, calibration_basis(prep.network, prep.visits, prep.costs, prep.params)),
+        context=_context(plan, by_stage[years[-1]]),
+        places=place_names(),
+        fa_geometry=polys[["fa_code", "geometry"]],
+        municipality_geometry=municipality_polygons(),
+        distances_km=pd.DataFrame(
+            {
+                "population": prep.network.demand["population"].to_numpy(np.int64),
+                "before_km": prep.visits.baseline_dist_m / 1000.0,
+                "after_km": st.dist_m / 1000.0,
+            }
+        ),
+        whatif=whatif_payload(plan, k),
+    )
+
+
+def _first_change(history: dict, existing: bool) -> int | None:
+    """Year of the first stage whose decision differs from today's (kept, or not opened)."""
+    today = "keep" if existing else "not opened"
+    for year, decision in history.items():
+        if decision != today:
+            return int(year)
+    return None
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _fa_table(plan: Plan, stage: int) -> pd.DataFrame:
+    """Per FA-region: population, offices before/after, mean distance (km) before/after."""
+    prep = plan.prepared
+    st = plan.stages[stage]
+    dem = prep.network.demand
+    w = dem["population"].to_numpy(float)
+    d = pd.DataFrame({"fa_code": dem["fa_code"], "w": w, "wd_after": w * st.dist_m / 1000.0, "wd_before": w * prep.visits.baseline_dist_m / 1000.0})
+    g = d.groupby("fa_code").sum()
+    off = prep.network.offices
+    before = off[prep.instance.existing_mask].groupby("fa_code").size()
+    after = off[st.modes > 0].groupby("fa_code").size()
+    fa = prep.network.fa_regions.set_index("fa_code")
+    t = pd.DataFrame(
+        {
+            "fa_name": fa["fa_name"],
+            "urban_rural": fa["urban_rural"].map(lambda v: URBAN_RURAL_LABELS.get(str(v), str(v))),
+            "population": fa["population"].astype(int),
+            "offices_before": before.reindex(fa.index).fillna(0).astype(int),
+            "offices_after": after.reindex(fa.index).fillna(0).astype(int),
+            "mean_distance_km_before": (g["wd_before"] / g["w"]).reindex(fa.index),
+            "mean_distance_km_after": (g["wd_after"] / g["w"]).reindex(fa.index),
+        }
+    )
+    t.index.name = "fa_code"
+    t = t.reset_index()
+    t["coverage"] = np.where(t["offices_after"] > 0, "served", np.where(t["offices_before"] > 0, "lost", "never"))
+    return t
+
+
+def _ssc_table(offices: pd.DataFrame) -> pd.DataFrame:
+    """Per SSC region: offices, visits (per year) and cost (MSEK) before and after."""
+    g = offices.groupby("ssc_region").agg(
+        offices_before=("existing", "sum"),
+        offices_after=("decision", lambda s: int(s.isin(["keep", "flexible"]).sum())),
+        visits_before=("visits_before", "sum"),
+        visits_after=("visits_after", "sum"),
+        cost_msek_before=("cost_msek_before", "sum"),
+        cost_msek_after=("cost_msek_after", "sum"),
+    )
+    return g.reset_index()
+
+
+def _urban_rural_table(fa: pd.DataFrame) -> pd.DataFrame:
+    """Population-weighted mean distance (km) by urban-rural class of FA-region."""
+    t = fa.copy()
+    t["wb"] = t["population"] * t["mean_distance_km_before"]
+    t["wa"] = t["population"] * t["mean_distance_km_after"]
+    g = t.groupby("urban_rural").agg(fa_regions=("fa_code", "count"), population=("population", "sum"), wb=("wb", "sum"), wa=("wa", "sum"), offices_before=("offices_before", "sum"), offices_after=("offices_after", "sum"))
+    g["mean_distance_km_before"] = g["wb"] / g["population"]
+    g["mean_distance_km_after"] = g["wa"] / g["population"]
+    return g.drop(columns=["wb", "wa"]).reset_index()
+
+
+def _closure_reasons(plan: Plan, stage: int, t: pd.DataFrame) -> pd.DataFrame:
+    """Closed or converted offices with what the change saves and what it costs in access."""
+    prep = plan.prepared
+    inst = prep.instance
+    st = plan.stages[stage]
+    base_near = prep.visits.baseline_office
+    w = inst.population.astype(float)
+    rows = []
+    for i in np.flatnonzero((st.modes < 2) & inst.existing_mask):
+        js = base_near == i
+        pop = float(w[js].sum())
+        extra = float((w[js] * (st.dist_m[js] - prep.visits.baseline_dist_m[js])).sum() / max(pop, 1.0) / 1000.0)
+        saving = (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)) / 1e6
+        rows.append(
+            {
+                "office_id": t.at[i, "office_id"],
+                "office_name": t.at[i, "office_name"],
+                "decision": t.at[i, "decision"],
+                "changed_in": t.at[i, "changed_in"],
+                "visits_before": t.at[i, "visits_before"],
+                "saving_msek": saving,
+                "population_served_before": int(pop),
+                "extra_distance_km": extra,
+                "receiver_name": t.at[i, "receiver_name"],
+                "receiver_distance_km": t.at[i, "receiver_distance_km"],
+            }
+        )
+    cols = ["office_id", "office_name", "decision", "changed_in", "visits_before", "saving_msek", "population_served_before", "extra_distance_km", "receiver_name", "receiver_distance_km"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
+    """Open offices that receive visitors of closed offices: growth and where they come from.
+
+    A closed office's visitors are its baseline catchment (the demand points
+    for which it was the nearest office); their visits after the plan go to
+    the office each point now uses.
+    """
+    prep = plan.prepared
+    inst = prep.instance
+    st = plan.stages[stage]
+    base_near = prep.visits.baseline_office
+    visits_j = inst.propensity * inst.g(st.dist_m)
+    closed = set(np.flatnonzero((st.modes == 0) & inst.existing_mask).tolist())
+    moved = np.array([b in closed for b in base_near.tolist()], dtype=bool) & (st.nearest != base_near)
+    limit = prep.scenario.max_growth
+    threshold = RECEIVING_GROWTH_FLAG if limit is None else limit
+    names = offices["office_name"].to_numpy()
+    rows = []
+    for r in sorted(set(st.nearest[moved].tolist())):
+        js = moved & (st.nearest == r)
+        by_source = pd.Series(visits_j[js]).groupby(base_near[js]).sum().sort_values(ascending=False, kind="mergesort")
+        before, after = float(prep.visits.baseline_visits[r]), float(st.visits_after[r])  # unrounded
+        growth = (after - before) / before if before > 0 else math.inf
+        rows.append(
+            {
+                "office_id": offices.at[r, "office_id"],
+                "office_name": names[r],
+                "municipality": offices.at[r, "municipality"],
+                "decision": offices.at[r, "decision"],
+                "visits_before": offices.at[r, "visits_before"],
+                "visits_after": offices.at[r, "visits_after"],
+                "growth": growth,
+                "visits_received": float(visits_j[js].sum()),
+                "from_offices": "; ".join(str(names[i]) for i in by_source.index),
+                "flag": bool(growth > threshold + 1e-9),
+            }
+        )
+    cols = ["office_id", "office_name", "municipality", "decision", "visits_before", "visits_after", "growth", "visits_received", "from_offices", "flag"]
+    t = pd.DataFrame(rows, columns=cols)
+    return t.sort_values(["growth", "office_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+
+
+def _municipality_table(plan: Plan, stage: int) -> pd.DataFrame:
+    """Per municipality: offices before/after, mean distance before/after (km)."""
+    prep = plan.prepared
+    st = plan.stages[stage]
+    dem = prep.network.demand
+    w = dem["population"].to_numpy(float)
+    d = pd.DataFrame({"municipality_code": dem["municipality_code"].to_numpy(), "w": w, "wb": w * prep.visits.baseline_dist_m / 1000.0, "wa": w * st.dist_m / 1000.0})
+    g = d.groupby("municipality_code").sum()
+    off = prep.network.offices
+    before = off[prep.instance.existing_mask].groupby("municipality_code").size()
+    after = off[st.modes > 0].groupby("municipality_code").size()
+    m = prep.network.municipalities.set_index("municipality_code")
+    t = pd.DataFrame(
+        {
+            "municipality": m["municipality"],
+            "fa_code": m["fa_code"],
+            "fa_name": m["fa_name"],
+            "population": m["population"].astype(np.int64),
+            "offices_before": before.reindex(m.index).fillna(0).astype(int),
+            "offices_after": after.reindex(m.index).fillna(0).astype(int),
+            "mean_distance_km_before": (g["wb"] / g["w"]).reindex(m.index),
+            "mean_distance_km_after": (g["wa"] / g["w"]).reindex(m.index),
+        }
+    )
+    t.index.name = "municipality_code"
+    t = t.reset_index().sort_values("municipality_code", kind="mergesort").reset_index(drop=True)
+    t["board_decision"] = (t["offices_before"] > 0) & (t["offices_after"] == 0)
+    return t
+
+
+# --------------------------------------------------------------------------- basis and context
+
+
+def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, calibration: dict) -> dict:
+    """What the figures rest on: the register, the calibration, public figures, flexible offices."""
+    prep = plan.prepared
+    p = prep.params
+    off = prep.network.offices[prep.instance.existing_mask]
+    register = None
+    if "basis" in off.columns:
+        conf = off["confidence"] if "confidence" in off.columns else pd.Series("", index=off.index)
+        register = {
+            "offices": int(len(off)),
+            "documented": int((off["basis"] == "documented").sum()),
+            "inferred": int(off["basis"].str.startswith("inferred").sum()),
+            "uncertain": off.loc[conf == "conflicting", "office_name"].tolist(),
+        }
+    return {
+        "register": register,
+        "offices_in_register": int(len(off)),
+        "reference_offices": int(p.reference_offices_total),
+        "missing_offices": max(int(p.reference_offices_total) - int(len(off)), 0),
+        "calibration": calibration,
+        "public_figure_marks": dict(sorted(marks.items())),
+        "public_figure_conflicts": conflicts.sort_values("office_id", kind="mergesort").to_dict("records"),
+        "estimated_visits": int(prep.visits.visits_estimated.sum()),
+        "estimated_costs": int(prep.costs.cost_estimated.sum()),
+        "offices_total": int(len(prep.network.offices)),
+        "flexible": {
+            "days_per_week": p.flexible_days_per_week,
+            "weeks_per_year": p.flexible_weeks_per_year,
+            "open_days": p.flexible_days_per_week * p.flexible_weeks_per_year,
+            "capacity_visits": p.flexible_capacity_visits,
+            "visits_per_day": p.flexible_visits_per_day,
+            "site_share": p.flexible_site_share,
+            "travel_msek": p.flexible_travel_sek / 1e6,
+        },
+    }
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _distance_measure(plan: Plan) -> str:
+    net = plan.prepared.network
+    if net.distance_matrix_m is not None:
+        return f"travel distances from the planner's matrix ({_relative(net.sources['distances'])})"
+    return f"straight line × detour factor {plan.prepared.params.detour_factor:g}"
+
+
+def _receiver_distance_meaning(plan: Plan) -> str:
+    if plan.prepared.network.distance_matrix_m is not None:
+        return "km from the closed office to the office that receives its visitors: the planner's matrix distance from the demand point nearest the closed office (the matrix has no office-to-office distances)"
+    return f"km from the closed office to the office that receives its visitors: straight line × detour factor {plan.prepared.params.detour_factor:g}, as in the optimisation"
+
+
+def _context(plan: Plan, final_offices: pd.DataFrame) -> dict:
+    prep = plan.prepared
+    sc = prep.scenario
+    matrix = prep.network.distance_matrix_m is not None
+    return {
+        "scenario_name": sc.name,
+        "description": sc.description,
+        "objective": sc.objective,
+        "coverage_km": sc.coverage_km,
+        "max_growth": sc.max_growth,
+        "detour_factor": prep.params.detour_factor,
+        "distance_source": "matrix" if matrix else "straight line × detour factor",
+        "distance_matrix": _relative(prep.network.sources["distances"]) if matrix else None,
+        "distance_measure": _distance_measure(plan),
+        "receiver_distance_meaning": _receiver_distance_meaning(plan),
+        "inputs": {k: _relative(v) for k, v in sorted(prep.network.sources.items())},
+        "json": _summary_json(plan, final_offices),
+    }
+
+
+#: Summary fields that hold the objective or its bound: whole numbers for the
+#: integer objectives (inhabitant-metres, inhabitants), written as JSON integers.
+_OBJECTIVE_KEYS = ("objective", "solver_objective", "best_bound")
+
+
+def _exact_objective(summary: dict) -> dict:
+    """An integer objective as an integer (197358299519, not 1.973582995e+11)."""
+    if summary.get("objective_name") in ("distance", "coverage"):
+        for key in _OBJECTIVE_KEYS:
+            v = summary.get(key)
+            if isinstance(v, float) and math.isfinite(v) and v == int(v):
+                summary[key] = int(v)
+    return summary
+
+
+def _clean(obj):
+    """JSON-safe: numpy scalars → Python, NaN/inf → None. Numbers stay exact
+    (a float as its shortest exact repr): summary.json is read by programs."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if not math.isfinite(x):
+            return None
+        return x
+    return obj
+
+
+def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
+    """The content of ``summary.json``: the final stage's summary, every stage, inputs and parameters."""
+    prep = plan.prepared
+    out = _exact_objective(plan.summary(-1))
+    out["stages"] = [_exact_objective(plan.summary(s)) for s in range(len(plan.stages))]
+    for st in out["stages"]:
+        st.pop("model_size", None)
+    out["phase"] = plan.phase
+    out["notes"] = list(plan.notes)
+    sc = prep.scenario
+    out["solver"] = {
+        "name": "HiGHS via OR-Tools",
+        "time_limit_s": sc.time_limit_s,
+        "threads": sc.threads,
+        "seed": sc.seed,
+        "relative_gap": sc.relative_gap,
+    }
+    out["scenario_settings"] = {
+        "source": sc.source,
+        "description": sc.description,
+        "objective": sc.objective,
+        "coverage_km": sc.coverage_km,
+        "flexible": sc.flexible,
+        "lock_open": list(sc.lock_open),
+        "lock_closed": list(sc.lock_closed),
+        "max_growth": sc.max_growth,
+        "max_distance_km": sc.max_distance_km,
+        "keep_municipalities": sc.keep_municipalities,
+        "max_closures": sc.max_closures,
+        "parameters": dict(sc.parameters),
+    }
+    p = prep.params
+    out["model_parameters"] = {
+        "detour_factor": p.detour_factor,
+        "decay_km": p.decay_km,
+        "floor": p.floor,
+        "staff_per_visit_sek": p.staff_per_visit_sek,
+        "site_per_visit_sek": p.site_per_visit_sek,
+        "fixed_cost_scale": prep.costs.fixed_scale,
+        "flexible_capacity_visits": p.flexible_capacity_visits,
+        "rho_by_region": prep.visits.rho_by_region,
+    }
+    out["estimates"] = {
+        "offices_with_estimated_visits": int(prep.visits.visits_estimated.sum()),
+        "offices_with_estimated_cost": int(prep.costs.cost_estimated.sum()),
+    }
+    out["inputs"] = {k: _relative(v) for k, v in sorted(prep.network.sources.items())}
+    # what `netopt compare` needs to show this plan exactly as it was made
+    out["input_files"] = {
+        k: {"path": str(Path(v).resolve()), "sha256": prep.network.checksums.get(k)} for k, v in sorted(prep.network.sources.items())
+    }
+    out["parameters_resolved"] = dataclasses.asdict(prep.params)
+    matrix = prep.network.distance_matrix_m is not None
+    out["distances"] = {
+        "source": "matrix" if matrix else "straight line × detour factor",
+        "matrix": _relative(prep.network.sources["distances"]) if matrix else None,
+        "detour_factor": None if matrix else p.detour_factor,
+        "unit": "km (whole metres inside netopt)",
+        "receiver_distance_km": _receiver_distance_meaning(plan),
+    }
+    out["offices"] = [
+        {
+            "office_id": r.office_id,
+            "decision": r.decision,
+            "visits_before": r.visits_before,
+            "visits_after": r.visits_after,
+            "receiver_id": r.receiver_id or None,
+            "receiver_distance_km": r.receiver_distance_km,
+        }
+        for r in t.itertuples()
+    ]
+    return _clean(out)

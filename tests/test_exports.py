@@ -1,0 +1,113 @@
+"""plan.xlsx and plan.gpkg, opened by the libraries that wrote them; plan.csv's coordinates (issue 14, item 6)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+import netopt
+from netopt.exports import plan_gpkg_layers, plan_xlsx
+from netopt.i18n import texts
+from netopt.tables import plan_tables
+
+
+@pytest.fixture(scope="module")
+def hand_plan(tmp_path_factory, fast_demand):
+    plan = netopt.evaluate(netopt.load_network(demand=fast_demand), {"stockholm-kista": "close", "stockholm-odenplan": "close", "kiruna": "close", "visby": "flexible"}, netopt.Scenario(name="hand"))
+    out = netopt.write_outputs(plan, tmp_path_factory.mktemp("x") / "out", with_map=False)
+    return plan, out
+
+
+def test_plan_xlsx_sheets_hold_numbers_as_numbers(hand_plan):
+    plan, out = hand_plan
+    t = plan_tables(plan)
+    sheets = pd.read_excel(out / "plan.xlsx", sheet_name=None, engine="openpyxl", dtype={"office_id": str, "Municipality code": str, "FA code": str})
+    assert list(sheets) == ["Summary", "Offices", "FA-regions", "Municipalities", "Receiving offices"]
+    offices = sheets["Offices"]
+    assert len(offices) == len(t.offices) and offices["office_id"].tolist() == t.offices["office_id"].tolist()
+    assert offices["Visits per year after"].tolist() == t.offices["visits_after"].tolist()  # exact, as numbers
+    assert offices["Municipality code"].iloc[0] == t.offices["municipality_code"].iloc[0]  # "0114" stays text
+    assert set(offices.loc[offices["office_id"] == "kiruna", "Decision"]) == {"close"}
+    summary = dict(zip(sheets["Summary"]["Measure"], sheets["Summary"]["Value"]))
+    s = t.summary
+    # openpyxl writes 16 significant digits (Excel keeps 15): exact to that precision
+    assert summary["Saving"] == pytest.approx(s["savings_msek"], rel=1e-15, abs=0) and summary["Budget cut (target)"] == s["cut_msek"]
+    assert summary["Cut met"] == s["meets_budget"] and summary["Closed"] == 3
+    assert len(sheets["FA-regions"]) == len(t.fa_regions) and len(sheets["Municipalities"]) == len(t.municipalities)
+    receiving = sheets["Receiving offices"]
+    assert receiving["office_id"].tolist() == t.receiving["office_id"].tolist()
+    assert receiving["Growth in visits"].tolist() == pytest.approx(t.receiving["growth"].tolist())
+    # the cells are typed: numbers are numbers, shares are formatted as percentages
+    wb = openpyxl.load_workbook(out / "plan.xlsx")
+    ws = wb["Offices"]
+    header = [c.value for c in ws[1]]
+    visits = ws.cell(row=2, column=header.index("Visits per year after") + 1)
+    assert visits.data_type == "n" and isinstance(visits.value, (int, float))
+    assert ws.cell(row=2, column=header.index("Municipality code") + 1).data_type == "s"
+    assert wb["Receiving offices"].cell(row=2, column=7).number_format == "0.0%"
+    assert wb.properties.created.year == 2000 and wb.properties.modified.year == 2000
+
+
+def test_plan_xlsx_is_deterministic_and_swedish(hand_plan):
+    plan, _ = hand_plan
+    t = plan_tables(plan)
+    assert plan_xlsx(t) == plan_xlsx(t)
+    sv = pd.read_excel(__import__("io").BytesIO(plan_xlsx(t, texts("sv"))), sheet_name=None, engine="openpyxl")
+    assert list(sv) == ["Sammanfattning", "Servicekontor", "FA-regioner", "Kommuner", "Mottagande kontor"]
+    assert set(sv["Servicekontor"]["Beslut"]) == {"behålls", "stängs", "flexibelt"}
+    assert "Besparingskrav" in set(sv["Sammanfattning"]["Mått"])
+
+
+def test_plan_gpkg_layers(hand_plan):
+    plan, out = hand_plan
+    t = plan_tables(plan)
+    layers = pyogrio.list_layers(out / "plan.gpkg")
+    assert [tuple(x) for x in layers] == [("offices", "Point"), ("fa_regions", "MultiPolygon"), ("closures", "LineString")]
+    offices = gpd.read_file(out / "plan.gpkg", layer="offices", engine="pyogrio")
+    assert offices.crs.to_epsg() == 3006 and len(offices) == len(t.offices)
+    kiruna = offices.set_index("office_id").loc["kiruna"]
+    assert kiruna["decision"] == "close" and kiruna["receiver_id"] == "gallivare"
+    lat, lon = t.offices.set_index("office_id").loc["kiruna", ["lat", "lon"]]
+    back = gpd.GeoSeries([kiruna.geometry], crs=3006).to_crs(4326).iloc[0]
+    assert back.y == pytest.approx(lat, abs=1e-7) and back.x == pytest.approx(lon, abs=1e-7)
+    regions = gpd.read_file(out / "plan.gpkg", layer="fa_regions", engine="pyogrio")
+    assert len(regions) == 60 and regions.crs.to_epsg() == 3006
+    fa = t.fa_regions.set_index("fa_code")
+    r = regions.set_index("fa_code")
+    assert (r["mean_distance_km_after"] - fa.loc[r.index, "mean_distance_km_after"]).abs().max() == 0
+    assert set(r["coverage"]) <= {"served", "lost", "never"} and (r["coverage"] == "lost").sum() == (t.fa_regions["coverage"] == "lost").sum() >= 1
+    lines = gpd.read_file(out / "plan.gpkg", layer="closures", engine="pyogrio")
+    assert sorted(lines["office_id"]) == ["kiruna", "stockholm-kista", "stockholm-odenplan"]
+    # a line runs from the closed office to its receiver, about as long as the straight line
+    k = lines.set_index("office_id").loc["kiruna"]
+    assert k["receiver_id"] == "gallivare" and k.geometry.length / 1000 * 1.3 == pytest.approx(k["receiver_distance_km"], abs=0.1)
+    con = sqlite3.connect(out / "plan.gpkg")
+    rows = con.execute("select table_name, identifier, last_change from gpkg_contents order by table_name").fetchall()
+    con.close()
+    assert rows == [("closures", "Closed office to receiving office", "2000-01-01T00:00:00.000Z"), ("fa_regions", "FA-regions", "2000-01-01T00:00:00.000Z"), ("offices", "Offices", "2000-01-01T00:00:00.000Z")]
+    sv = plan_gpkg_layers(t, texts("sv"))
+    assert sv["offices"][1]["IDENTIFIER"] == "Servicekontor" and list(sv["offices"][0].columns) == list(plan_gpkg_layers(t)["offices"][0].columns)
+
+
+def test_outputs_are_byte_identical_on_rerun(hand_plan, tmp_path):
+    plan, out = hand_plan
+    again = netopt.write_outputs(plan, tmp_path / "again", with_map=False)
+    for name in ("plan.csv", "plan.xlsx", "plan.gpkg"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_plan_csv_has_coordinates(hand_plan):
+    plan, out = hand_plan
+    with open(out / "plan.csv", encoding="utf-8", newline="") as fh:
+        rows = {r["office_id"]: r for r in csv.DictReader(fh)}
+    t = plan_tables(plan).offices.set_index("office_id")
+    assert float(rows["kiruna"]["lat"]) == t.at["kiruna", "lat"] and float(rows["kiruna"]["lon"]) == t.at["kiruna", "lon"]
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["offices_closed"] == 3

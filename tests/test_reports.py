@@ -1,0 +1,115 @@
+"""report.md and report.html: one memo, two formats, two languages (issue 14, items 2 and 5)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import netopt
+from netopt.i18n import texts
+from netopt.memo import key_figures
+from netopt.report import report_markdown
+from netopt.report_html import report_html
+from netopt.tables import plan_tables
+
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def hostile_tables(fast_demand, tmp_path_factory, shipped_offices):
+    """A hand plan on a register whose Kista office has a hostile name (fast demand points)."""
+    from conftest import write_csv_rows
+
+    header, rows = shipped_offices
+    rows = [list(r) for r in rows]
+    i = header.index("office_name")
+    for r in rows:
+        if r[0] == "stockholm-kista":
+            r[i] = EVIL + " $x$ | *Kista*"
+    reg = write_csv_rows(tmp_path_factory.mktemp("reg") / "offices.csv", header, rows)
+    plan = netopt.evaluate(netopt.load_network(reg, demand=fast_demand), {"stockholm-kista": "close", "stockholm-odenplan": "close", "kiruna": "close", "visby": "flexible"}, netopt.Scenario(name="hand " + EVIL))
+    return plan_tables(plan)
+
+
+def test_report_html_is_self_contained_escaped_and_printable(hostile_tables):
+    page = report_html(hostile_tables)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert EVIL not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert not re.search(r"<script|<link\b|\bsrc\s*=|@import|url\(\s*['\"]?(https?:)?//", page, re.I)
+    assert "@page { size: A4" in page and "@media print" in page
+    assert page.count("<svg") >= 2  # the overview map and the distance distribution
+    assert "<dc:date>" not in page and "Matplotlib v" not in page  # no date, no version: the same bytes tomorrow
+    # the key figures: the cut, the saving and the allowance used, then whether the cut is met
+    head = page[page.index('class="headline"'):page.index('class="details"')]
+    order = [head.index(s) for s in ("Budget cut (target)", "Saving", "Allowance for flexible offices used", "Cut met")]
+    assert order == sorted(order)
+    kf = key_figures(hostile_tables.summary, texts("en"))
+    assert kf.verdict[1] in head and ("not-met" in head) == (not hostile_tables.summary["meets_budget"])
+    # every section of report.md is in report.html, in the same order
+    md = report_markdown(hostile_tables)
+    md_titles = re.findall(r"^## (.+)$", md, re.M)
+    html_titles = re.findall(r"<h2>(.+?)</h2>", page)
+    assert html_titles == md_titles and len(md_titles) >= 7
+    # the inset's key names the changed offices
+    assert "class=\"map-key\"" in page and "Stockholm Odenplan (close)" in page
+
+
+def test_report_html_is_deterministic(hostile_tables):
+    a, b = report_html(hostile_tables), report_html(hostile_tables)
+    assert a == b
+    assert not re.search(r"[0-9a-f]{32}", a)
+
+
+def test_swedish_reports(hostile_tables):
+    sv = texts("sv")
+    md = report_markdown(hostile_tables, sv)
+    page = report_html(hostile_tables, sv)
+    for text in (md, page):
+        for word in ("Vad planen gör", "Vad siffrorna vilar på", "servicekontor", "besparing", "mnkr", "FA-region", "besök", "Besparingskrav" if text is page else "besparingskrav"):
+            assert word in text, word
+        assert "MSEK" not in text.replace("2027 budget stage", "")  # the scenario's own description may be English
+    assert '<html lang="sv">' in page
+    s = hostile_tables.summary
+    assert f"{s['population_mean_distance_km_before']:.2f}".replace(".", ",") in md
+    assert "Servicekontor som stängs eller blir flexibla, och varför" in md and "| stängs |" in md
+
+
+def test_markdown_tables_keep_their_shape_with_hostile_names(hostile_tables):
+    md = report_markdown(hostile_tables)
+    assert EVIL not in md and "\\| \\*Kista\\*" in md
+    for line in md.splitlines():
+        if line.startswith("|") and "Kista" in line:
+            cells = re.split(r"(?<!\\)\|", line.strip()[1:-1])
+            header = next(h for h in md.splitlines() if h.startswith("| Office"))
+            assert len(cells) == len(re.split(r"(?<!\\)\|", header.strip()[1:-1]))
+
+
+def test_write_outputs_in_swedish_from_the_scenario(tmp_path, fast_demand):
+    plan = netopt.evaluate(netopt.load_network(demand=fast_demand), {"visby": "close"}, netopt.Scenario(name="t", lang="sv"))
+    out = netopt.write_outputs(plan, tmp_path / "o", with_map=False)
+    assert "Vad planen gör" in (out / "report.md").read_text(encoding="utf-8")
+    out = netopt.write_outputs(plan, tmp_path / "en", with_map=False, lang="en")  # the argument wins
+    assert "What the plan does" in (out / "report.md").read_text(encoding="utf-8")
+    with pytest.raises(netopt.ScenarioError, match="'lang' = 'fi'"):
+        netopt.Scenario(name="t", lang="fi").check()
+
+
+def test_swedish_map_and_spreadsheet_phrase_data_in_swedish(hostile_tables):
+    """Texts netopt builds from data (an estimate against a public figure, offices closed
+    near an area) follow the language too; plan.csv keeps its English marks."""
+    import io
+
+    import pandas as pd
+
+    from netopt.exports import plan_xlsx
+    from netopt.maps import map_html
+
+    page = map_html(hostile_tables, texts("sv"))
+    assert "(stängs)" in page and "Skattningen motsäger en offentlig uppgift: plats 1 (2023)" in page
+    for english in ("(closed)", "public figure", "estimate ranks"):
+        assert english not in page, english
+    sheet = pd.read_excel(io.BytesIO(plan_xlsx(hostile_tables, texts("sv"))), sheet_name="Servicekontor")
+    marks = set(sheet["Motsäger en offentlig uppgift"].dropna())
+    assert marks and all(m.startswith("offentlig uppgift:") for m in marks)
+    assert hostile_tables.offices["public_figure_conflict"].str.startswith("public figure:").sum() == len(marks)

@@ -398,7 +398,10 @@ def test_keep_kista_close_motala_kiruna_flexible_through_the_map(shipped_page, s
         popup = page.locator(".leaflet-popup-content", has=page.locator("h3", has_text=name))
         popup.locator(".netopt-whatif-popup button", has_text=label).click()
         assert popup.locator("button.netopt-on").inner_text() == label  # the popup follows at once
-    # the panel has brought its what-if figures into view
+    # the popup stays open after a click on its buttons (its content is rebuilt), and the
+    # panel has brought its what-if figures into view
+    page.wait_for_timeout(400)  # longer than Leaflet's 200 ms fade-out of a closing popup
+    assert page.evaluate("() => netoptRegistry.offices.plan['kiruna'].isPopupOpen()")
     assert page.evaluate("""() => { const p = document.getElementById('netopt-summary').getBoundingClientRect(),
         t = document.getElementById('netopt-whatif-table').getBoundingClientRect(); return t.top >= p.top && t.top < p.bottom; }""")
     changes = page.evaluate("() => netopt.changes()")

@@ -781,6 +781,9 @@
       block.addEventListener("click", function (e) {
         var m = e.target && e.target.getAttribute("data-netopt-mode");
         if (m === null || m === undefined) { return; }
+        // the popup is rebuilt below, which detaches this button: the map would
+        // no longer see that the click came from its popup, and close it
+        L.DomEvent.stopPropagation(e);
         try {
           api.setDecision(mk.netoptId, decisionName(parseInt(m, 10), o.existing[k]));
         } catch (err) {

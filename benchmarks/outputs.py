@@ -3,8 +3,9 @@
     python benchmarks/outputs.py [--repeat 5]
 
 Solves the shipped 2027 scenario once, then times, on that plan, the tables
-(computed once, netopt.tables) and each writer: plan.csv, summary.json,
-report.md, report.html, map.html, plan.xlsx, plan.gpkg, in English and
+(computed once, netopt.tables, the what-if's payload included) and each
+writer: plan.csv, summary.json, report.md, report.html, map.html (with the
+what-if, as netopt solve writes it), plan.xlsx, plan.gpkg, in English and
 Swedish (median of --repeat runs, after one warm-up run that pays the
 imports). Prints JSON; not part of the unit tests.
 """
@@ -27,6 +28,7 @@ from netopt import io  # noqa: E402
 from netopt.exports import plan_csv, plan_gpkg_layers, plan_xlsx, summary_json  # noqa: E402
 from netopt.i18n import texts  # noqa: E402
 from netopt.maps import map_html  # noqa: E402
+from netopt.outputs import map_extensions  # noqa: E402
 from netopt.report import report_markdown  # noqa: E402
 from netopt.report_html import report_html  # noqa: E402
 from netopt.tables import plan_tables  # noqa: E402
@@ -64,7 +66,7 @@ def main() -> None:
                 "summary.json": lambda: summary_json(tables),
                 "report.md": lambda: report_markdown(tables, tx),
                 "report.html": lambda: report_html(tables, tx),
-                "map.html": lambda: map_html(tables, tx),
+                "map.html": lambda: map_html(tables, tx, extensions=map_extensions(tables, tx)),  # as written: with the what-if
                 "plan.xlsx": lambda: plan_xlsx(tables, tx),
                 "plan.gpkg": gpkg,
             }

@@ -18,7 +18,9 @@ for the same decisions, read back from the CSV the page writes:
   FA-regions hatched when they lose their office and dotted when they never
   had one.
 
-Skipped without Playwright or Chromium, except under CI (env CI set).
+Skipped without Playwright or Chromium, except under CI (env CI set). Set
+NETOPT_SCREENSHOT_DIR to keep the screenshot of the meeting's case
+(docs/img/map-cut-2027-whatif.png in the README).
 """
 
 from __future__ import annotations
@@ -404,6 +406,15 @@ def test_keep_kista_close_motala_kiruna_flexible_through_the_map(shipped_page, s
     assert page.evaluate("() => netoptRegistry.offices.plan['kiruna'].isPopupOpen()")
     assert page.evaluate("""() => { const p = document.getElementById('netopt-summary').getBoundingClientRect(),
         t = document.getElementById('netopt-whatif-table').getBoundingClientRect(); return t.top >= p.top && t.top < p.bottom; }""")
+    shot = tmp_path / "map-cut-2027-whatif.png"
+    page.screenshot(path=str(shot))  # Kiruna's popup open, the what-if figures in the panel
+    keep_dir = os.environ.get("NETOPT_SCREENSHOT_DIR")  # as in test_browser.py: the README's screenshots
+    if keep_dir:
+        import shutil
+        from pathlib import Path
+
+        Path(keep_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep_dir) / shot.name)
     changes = page.evaluate("() => netopt.changes()")
     assert {c["office_id"]: (c["plan"], c["decision"]) for c in changes} == {
         "stockholm-kista": ("close", "keep"), "motala": ("keep", "close"), "kiruna": ("keep", "flexible"),

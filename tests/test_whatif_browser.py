@@ -556,6 +556,10 @@ def test_the_page_formats_numbers_as_python(shipped_page):
         page_text = page.evaluate("([xs, d]) => xs.map(x => netopt._format(x, d))", [values, d])
         assert page_text == [shown(v, d) for v in values], d
     assert page.evaluate("() => [netopt._format(-2.4e-13, 1), netopt._format(-0.04, 1), netopt._format(-0.06, 1)]") == ["0.0", "0.0", "-0.1"]
+    # with a sign, as the map's own tooltips (Texts.num(sign=True)): no "+0.0" for a change that rounds to zero
+    for d in (0, 1):
+        page_text = page.evaluate("([xs, d]) => xs.map(x => netopt._signed(x, d))", [values + [0.04, 0.3, 2.4e-13], d])
+        assert page_text == [texts("en").num(v, d, sign=True) for v in values + [0.04, 0.3, 2.4e-13]], d
 
 
 def test_the_page_quantile_is_pythons(shipped_page):

@@ -108,9 +108,11 @@
     return sign + int + grouped + (parts.length > 1 ? decimalMark + parts[1] : "");
   }
 
+  /* num with a "+" on a positive value, as Texts.num(x, d, sign=True): not
+   * on one that rounds to zero ("0.0", not "+0.0"). */
   function signed(x, d) {
     var s = num(x, d);
-    return (s !== DASH && x > 0 && s.charAt(0) !== "-") ? "+" + s : s;
+    return (s !== DASH && x > 0 && /[1-9]/.test(s)) ? "+" + s : s;
   }
 
   function pct(share) { return num(share * 100.0, 1) + NBSP + "%"; }
@@ -949,6 +951,7 @@
     api.init_ms = now() - t0;
     api._engine = engine;  // for tests and inspection: the evaluator and its distance arrays
     api._format = num;  // the panel's number format (Python's format(x, ",.{d}f"), no-break spaces, the page's decimal mark)
+    api._signed = signed;  // the same with a "+" (the FA-regions' tooltips, the receiving offices' labels)
     api._officeStyle = officeStyle;  // netopt.maps.style.office_style, as the page redraws markers
     Object.keys(api).forEach(function (key) { netopt[key] = api[key]; });
     renderPanel();

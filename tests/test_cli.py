@@ -499,7 +499,7 @@ def test_scenario_not_utf8_and_missing(netopt_cli, tmp_path):
 
 def test_bad_parameters_file(netopt_cli, tmp_path):
     p = tmp_path / "parameters.toml"
-    p.write_text("[visits]\ndecay_km = -3\n", encoding="utf-8")
+    p.write_text("decay_km = -3\n", encoding="utf-8")
     res = netopt_cli("calibrate", "--parameters", p)
     assert res.code == 2
     assert "decay_km" in res.err and "from 1 to 1000" in res.err

@@ -392,26 +392,22 @@ def test_malformed_scenario_examples(tmp_path, body):
 @settings(FUZZ, max_examples=40)
 @given(data=st.data())
 def test_fuzzed_parameters_toml(tmp_path_factory, data):
-    """``--parameters`` files: sections and keys of data/model/parameters.toml with hostile values."""
-    sections = {
-        "reference": ["cost_msek", "visits_total", "offices_total", "visits_by_region"],
-        "visits": ["decay_km", "floor", "detour_factor"],
-        "staff": ["cost_per_fte_msek", "citizen_service_employees", "fte_per_employee", "min_fte_per_office"],
-        "site": ["site_fixed_msek", "rent"],
-        "register": ["scale_fixed_costs_to_reference"],
-        "flexible": ["site_share", "days_per_week", "weeks_per_year", "travel_cost_per_day_sek", "visits_per_day"],
-    }
-    doc = {}
-    for sec in data.draw(st.lists(st.sampled_from(list(sections)), unique=True, max_size=3)):
-        doc[sec] = {k: data.draw(value) for k in data.draw(st.lists(st.sampled_from(sections[sec]), unique=True, min_size=1, max_size=3))}
+    """``--parameters`` files: the names of data/model/parameters.toml with hostile values (and now and then an old sectioned spelling)."""
+    flat = [k for k in PARAMETER_KEYS if k != "reference_visits_by_region"]
+    doc = {k: data.draw(value) if data.draw(st.integers(0, 2)) else GOOD.get(k, data.draw(value))
+           for k in data.draw(st.lists(st.sampled_from(flat), unique=True, max_size=4))}
+    if data.draw(st.integers(0, 4)) == 0:
+        doc["reference_visits_by_region"] = data.draw(st.one_of(scalar, st.dictionaries(st.sampled_from(["Nord", "Mitt", "Väst", "Syd", "Stockholm-Gotland", "Öst", "Mars"]), scalar, max_size=3)))
     if data.draw(st.integers(0, 5)) == 0:
-        doc["reference"] = data.draw(scalar)
+        doc[data.draw(st.sampled_from(["visits", "flexible", "reference"]))] = {data.draw(st.sampled_from(["decay_km", "site_share", "cost_msek"])): data.draw(scalar)}
     path = tmp_path_factory.mktemp("par") / "parameters.toml"
     path.write_text(toml_dumps(doc), encoding="utf-8")
     res = _check_outcome(lambda: load_parameters(path))
     if isinstance(res, netopt.Parameters):
         assert math.isfinite(res.staff_per_visit_sek) and res.staff_per_visit_sek >= 0
         assert math.isfinite(res.site_per_visit_sek) and res.site_per_visit_sek >= 0
+        for k, v in doc.items():
+            assert getattr(res, k) == v  # every value given is the value used
 
 
 def test_scenario_parameter_overrides_of_each_type(tmp_path):

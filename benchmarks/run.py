@@ -161,7 +161,7 @@ def head_to_head(name, inst, netopt_runs, spopt_runs):
 
 def plan_row(label, net, sc):
     from netopt.errors import InfeasibleError
-    from netopt.solve import solve
+    from netopt import solve
 
     t0 = time.perf_counter()
     try:
@@ -221,7 +221,7 @@ def _vm_hwm_kib() -> int | None:
 def scaling_child(m, n, p, seed, gap, time_limit):
     """Run in a subprocess: one synthetic instance; prints one JSON line."""
     from netopt.pmedian import solve_pmedian
-    from netopt.solve import SolverSettings
+    from netopt.solver import SolverSettings
 
     t0 = time.perf_counter()
     demand_xy, w, sites_xy, p = clustered_instance(m, n, p, seed=seed)

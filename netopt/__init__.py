@@ -2,7 +2,8 @@
 
 The pipeline, one module per stage::
 
-    data (load, validate) → visits, costs (calibrated) → model (build) → solve
+    data (load, validate) → visits, costs (calibrated) → instance (the problem)
+    → model (build) → solver (optimise) → plan (solve, evaluate)
     → metrics (independent evaluation) → report, maps → cli
 
 Typical use::
@@ -18,8 +19,10 @@ __version__ = "0.1.0"
 from .data import Network, load_network
 from .errors import DataError, InfeasibleError, NetoptError, OutputError, Problem, ScenarioError
 from .params import Parameters, load_parameters
-from .scenario import Scenario, Stage, load_scenario
-from .solve import Plan, evaluate, prepare, solve
+from .scenario import Constraints, Modes, Scenario, SolverSettings, Stage, load_scenario
+from .instance import prepare
+from .plan import Plan, evaluate, solve
+from .solver import SolveStatus
 from .report import write_outputs
 from .calibration import calibration_report
 
@@ -31,6 +34,10 @@ __all__ = [
     "load_parameters",
     "Scenario",
     "Stage",
+    "Modes",
+    "Constraints",
+    "SolverSettings",
+    "SolveStatus",
     "load_scenario",
     "Plan",
     "solve",

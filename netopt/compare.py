@@ -18,7 +18,7 @@ from .data import Network
 from .errors import DataError, Problem
 from .report import map_inputs, md_escape
 from .scenario import Scenario, Stage
-from .solve import Plan, evaluate
+from .plan import Plan, evaluate
 
 __all__ = ["compare_dirs", "load_plan_dir"]
 

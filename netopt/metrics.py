@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import geometry
-from .model import Instance
+from .instance import Instance
 
 __all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile"]
 

@@ -13,12 +13,13 @@ How it stays fast on large instances (``10^5`` demand points × ``2·10^3`` site
    gets its sites up to (and a margin past) the rank of the heuristic's nearest
    open site, at least ``min_k``. Most demand points of a clustered instance
    need only a handful, so the model stays small.
-3. The sorted-distance MIP (:func:`netopt.model.build_model`) is solved with
-   HiGHS; where the optimum leaves a demand point with all candidates closed
-   its list is doubled and the model re-solved, so the result is exact.
-4. If HiGHS stops at the time limit, OR-Tools returns no solution (its HiGHS
-   wrapper maps "time limit reached" to UNKNOWN); we then keep the heuristic
-   plan and read HiGHS's dual bound from its log, so a gap is still reported.
+3. The sorted-distance MIP (:func:`netopt.model.build_model`) is solved by
+   the shared optimisation loop (:func:`netopt.solver.optimise`), warm-started
+   from the heuristic plan; where the optimum leaves a demand point with all
+   candidates closed its list is doubled and the model re-solved, so the
+   result is exact (or within the requested gap, measured exactly).
+4. If the solver stops without a plan, the heuristic plan is the answer,
+   labelled ``TIME_LIMIT`` with the solver's bound when it has one.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import geometry
+from .errors import InfeasibleError
+from .instance import Instance
 from .metrics import objective_value
-from .model import Instance, build_model
-from .solve import SolverSettings, _run
+from .scenario import SolverSettings
+from .solver import SolveStatus, optimise
+from .solver.result import relative_gap
 
 __all__ = ["PMedianResult", "solve_pmedian", "pmedian_instance", "heuristic_pmedian"]
 
@@ -74,7 +78,7 @@ def pmedian_instance(demand_xy, weights, sites_xy, p: int, detour: float = 1.0) 
     return Instance(
         office_ids=tuple(str(i) for i in range(n)),
         ox=sites_xy[:, 0], oy=sites_xy[:, 1], dx=demand_xy[:, 0], dy=demand_xy[:, 1],
-        population=w, propensity=np.zeros(m), detour=detour, floor=1.0, decay_km=1.0,
+        population=w, propensity=np.zeros(m), detour_factor=detour, floor=1.0, decay_km=1.0,
         fixed_full_sek=zeros_n, fixed_flex_sek=zeros_n, staff_per_visit_sek=0.0,
         flex_capacity_visits=0.0, baseline_visits=zeros_n, baseline_dist_m=np.zeros(m, np.int64),
         fa_of_office=np.full(n, -1), n_fa=0, muni_of_office=np.zeros(n, np.int64),
@@ -182,8 +186,13 @@ def solve_pmedian(
     Distances are Euclidean × ``detour`` rounded to whole metres; weights must
     be whole numbers (e.g. inhabitants) for exact objective values.
     ``use_heuristic`` (default: when there are at least 5,000 demand points or
-    fewer than n/2 sites open) sizes the candidate lists from a heuristic plan
-    and keeps it as a fallback; otherwise every list starts at ``min_k``.
+    fewer than n/2 sites open) sizes the candidate lists from a heuristic plan,
+    starts the solver from it and keeps it as the answer when the solver stops
+    without a better plan; otherwise every list starts at ``min_k``.
+
+    Raises:
+      ValueError: p is not between 1 and the number of sites.
+      InfeasibleError: the solver stopped without a plan and there is no heuristic plan.
     """
     inst = pmedian_instance(demand_xy, weights, sites_xy, p, detour)
     n, m = inst.n, inst.m
@@ -205,67 +214,35 @@ def solve_pmedian(
         k = np.minimum(np.maximum(ranks + 1 + margin, min_k), n)
     heur_s = time.perf_counter() - t_start
 
-    rounds = 0
-    build_s = solve_s = 0.0
-    values = None
-    while True:
-        rounds += 1
-        t0 = time.perf_counter()
-        cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, k, detour)
-        built = build_model(inst, cand)
-        build_s += time.perf_counter() - t0
-        status, values, sobj, bound, secs = _run(built, settings, inst, deadline - time.perf_counter())
-        solve_s += secs
-        if values is None:
-            break
-        # widen where no candidate of the list is open (read from y, not from u:
-        # u of a zero-weight point or at a distance tie has cost 0 and may sit at 1)
-        open_now = values[built.y[0]] > 0.5
-        covered = np.add.reduceat(open_now[cand.office].astype(np.int64), cand.ptr[:-1]) > 0
-        tail = ~covered & (cand.next_m >= 0)
-        if not tail.any() or time.perf_counter() >= deadline:
-            break
-        if settings.relative_gap > 0 and bound is not None:
-            # the truncated model is a relaxation: its bound holds for the full
-            # problem, and the plan's evaluated objective is an upper bound
-            _, dd = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, open_now, detour)
-            if objective_value(inst, dd) - bound <= settings.relative_gap * objective_value(inst, dd):
-                break
-        k = np.where(tail, np.minimum(k * 2, n), k)
-
-    if values is not None:
-        is_open = values[built.y[0]] > 0.5
-        exact = not tail.any()
+    start = (np.where(heur_open, 2, 0),) if heur_open is not None else None
+    opt = optimise(inst, settings, sizes=k, start=start, deadline=deadline)
+    if opt.modes is not None and opt.status.has_plan:
+        is_open, obj, status = opt.modes[0] > 0, float(opt.objective), opt.status
+    elif heur_open is not None:
+        is_open, obj, status = heur_open, heur_obj, SolveStatus.TIME_LIMIT
     else:
-        if heur_open is None:
-            from .errors import InfeasibleError
-
-            raise InfeasibleError(f"the solver stopped ({status}) after {solve_s:.0f} s without a plan", {"status": status})
-        is_open, sobj, exact = heur_open, None, False
-    _, dist = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, is_open, detour)
-    obj = objective_value(inst, dist)
-    if heur_open is not None and heur_obj < obj:  # solver stopped early with a worse plan
+        raise InfeasibleError(f"the solver stopped ({opt.status}) after {opt.solve_seconds:.0f} s without a plan", {"status": str(opt.status)})
+    if heur_open is not None and heur_obj < obj:  # the solver stopped early with a worse plan
         is_open, obj = heur_open, heur_obj
-    gap = None if bound is None else max(0.0, (obj - bound) / max(abs(obj), 1e-9))
-    if status == "OPTIMAL" and exact and bound is not None and obj - bound < 1.0:
-        gap = 0.0
-    if status == "OPTIMAL" and exact and settings.relative_gap == 0.0:
-        final = "OPTIMAL"
-    elif gap is not None and gap <= settings.relative_gap + 1e-12:
-        final = "GAP_REACHED"
-    else:
-        final = "FEASIBLE"
+    bound = opt.bound
+    gap = None if bound is None else relative_gap(obj, bound)
+    if bound is not None and obj - bound < 1.0:
+        status, gap = SolveStatus.OPTIMAL, 0.0
+    elif status == SolveStatus.OPTIMAL:
+        status = SolveStatus.TIME_LIMIT  # a fallback plan that is not the proven one
+    if status != SolveStatus.OPTIMAL and gap is not None and settings.relative_gap > 0 and gap <= settings.relative_gap + 1e-12:
+        status = SolveStatus.WITHIN_GAP
     return PMedianResult(
         open_sites=np.flatnonzero(is_open),
         objective=obj,
-        solver_objective=sobj,
+        solver_objective=opt.solver_objective,
         best_bound=bound,
         gap=gap,
-        status=final,
-        build_seconds=build_s,
-        solve_seconds=solve_s,
+        status=str(status),
+        build_seconds=opt.build_seconds,
+        solve_seconds=opt.solve_seconds,
         heuristic_seconds=heur_s,
         heuristic_objective=heur_obj,
-        rounds=rounds,
-        model_size=built.sizes(),
+        rounds=opt.rounds,
+        model_size=opt.model_size,
     )

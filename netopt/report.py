@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import io
 from .data import fa_polygons, municipality_polygons
-from .solve import Plan
+from .plan import Plan
 
 __all__ = ["summary_dict", "plan_csv", "report_markdown", "map_html", "fa_table", "ssc_table", "write_outputs", "md_escape"]
 
@@ -53,26 +53,28 @@ def summary_dict(plan: Plan) -> dict:
         st.pop("model_size", None)
     out["phase"] = plan.phase
     out["notes"] = list(plan.notes)
-    out["solver"] = {
-        "name": "HiGHS via OR-Tools",
-        "time_limit_s": prep.scenario.time_limit_s,
-        "threads": prep.scenario.threads,
-        "seed": prep.scenario.seed,
-        "relative_gap": prep.scenario.relative_gap,
-    }
     sc = prep.scenario
+    out["solver"] = {
+        "name": {"highspy": "HiGHS (highspy)", "ortools-highs": "HiGHS via OR-Tools", "cp-sat": "OR-Tools CP-SAT"}.get(plan.backend, plan.backend or "none"),
+        "backend": sc.solver.backend,
+        "time_limit_s": sc.solver.time_limit_s,
+        "threads": sc.solver.threads,
+        "seed": sc.solver.seed,
+        "relative_gap": sc.solver.relative_gap,
+    }
+    c = sc.constraints
     out["scenario_settings"] = {
         "source": sc.source,
         "description": sc.description,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
-        "flexible": sc.flexible,
-        "lock_open": list(sc.lock_open),
-        "lock_closed": list(sc.lock_closed),
-        "max_growth": sc.max_growth,
-        "max_distance_km": sc.max_distance_km,
-        "keep_municipalities": sc.keep_municipalities,
-        "max_closures": sc.max_closures,
+        "flexible": sc.modes.flexible,
+        "lock_open": list(c.lock_open),
+        "lock_closed": list(c.lock_closed),
+        "max_growth": c.max_growth,
+        "max_distance_km": c.max_distance_km,
+        "keep_municipalities": c.keep_municipalities,
+        "max_closures": c.max_closures,
         "parameters": dict(sc.parameters),
     }
     p = prep.params
@@ -255,7 +257,8 @@ def report_markdown(plan: Plan, stage: int = -1) -> str:
     gap = s["gap"]
     proof = {
         "OPTIMAL": "The solver proved this plan optimal (gap 0).",
-        "FEASIBLE": f"The solver stopped at its time limit: this plan is feasible but not proven optimal (gap {100 * (gap or 0):.3f} %).",
+        "WITHIN_GAP": f"The solver stopped within the requested gap of {100 * sc.solver.relative_gap:g} %: this plan meets every constraint and is within {100 * (gap or 0):.3f} % of the best possible, but it is not proven optimal.",
+        "TIME_LIMIT": f"The solver stopped at its time limit: this plan meets every constraint but is not proven optimal (gap {'unknown' if gap is None else f'{100 * gap:.3f} %'}).",
         "EVALUATED": "This is a plan written by hand, measured with the same yardstick (no optimisation).",
     }.get(status, status)
     lines.append("## What the plan does\n")

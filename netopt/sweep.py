@@ -16,7 +16,6 @@ import pandas as pd
 from .data import Network
 from .errors import InfeasibleError
 from .scenario import Scenario, Stage
-from .solve import solve
 
 __all__ = ["sweep", "parse_cuts", "frontier_svg"]
 
@@ -44,26 +43,54 @@ def parse_cuts(text: str) -> list[float]:
 
 
 def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress: Callable[[int, int, float], None] | None = None, *, params=None) -> pd.DataFrame:
-    """Solve the scenario's last stage for every cut (MSEK); infeasible cuts are rows with status INFEASIBLE."""
+    """Solve the scenario's last stage for every cut (MSEK); infeasible cuts are rows with status INFEASIBLE.
+
+    The visit and cost models are calibrated once. The cuts are solved from the
+    largest down, each starting from the plan of the next larger cut (which
+    meets the smaller cut too); rows come back in the order of ``cuts``. Each
+    cut has the scenario's ``solver.time_limit_s``.
+    """
+    import dataclasses
+
+    from .instance import prepare
+    from .plan import solve_prepared
+
     cuts = list(cuts)
     last = scenario.stages[-1]
-    rows = []
-    for k, cut in enumerate(cuts):
-        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=float(cut), flexible_allowance_msek=last.flexible_allowance_msek),))
-        try:
-            plan = solve(network, sc, params=params)
-            s = plan.summary()
-            rows.append({
-                "cut_msek": cut, "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],
-                "offices_open": s["offices_open"], "offices_flexible": s["offices_flexible"], "offices_closed": s["offices_closed"],
-                "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
-                "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
-            })
-        except InfeasibleError as exc:
-            rows.append({"cut_msek": cut, "status": "INFEASIBLE", "note": str(exc).split(".")[0]})
+    base = prepare(network, scenario.with_(stages=(last,)), params)
+    rows: dict[int, dict] = {}
+    start = None
+    infeasible_from = None  # the smallest cut proven infeasible so far
+    done = 0
+    for k in sorted(range(len(cuts)), key=lambda i: (-cuts[i], i)):
+        cut = float(cuts[k])
+        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=cut, flexible_allowance_msek=last.flexible_allowance_msek),))
+        if infeasible_from is not None and cut >= infeasible_from[0]:
+            rows[k] = {"cut_msek": cuts[k], "status": "INFEASIBLE", "note": infeasible_from[1]}  # a larger cut than one proven infeasible
+        else:
+            inst = base.instance.with_(budgets_sek=(base.costs.baseline_cost_sek - cut * 1e6,))
+            prep = dataclasses.replace(base, scenario=sc, instance=inst)
+            try:
+                plan = solve_prepared(prep, start=start)
+                start = tuple(st.modes for st in plan.stages)
+                s = plan.summary()
+                rows[k] = {
+                    "cut_msek": cuts[k], "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],
+                    "offices_open": s["offices_open"], "offices_flexible": s["offices_flexible"], "offices_closed": s["offices_closed"],
+                    "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
+                    "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
+                }
+            except InfeasibleError as exc:
+                note = str(exc).split(". ")[0]
+                if exc.explanation.get("status") == "INFEASIBLE":
+                    infeasible_from = (cut, note)
+                    rows[k] = {"cut_msek": cuts[k], "status": "INFEASIBLE", "note": note}
+                else:
+                    rows[k] = {"cut_msek": cuts[k], "status": "NO_PLAN", "note": note}
+        done += 1
         if progress:
-            progress(k + 1, len(cuts), cut)
-    return pd.DataFrame(rows)
+            progress(done, len(cuts), cut)
+    return pd.DataFrame([rows[k] for k in range(len(cuts))])
 
 
 def frontier_svg(frame: pd.DataFrame, title: str) -> str:

@@ -39,7 +39,7 @@ def test_candidates_do_not_change_the_baseline(network):
 
 
 def test_a_candidate_keeps_an_fa_region_served_when_its_office_is_locked_closed(network):
-    sc = Scenario(name="t", lock_closed=("storuman",), time_limit_s=120)
+    sc = Scenario(name="t").with_(lock_closed=("storuman",), time_limit_s=120)
     plan = solve(network, sc)
     t = plan.office_table().set_index("office_id")
     assert t.loc["storuman", "decision"] == "close"

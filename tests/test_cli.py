@@ -94,7 +94,7 @@ def test_solve_refuses_existing_out_and_replaces_with_overwrite(netopt_cli, tmp_
     def must_not_solve(*a, **k):
         raise AssertionError("solved although --out exists")
 
-    monkeypatch.setattr(sys.modules["netopt.solve"], "solve", must_not_solve)
+    monkeypatch.setattr(sys.modules["netopt.plan"], "solve", must_not_solve)
     res = netopt_cli("solve", shipped_scenario, "--out", out, "--demand", fast_demand, "--no-map")
     assert res.code == 2
     assert str(out) in res.err and "--overwrite" in res.err
@@ -455,23 +455,24 @@ def test_lock_of_unknown_office(netopt_cli, tmp_path, fast_demand):
         ("[constraints]\nlock = []\n", ["unknown key 'constraints.lock'", "lock_closed"]),
         ("[weather]\nrain = 1\n", ["unknown key 'weather'", "[constraints]"]),
         ("threads = 0\n", ["'threads'", "from 1 to 64"]),
-        ("[solver]\nthreads = 65\n", ["'threads'", "from 1 to 64"]),
+        ("[solver]\nthreads = 65\n", ["'solver.threads'", "from 1 to 64"]),
         ('objective = "fastest"\n', ["'objective'", "'fastest'", "distance, coverage, visits_lost"]),
         ('coverage_km = "far"\n', ["'coverage_km'", "wrong type", "a number"]),
         ("coverage_km = 0\n", ["'coverage_km'", "from 0.1 to 1000"]),
         ("[solver]\nthreads = 2.5\n", ["'solver.threads'", "whole number"]),
-        ("[solver]\nrelative_gap = 2\n", ["'relative_gap'", "from 0 to 1"]),
-        ("[solver]\ntime_limit_s = -1\n", ["'time_limit_s'", "from 0.1 to 86400"]),
+        ("[solver]\nrelative_gap = 2\n", ["'solver.relative_gap' = 2", "from 0 to 0.5", "0.01 means 1 %"]),
+        ("[solver]\ntime_limit_s = -1\n", ["'solver.time_limit_s' = -1", "from 0.1 to 86400"]),
         ('[[stage]]\nyear = 2027\ncut_msek = "lots"\n', ["'stage[1].cut_msek'", "a number"]),
-        ("[[stage]]\nyear = 2027\n", ["lacks 'cut_msek'"]),
-        ("[[stage]]\nyear = 1999\ncut_msek = 10\n", ["'stage.year'", "from 2000 to 2100"]),
+        ("[[stage]]\nyear = 2027\n", ["'stage[1].cut_msek' is missing", "add cut_msek"]),
+        ("[[stage]]\nyear = 1999\ncut_msek = 10\n", ["'stage[1].year' = 1999", "from 2000 to 2100"]),
         ("[[stage]]\nyear = 2027\ncut_msek = 10\n[[stage]]\nyear = 2026\ncut_msek = 5\n", ["increasing years"]),
-        ("[constraints]\nmax_growth = -0.5\n", ["'max_growth'", "from 0 to 100"]),
+        ("[constraints]\nmax_growth = -0.5\n", ["'constraints.max_growth' = -0.5", "from 0 to 5"]),
+        ("[constraints]\nmax_growth = 50\n", ["'constraints.max_growth' = 50", "from 0 to 5", "0.5 means at most 50 %"]),
         ("[constraints]\nkeep_municipalities = 1\n", ["'constraints.keep_municipalities'", "true or false"]),
         ("[modes]\nflexible = \"yes\"\n", ["'modes.flexible'", "true or false"]),
-        ("[parameters]\ndecay_km = 0\n", ["'decay_km'", "from 1 to 1000"]),
+        ("[parameters]\ndecay_km = 0\n", ["'parameters.decay_km' = 0", "from 1 to 1000"]),
         ("[parameters]\nspeed = 3\n", ["unknown key 'parameters.speed'"]),
-        ("[parameters]\nreference_visits_total = 0\n", ["'reference_visits_total'", "from 1"]),
+        ("[parameters]\nreference_visits_total = 0\n", ["'parameters.reference_visits_total' = 0", "from 1"]),
         ("name = \n", ["not valid TOML"]),
     ],
 )

@@ -353,7 +353,7 @@ def test_fuzzed_scenario_toml(tmp_path_factory, data):
     res = _check_outcome(lambda: load_scenario(path))
     if isinstance(res, Scenario):
         assert res.stages and all(math.isfinite(s.cut_msek) for s in res.stages)
-        assert 1 <= res.threads <= 64
+        assert 1 <= res.solver.threads <= 64
         assert res.objective in ("distance", "coverage", "visits_lost")
         netopt.Parameters().with_overrides(**res.parameters)  # overrides were checked
 
@@ -423,7 +423,7 @@ def test_empty_scenario_is_the_2027_stage(tmp_path):
     path.write_bytes(b"")
     sc = load_scenario(path)
     assert [(s.year, s.cut_msek, s.flexible_allowance_msek) for s in sc.stages] == [(2027, 150.0, 10.0)]
-    assert sc.objective == "distance" and sc.threads == 1
+    assert sc.objective == "distance" and sc.solver.threads == 1
 
 
 def test_shipped_scenarios_load(repo_root):

@@ -76,7 +76,7 @@ import scipy.sparse as sp
 from .geometry import Candidates
 from .instance import Instance
 
-__all__ = ["BuiltModel", "ModelParts", "build_model", "prefix_nodes", "OBJECTIVES", "CHANGE_WEIGHT_SEK"]
+__all__ = ["BuiltModel", "ModelParts", "build_model", "prefix_nodes", "access_at_most", "OBJECTIVES", "CHANGE_WEIGHT_SEK"]
 
 OBJECTIVES = ("distance", "coverage", "visits_lost")
 INF = np.inf
@@ -491,26 +491,46 @@ FAMILIES: tuple[Callable[[ModelParts], None], ...] = (
 # --------------------------------------------------------------------------- objectives
 
 
-def access_objective(p: ModelParts) -> None:
-    """The scenario's objective per stage: Σ_j h(D_j1) + Σ_P (Σ_{(j,k): P_jk = P} (h(D_{j,k+1}) − h(D_jk))) u_P,
-    with h = population × distance, population beyond the coverage distance, or (for visits lost) −visits."""
+def _access_terms(p: ModelParts) -> tuple[np.ndarray, float]:
+    """One stage's objective as a coefficient per prefix set and a constant."""
     inst = p.inst
     row_of, first, _, d, d_next = p.layout
     w = inst.population.astype(float)
+    if inst.objective == "distance":
+        coef = w[row_of] * (d_next - d)
+        off = float(np.sum(w[row_of[first]] * d[first]))
+    elif inst.objective == "coverage":
+        T = inst.coverage_m
+        coef = w[row_of] * ((d_next > T).astype(float) - (d > T).astype(float))
+        off = float(np.sum(w[row_of[first]] * (d[first] > T)))
+    else:
+        pi = inst.propensity
+        g_k = inst.g(d)
+        coef = -pi[row_of] * (inst.g(d_next) - g_k)
+        off = float(np.sum(pi * inst.g(inst.baseline_dist_m))) - float(np.sum(pi[row_of[first]] * g_k[first]))
+    return p.per_node(coef), off
+
+
+def access_objective(p: ModelParts) -> None:
+    """The scenario's objective per stage: Σ_j h(D_j1) + Σ_P (Σ_{(j,k): P_jk = P} (h(D_{j,k+1}) − h(D_jk))) u_P,
+    with h = population × distance, population beyond the coverage distance, or (for visits lost) −visits."""
+    coef, off = _access_terms(p)
     for s in range(p.S):
-        if inst.objective == "distance":
-            coef = w[row_of] * (d_next - d)
-            off = float(np.sum(w[row_of[first]] * d[first]))
-        elif inst.objective == "coverage":
-            T = inst.coverage_m
-            coef = w[row_of] * ((d_next > T).astype(float) - (d > T).astype(float))
-            off = float(np.sum(w[row_of[first]] * (d[first] > T)))
-        else:
-            pi = inst.propensity
-            g_k = inst.g(d)
-            coef = -pi[row_of] * (inst.g(d_next) - g_k)
-            off = float(np.sum(pi * inst.g(inst.baseline_dist_m))) - float(np.sum(pi[row_of[first]] * g_k[first]))
-        p.add_objective(p.u[s], p.per_node(coef), off)
+        p.add_objective(p.u[s], coef, off)
+
+
+def access_at_most(value: float) -> Callable[[ModelParts], None]:
+    """A family: the scenario's objective, summed over stages, is at most ``value``
+    (the tie-break among optimal plans keeps the optimum this way)."""
+
+    def family(p: ModelParts) -> None:
+        coef, off = _access_terms(p)
+        Q = p.nodes.count
+        rows = np.zeros(Q * p.S, np.int64)
+        p.add_rows(1, -INF, value - p.S * off, (rows, p.u.ravel(), np.tile(coef, p.S)))
+
+    family.needs_exact_distances = False
+    return family
 
 
 def _cost_terms(p: ModelParts) -> None:

@@ -174,7 +174,9 @@ def solve_prepared(prep: Prepared, *, start=None, cutoff: float | None = None, e
         notes.append(f"solved with {scenario.solver.threads} threads: among equally good plans, which one is returned may depend on the number of threads (threads = 1 is reproducible)")
     if opt.status == SolveStatus.WITHIN_GAP:
         notes.append(f"stopped within the requested gap ({100 * scenario.solver.relative_gap:g} %): the plan is within {100 * opt.gap:.3f} % of the best possible, not proven optimal")
-    if opt.status == SolveStatus.TIME_LIMIT:
+    if opt.status == SolveStatus.TIME_LIMIT and opt.bound is None and opt.backend == "cp-sat":
+        notes.append("the cp-sat backend proves no bound for this model (it scales the real coefficients of the budget and visits): the plan meets every constraint but is not proven optimal")
+    elif opt.status == SolveStatus.TIME_LIMIT:
         notes.append(f"the time limit ({scenario.solver.time_limit_s:g} s) stopped the solver: the plan meets every constraint but is not proven optimal"
                      + (f" (gap {100 * opt.gap:.3f} %)" if opt.gap is not None else " (no bound)"))
     return Plan(

@@ -50,6 +50,10 @@ log = logging.getLogger("netopt.solver")
 
 #: Candidate offices per demand point in the first round.
 INITIAL_CANDIDATES = 8
+#: Branch-and-bound nodes the tie-break among all optimal plans may use before
+#: the smaller tie-break (same offices open) is used instead: a work limit, so
+#: the choice is the same on every machine.
+TIE_BREAK_NODES = 20_000
 CLOSED, FLEXIBLE, KEPT = 0, 1, 2
 
 
@@ -227,27 +231,57 @@ def optimise(
     phase = "optimise"
     status, value, problems = _judge(inst, plan, best_bound, objective, settings, abs_gap, exact, final_round_status)
     if (status in (SolveStatus.OPTIMAL, SolveStatus.WITHIN_GAP) and settings.tie_break and objective == "plan"
-            and time.perf_counter() < deadline and inst.n_stages and inst.open_count is None):
-        t0 = time.perf_counter()
-        tb = build_model(inst, built.cand, objective="changes", fixed_open=[m > 0 for m in plan], extra=extra)
-        build_s += time.perf_counter() - t0
-        res = backend.solve(tb, SolveOptions(
-            time_limit_s=max(deadline - time.perf_counter(), 0.01), threads=settings.threads, seed=settings.seed,
-            relative_gap=0.0, absolute_gap=1.0, start=start_from(plan, tb) if backend.supports_start else None))
-        results.append(res)
-        solve_s += res.seconds
-        if res.values is not None:
-            other = modes_from(res.values, tb, inst.n_stages)
-            problems, other_value, _ = measure(inst, other)
-            if not problems and other_value <= value:
-                plan = other
-                phase = "optimise, then fewest changes and largest saving among plans with the same offices open"
+            and time.perf_counter() < deadline and inst.open_count is None):
+        tb_plan, tb_phase, tb_build, tb_results = _tie_break(inst, built, plan, value, integer, settings, backend, extra, deadline)
+        build_s += tb_build
+        solve_s += sum(r.seconds for r in tb_results)
+        results += tb_results
+        if tb_plan is not None:
+            # the tie-break may also have improved a plan that was only within the gap: judge it again
+            plan, phase = tb_plan, tb_phase
+            status, value, problems = _judge(inst, plan, best_bound, objective, settings, abs_gap, exact, final_round_status)
     return Optimum(
         status=status, modes=plan, objective=value, solver_objective=solver_objective, bound=best_bound,
         solve_seconds=solve_s, build_seconds=build_s, rounds=rounds, model_size=built.sizes(), phase=phase,
         backend=backend.name, widened_to_the_end=exact, violations=tuple(problems), results=tuple(results),
         message="" if not problems else "the best plan found breaks: " + "; ".join(problems),
     )
+
+
+def _tie_break(inst, built, plan, value, integer, settings, backend, extra, deadline):
+    """Among the plans whose objective is at most the optimum's (``value``), the one
+    that changes the fewest offices (kept rather than flexible, no candidate
+    site opened), and among those the cheapest. Solved over the final candidate
+    lists, started from the optimum; the answer is measured exactly and kept
+    only if it meets every constraint with an objective no larger. If that
+    solve is not proven within TIE_BREAK_NODES nodes (or the time left), the
+    same choice among plans with the optimum's offices open (a much smaller
+    problem) is made instead; the plan's phase says which."""
+    from ..model import access_at_most
+
+    build_s = 0.0
+    results = []
+    limit = value + (0.5 if integer else 1e-9 * abs(value))
+    for fixed in (False, True):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        t0 = time.perf_counter()
+        tb = build_model(inst, built.cand, objective="changes", extra=(*extra, access_at_most(limit)),
+                         fixed_open=[m > 0 for m in plan] if fixed else None)
+        build_s += time.perf_counter() - t0
+        res = backend.solve(tb, SolveOptions(time_limit_s=left, threads=settings.threads, seed=settings.seed, relative_gap=0.0, absolute_gap=1.0,
+                                             start=start_from(plan, tb) if backend.supports_start else None,
+                                             node_limit=None if fixed else TIE_BREAK_NODES))
+        results.append(res)
+        if res.values is not None:
+            other = modes_from(res.values, tb, inst.n_stages)
+            problems, other_value, _ = measure(inst, other)
+            if not problems and other_value <= value and (res.status == SolveStatus.OPTIMAL or fixed):
+                phase = ("optimise, then fewest changes and largest saving among plans with the same offices open" if fixed
+                         else "optimise, then fewest changes and largest saving among the optimal plans")
+                return other, phase, build_s, results
+    return None, "optimise", build_s, results
 
 
 def _judge(inst, plan, bound, objective, settings, abs_gap, exact, round_status):

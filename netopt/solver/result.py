@@ -47,7 +47,8 @@ class SolveOptions:
     objective value no plan of interest exceeds (nodes whose bound is above it
     are pruned; a solve with no plan below it ends with ``NO_PLAN``).
     ``absolute_gap`` proves optimality for an integer objective when the gap
-    is below 1.
+    is below 1. ``node_limit`` stops the search after that many nodes: unlike
+    a time limit, the same on every machine.
     """
 
     time_limit_s: float
@@ -57,6 +58,7 @@ class SolveOptions:
     absolute_gap: float = 1e-6
     start: tuple | None = None
     cutoff: float | None = None
+    node_limit: int | None = None  # branch-and-bound nodes (a deterministic work limit)
 
 
 @dataclass(frozen=True, eq=False)

@@ -163,7 +163,9 @@ def _range_text(kind: str, low, high) -> str:
     if kind == "bool":
         return "true or false"
     what = "a whole number" if kind in ("whole", "visits by region") else "a number"
-    return f"{what} from {low:g} to {high:g}"
+    from .scenario import number_text
+
+    return f"{what} from {number_text(low)} to {number_text(high)}"
 
 
 def _value_problem(kind: str, low, high, value) -> str | None:

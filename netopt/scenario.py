@@ -59,9 +59,18 @@ class Spec:
             return "one of " + ", ".join(self.choices)
         if self.kind in ("number", "whole"):
             what = "a whole number" if self.kind == "whole" else "a number"
-            return f"{what} from {self.low:g} to {self.high:g}"
+            return f"{what} from {number_text(self.low)} to {number_text(self.high)}"
         return {"text": "a quoted text", "bool": "true or false", "texts": 'a list of quoted texts, like ["a", "b"]',
                 "table": "a table", "section": "a table", "stages": "[[stage]] tables"}[self.kind]
+
+
+def number_text(v) -> str:
+    """A range end as messages and docs/scenarios.md write it: whole numbers in full, with
+    spaces between thousands from 10 000 on (86 400, not 86400 or 8.64e+04)."""
+    v = float(v)
+    if v.is_integer():
+        return f"{int(v):,}".replace(",", " ") if abs(v) >= 10_000 else str(int(v))
+    return f"{v:g}"
 
 
 def setting(default=MISSING, *, kind: str, doc: str, default_factory=MISSING, **spec):
@@ -169,8 +178,8 @@ class Stage:
                                              doc="Extra money only for the costs of flexible offices, MSEK per year (only the part spent counts).")
 
     def __post_init__(self):
-        _normalise(self)
         _raise_if(check_section(self, Stage, "stage.", "scenario"))
+        _normalise(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,8 +211,8 @@ class Constraints:
                                            doc="An FA-region with no office in the register makes the scenario infeasible.")
 
     def __post_init__(self):
-        _normalise(self)
         _raise_if(self.problems("scenario"))
+        _normalise(self)
 
     def problems(self, source: str, where: str = "constraints.") -> list[Problem]:
         out = check_section(self, Constraints, where, source)
@@ -231,8 +240,8 @@ class SolverSettings:
     backend: str = setting(BACKENDS[0], kind="text", choices=BACKENDS, doc="The solver behind the model.")
 
     def __post_init__(self):
-        _normalise(self)
         _raise_if(check_section(self, SolverSettings, "solver.", "scenario"))
+        _normalise(self)
 
 
 def _stage_default():
@@ -263,10 +272,10 @@ class Scenario:
     source: str = ""  # the file the scenario was read from
 
     def __post_init__(self):
-        _normalise(self)
         object.__setattr__(self, "stages", tuple(self.stages))
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
         _raise_if(self.problems())
+        _normalise(self)
 
     def problems(self) -> list[Problem]:
         """Every problem of the scenario (the sections check themselves when made)."""

@@ -359,34 +359,38 @@ def test_fuzzed_scenario_toml(tmp_path_factory, data):
 
 
 @pytest.mark.parametrize(
-    "body",
+    "body, key, allowed",
     [
-        "[parameters]\nreference_visits_total = 0\n",
-        "[parameters]\nreference_visits_total = -5\n",
-        "[parameters]\nreference_offices_total = 0\n",
-        "[parameters]\ncitizen_service_employees = -1\n",
-        "[parameters]\nreference_visits_total = nan\n",
-        "[parameters]\nreference_visits_total = inf\n",
-        "[parameters]\nflexible_visits_per_day = nan\n",
-        "[parameters]\nscale_fixed_costs_to_reference = 3\n",
-        "[parameters]\nreference_visits_by_region = 3\n",
-        "stage = 5\n",
-        "stage = []\n",
-        "[[stage]]\nyear = 2027\n",
-        "[[stage]]\nyear = 2027\ncut_msek = 1e999\n",
-        "[[stage]]\nyear = 2027\ncut_msek = 10\n[[stage]]\nyear = 2027\ncut_msek = 20\n",
-        "[constraints]\nlock_open = [1, 2]\n",
-        "[constraints]\nlock_open = ['a']\nlock_closed = ['a']\n",
-        "constraints = 3\n",
-        "name = 'x' \nname = 'y'\n",
+        ("[parameters]\nreference_visits_total = 0\n", "'parameters.reference_visits_total' = 0", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nreference_visits_total = -5\n", "'parameters.reference_visits_total' = -5", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nreference_offices_total = 0\n", "'parameters.reference_offices_total' = 0", "a whole number from 1 to 100 000"),
+        ("[parameters]\ncitizen_service_employees = -1\n", "'parameters.citizen_service_employees' = -1", "a whole number from 0 to 1 000 000"),
+        ("[parameters]\nreference_visits_total = nan\n", "'parameters.reference_visits_total' = nan", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nreference_visits_total = inf\n", "'parameters.reference_visits_total' = inf", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nflexible_visits_per_day = nan\n", "'parameters.flexible_visits_per_day' = nan", "a number from 1 to 10 000"),
+        ("[parameters]\nscale_fixed_costs_to_reference = 3\n", "'parameters.scale_fixed_costs_to_reference' = 3", "true or false"),
+        ("[parameters]\nreference_visits_by_region = 3\n", "'parameters.reference_visits_by_region' = 3", "a table of SSC regions"),
+        ("stage = 5\n", "'stage' = 5", "[[stage]] tables"),
+        ("stage = []\n", "'stage' = []", "[[stage]] tables"),
+        ("[[stage]]\nyear = 2027\n", "'stage[1].cut_msek' is missing", "a number from -1000 to 100 000"),
+        ("[[stage]]\nyear = 2027\ncut_msek = 1e999\n", "'stage[1].cut_msek' = inf", "a number from -1000 to 100 000"),
+        ("[[stage]]\nyear = 2027\ncut_msek = 10\n[[stage]]\nyear = 2027\ncut_msek = 20\n", "'stage' = [2027, 2027]", "increasing years, each year once"),
+        ("[constraints]\nlock_open = [1, 2]\n", "'constraints.lock_open' = [1, 2]", "a list of quoted texts"),
+        ("[constraints]\nlock_open = ['a']\nlock_closed = ['a']\n", "'constraints.lock_open' = ['a']", "also in lock_closed"),
+        ("constraints = 3\n", "'constraints' = 3", "must be a table"),
+        ("name = 'x' \nname = 'y'\n", "not valid TOML", "line 2"),
     ],
 )
-def test_malformed_scenario_examples(tmp_path, body):
+def test_malformed_scenario_examples(tmp_path, body, key, allowed):
+    """Each message names the file, the key with the value given, what is allowed, and a fix."""
     path = tmp_path / "scenario.toml"
     path.write_text(body, encoding="utf-8")
     with pytest.raises(NetoptError) as info:
         load_scenario(path)
-    assert str(info.value).strip()
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: ")
+    assert key in msg and allowed in msg, msg
+    assert "Fix: " in msg and len(msg.split("Fix: ", 1)[1].strip()) > 5
 
 
 @settings(FUZZ, max_examples=40)

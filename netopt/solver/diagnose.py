@@ -121,11 +121,12 @@ def _plain(settings) -> dict:
 
 
 def _msek(value: float, against: float) -> str:
-    """A saving in MSEK with enough decimals that it does not look equal to ``against``."""
+    """An upper bound on a saving, in MSEK, rounded up (so that "at most" stays true)
+    with as many decimals as it takes not to look equal to ``against``."""
     for digits in (1, 2, 3):
-        text = f"{math.floor(value * 10**digits) / 10**digits:.{digits}f}"
-        if float(text) != round(against, digits) or digits == 3:
-            return text
+        up = math.ceil(value * 10**digits - 1e-9) / 10**digits
+        if up < against or value >= against or digits == 3:
+            return f"{up:.{digits}f}"
     return f"{value:.3f}"
 
 

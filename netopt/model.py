@@ -646,12 +646,18 @@ class BuiltModel:
         return helper
 
     def export_text(self, fmt: str) -> str:
-        """The model as MPS (``fmt="mps"``) or LP (``fmt="lp"``) text, with readable names."""
-        helper = self.to_ortools(names=True)
+        """The model as MPS (``fmt="mps"``) or LP (``fmt="lp"``) text, with readable names.
+
+        MPS is written by HiGHS's writer (every coefficient exact, e.g. 392889251);
+        LP by OR-Tools' exporter (the OR-Tools model; names with ``-`` become
+        ``_`` and coefficients have 6 significant digits, so for re-solving use MPS).
+        """
         if fmt == "mps":
-            return helper.export_to_mps_string()
+            from .solver.backends import write_mps
+
+            return write_mps(self)
         if fmt == "lp":
-            return helper.export_to_lp_string()
+            return self.to_ortools(names=True).export_to_lp_string()
         raise ValueError(f"unknown model format {fmt!r}: use mps or lp")
 
 

@@ -142,7 +142,7 @@ class HighspyBackend:
             import highspy
         except ImportError:  # pragma: no cover - a declared dependency
             raise BackendError("backend 'highspy' needs the highspy package. Fix: python3 -m pip install 'highspy>=1.16' or choose [solver] backend = \"ortools-highs\"") from None
-        h = _new_highs()
+        h = _highs_with(model)
         if options.threads != _highs_threads:
             # HiGHS keeps one thread pool per process: a new thread count needs a new pool
             if _highs_threads is not None:
@@ -163,13 +163,6 @@ class HighspyBackend:
             h.setOptionValue("objective_bound", float(options.cutoff))
         if options.node_limit is not None:
             h.setOptionValue("mip_max_nodes", int(options.node_limit))
-        A = model.A.tocsr()
-        h.passModel(
-            int(model.n_vars), int(A.shape[0]), int(A.nnz), 2, 1, float(model.objective_offset),
-            model.obj, model.lb, model.ub, model.row_lo, model.row_hi,
-            A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
-            model.integer.astype(np.int32),
-        )
         if options.start is not None:
             cols, vals = options.start
             h.setSolution(len(cols), np.asarray(cols, np.int32), np.asarray(vals, float))
@@ -201,6 +194,30 @@ class HighspyBackend:
         else:
             status = SolveStatus.NO_PLAN
         return _finish(status, values, objective, bound, secs, self.name, h.modelStatusToString(ms))
+
+
+def _highs_with(model):
+    """A quiet Highs object holding the model (arrays passed directly)."""
+    h = _new_highs()
+    A = model.A.tocsr()
+    h.passModel(
+        int(model.n_vars), int(A.shape[0]), int(A.nnz), 2, 1, float(model.objective_offset),
+        model.obj, model.lb, model.ub, model.row_lo, model.row_hi,
+        A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        model.integer.astype(np.int32),
+    )
+    return h
+
+
+def write_mps(model) -> str:
+    """The model as MPS text with readable variable names and exact coefficients (HiGHS's writer)."""
+    h = _highs_with(model)
+    for k, name in enumerate(model.var_names()):
+        h.passColName(k, name)
+    with tempfile.TemporaryDirectory(prefix="netopt-") as tmp:
+        path = Path(tmp) / "model.mps"
+        h.writeModel(str(path))
+        return path.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- OR-Tools HiGHS

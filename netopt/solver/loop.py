@@ -31,6 +31,7 @@ never a copy of the loop:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -203,8 +204,11 @@ def optimise(
         solve_s += res.seconds
         final_round_status = res.status
         log.info("round %d: %s in %.2f s (objective %s, bound %s)", rounds, res.status, res.seconds, res.objective, res.bound)
-        if res.bound is not None:
-            best_bound = res.bound if best_bound is None else max(best_bound, res.bound)
+        bound = res.bound
+        if bound is not None and integer:
+            bound = float(math.ceil(bound - 1e-6))  # the objective is a whole number: so is the best possible
+        if bound is not None:
+            best_bound = bound if best_bound is None else max(best_bound, bound)
         if res.status == SolveStatus.INFEASIBLE:
             # a truncated model is a relaxation: infeasible here means infeasible
             return _optimum(SolveStatus.INFEASIBLE, None, None, None, None, solve_s, build_s, rounds, built, backend, False, res.message, results)
@@ -215,6 +219,8 @@ def optimise(
                             f"the solver stopped ({res.message or res.status}) after {solve_s:.1f} s without a plan", results)
         plan = modes_from(res.values, built, inst.n_stages)
         solver_objective = res.objective
+        if integer and solver_objective is not None and abs(solver_objective - round(solver_objective)) < 0.01:
+            solver_objective = float(round(solver_objective))  # remove the solver's floating-point noise
         tail = _tail(res.values, built, inst)
         exact = not tail.any()
         if exact or time.perf_counter() >= deadline:

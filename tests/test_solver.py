@@ -224,3 +224,19 @@ def test_a_lock_is_a_changed_instance():
     locked = optimise(inst.with_(lock_open=keep), FAST, start=best.modes)
     assert locked.modes[0][changed[0]] == KEPT and locked.objective >= best.objective
     assert not violations(inst.with_(lock_open=keep), locked.modes)
+
+
+def test_the_solver_log_goes_through_logging_and_nothing_to_standard_output(caplog, capfd):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="netopt.solver"):
+        optimise(_inst(), FAST)
+    lines = [r.getMessage() for r in caplog.records if r.name == "netopt.solver"]
+    assert any(m.startswith("highs: ") and "MIP" in m for m in lines)
+    assert any(m.startswith("round 1:") for m in lines)
+    out = capfd.readouterr().out
+    assert "HiGHS" not in out and "MIP" not in out
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="netopt.solver"):
+        optimise(_inst(), FAST)
+    assert not [r for r in caplog.records if r.getMessage().startswith("highs:")]

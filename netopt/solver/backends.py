@@ -148,11 +148,21 @@ class HighspyBackend:
             if _highs_threads is not None:
                 highspy.Highs.resetGlobalScheduler(True)
             _highs_threads = options.threads
-        lines: list[str] = []
+        pending: list[str] = []
+
+        def to_log(event):
+            # HiGHS hands over pieces of lines: pass on each complete line as it comes
+            pending.append(event.message)
+            text = "".join(pending)
+            *done, rest = text.split("\n")
+            pending[:] = [rest]
+            for line in done:
+                log.info("highs: %s", line)
+
         if log.isEnabledFor(logging.INFO):
             h.setOptionValue("output_flag", True)
             h.setOptionValue("log_to_console", False)
-            h.cbLogging.subscribe(lambda e: lines.append(e.message))
+            h.cbLogging.subscribe(to_log)
         scale = objective_scale(model)
         for key, value in (
             ("threads", int(options.threads)), ("random_seed", int(options.seed)),
@@ -170,8 +180,8 @@ class HighspyBackend:
         t0 = time.perf_counter()
         h.run()
         secs = time.perf_counter() - t0
-        for text in "".join(lines).splitlines():
-            log.info("highs: %s", text)
+        if "".join(pending).strip():
+            log.info("highs: %s", "".join(pending))
         ms = h.getModelStatus()
         info = h.getInfo()
         S = highspy.HighsModelStatus

@@ -650,3 +650,11 @@ def test_backends_agree_on_the_shipped_scenario(netopt_cli, tmp_path, shipped_sc
     assert netopt_cli("solve", shipped_scenario, "--demand", fast_demand, "--out", a, "--no-map").code == 0
     assert netopt_cli("solve", shipped_scenario, "--demand", fast_demand, "--backend", "ortools-highs", "--out", b, "--no-map").code == 0
     assert summary(a)["objective"] == summary(b)["objective"]
+
+
+def test_evaluate_office_named_by_its_name_suggests_the_id(netopt_cli, tmp_path):
+    res = netopt_cli("evaluate", "--close", "Stockholm Kista,BODEN", "--out", tmp_path / "x", "--no-map")
+    assert res.code == 2
+    no_traceback(res)
+    assert "did you mean 'stockholm-kista'?" in res.err and "did you mean 'boden'?" in res.err
+    assert "2 problems" in res.err

@@ -27,7 +27,9 @@ Backends (the scenario's ``[solver] backend``):
     scaled copy: on the shipped 2027 stage it reports "optimal" at an objective
     1.9 % above the true optimum. Its bound is therefore used only for models
     whose data are all whole numbers (a plain p-median); otherwise its plans
-    come without a proven bound (status TIME_LIMIT at best), never as optimal.
+    come without a proven bound (status TIME_LIMIT at best), never as optimal,
+    and its "infeasible" is "no plan found" (on the 540 MSEK cut it says
+    infeasible where plans exist).
 """
 
 from __future__ import annotations
@@ -281,6 +283,23 @@ def _fd1_captured():
             out.append(tmp.read().decode("utf-8", errors="replace"))
 
 
+def _printed_bound(found: list[str]) -> float | None:
+    """The last dual bound HiGHS printed, made a valid lower bound: the log rounds it to
+    its last printed digit (188215.541381), so half a unit of that digit is taken off."""
+    if not found:
+        return None
+    text = found[-1]
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not np.isfinite(value):
+        return None
+    # HiGHS prints 12 significant digits: the last one printed is the rounding unit
+    unit = 10.0 ** (np.floor(np.log10(abs(value))) - 11) if value != 0 else 1e-12
+    return value - 0.5 * unit
+
+
 def _read_solution_file(path: Path, n_vars: int):
     """Model status word, values and objective from a HiGHS solution file (raw style)."""
     try:
@@ -317,7 +336,18 @@ class OrtoolsHighsBackend:
             raise BackendError(problem)
         from ortools.linear_solver.python import model_builder_helper as mbh
 
-        helper = model.to_ortools()
+        # Scale the objective by a power of two ourselves (exact): HiGHS 1.12's own
+        # user_objective_scale leaves the offset unscaled in what it reports.
+        scale = objective_scale(model)
+        factor = 2.0**scale
+        if scale:
+            helper = mbh.ModelBuilderHelper()
+            helper.fill_model_from_sparse_data(model.lb, model.ub, model.obj * factor, model.row_lo, model.row_hi, model.A)
+            helper.set_objective_offset(model.objective_offset * factor)
+            for k in np.flatnonzero(model.integer):
+                helper.set_var_integrality(int(k), True)
+        else:
+            helper = model.to_ortools()
         solver = mbh.ModelSolverHelper("highs")
         solver.set_time_limit_in_seconds(max(options.time_limit_s, 0.01))
         solver.enable_output(True)
@@ -325,7 +355,7 @@ class OrtoolsHighsBackend:
             sol = Path(tmpdir) / "solution.txt"
             solver.set_solver_specific_parameters(
                 f"threads={options.threads}\nrandom_seed={options.seed}\nmip_rel_gap={float(options.relative_gap)!r}\n"
-                f"mip_abs_gap={float(options.absolute_gap)!r}\n"
+                f"mip_abs_gap={float(options.absolute_gap) * factor!r}\n"
                 + (f"mip_max_nodes={int(options.node_limit)}\n" if options.node_limit is not None else "")
                 + f"write_solution_to_file=true\nsolution_file={sol}\nwrite_solution_style=0\n"
             )
@@ -337,14 +367,11 @@ class OrtoolsHighsBackend:
         text = "".join(captured)
         for line in text.splitlines():
             log.info("highs: %s", line)
-        bound = None
-        found = _DUAL_BOUND.findall(text)
-        try:
-            bound = float(found[-1]) if found else None
-        except ValueError:
-            bound = None
-        if bound is not None and not np.isfinite(bound):
-            bound = None
+        bound = _printed_bound(_DUAL_BOUND.findall(text))
+        if bound is not None:
+            bound /= factor
+        if objective is not None:
+            objective /= factor
         if word == "optimal":
             status = _plan_status(True, objective, bound if bound is not None else objective, options)
             if bound is None:
@@ -401,10 +428,14 @@ class CpSatBackend:
         if bound is not None and not np.isfinite(bound):
             bound = None
         if not _all_integral(model):
-            # CP-SAT solved a scaled copy: its bound and "optimal" are not proofs for this model
+            # CP-SAT solved a scaled copy: its bound, "optimal" and "infeasible" are not proofs for this
+            # model (on the 540 MSEK cut it answers "infeasible" where plans exist)
             bound = None
             if st in (S.OPTIMAL, S.FEASIBLE):
                 st = S.FEASIBLE
+            elif st == S.INFEASIBLE:
+                return _finish(SolveStatus.NO_PLAN, None, None, None, secs, self.name,
+                               "CP-SAT found its scaled copy of the model infeasible, which proves nothing for the model itself")
         if st == S.OPTIMAL:
             status = _plan_status(options.relative_gap > 0 or options.absolute_gap > 0, objective, bound, options)
         elif st == S.INFEASIBLE:

@@ -25,7 +25,7 @@ def shipped_instance():
     by the default 2027 plan (``Scenario(name="cut-2027")``)."""
     from netopt.data import load_network
     from netopt.scenario import Scenario
-    from netopt.solve import solve
+    from netopt import solve
 
     net = load_network()
     plan = solve(net, Scenario(name="cut-2027"))

@@ -6,6 +6,9 @@
 Sections:
   1. head-to-head with PySAL spopt (PuLP + CBC) on identical integer cost matrices;
   2. the planner's real scenarios (three budget stages; a 20-point sweep of the cut);
+     targets: the issue's speed targets (stage from the command line and in a
+     process, nested stages, 20-point sweep, 540 MSEK cut);
+     backends: every solver backend on the real scenarios, each in its own process;
   3. scaling on synthetic clustered instances (time to a proven 1 % gap within a
      60 s limit, peak RSS), each instance in its own subprocess; the medians over
      the seeds of 100,000 × 2,000 go to ``scale_100k_gap``, ``scale_100k_seconds``
@@ -66,6 +69,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "ortools": v("ortools"),
         "highs": "1.12.0 (bundled with OR-Tools; from its log banner)",
+        "highspy": v("highspy"),
         "spopt": v("spopt"),
         "pulp": v("pulp"),
         "numpy": v("numpy"),
@@ -163,7 +167,7 @@ def head_to_head(name, inst, netopt_runs, spopt_runs):
 
 def plan_row(label, net, sc):
     from netopt.errors import InfeasibleError
-    from netopt.solve import solve
+    from netopt import solve
 
     t0 = time.perf_counter()
     try:
@@ -207,6 +211,106 @@ def scenarios(sweep_points, repeats):
     return out
 
 
+# --------------------------------------------------------------------------- 2b. targets and solver backends
+
+
+def _scenario_files():
+    root = HERE.parent / "scenarios"
+    return {name: root / f"{name}.toml" for name in ("cut-2025", "cut-2026", "cut-2027", "stages-2025-2027")}
+
+
+def _cut540():
+    from netopt.scenario import Scenario, Stage
+
+    return Scenario(name="cut-540", stages=(Stage(year=2027, cut_msek=540.0, flexible_allowance_msek=10.0),))
+
+
+def targets(repeats):
+    """The issue's speed targets, each a median of ``repeats`` runs in this one process
+    (the command line in fresh processes): one stage end to end from the command
+    line, one stage in a running process, the nested stages, a 20-point sweep, the
+    540 MSEK cut."""
+    import netopt
+    from netopt.sweep import sweep
+
+    net = netopt.load_network()
+    files = _scenario_files()
+    sc27 = netopt.load_scenario(files["cut-2027"])
+    netopt.solve(net, sc27)  # warm: the first solve of a process loads HiGHS
+
+    def timed(fn):
+        ts, out = [], None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = fn()
+            ts.append(time.perf_counter() - t0)
+        return statistics.median(ts), ts, out
+
+    res = {}
+    cli = [sys.executable, "-m", "netopt", "solve", str(files["cut-2027"]), "--out", "/tmp/netopt-bench-stage", "--overwrite"]
+    med, ts, _ = timed(lambda: subprocess.run(cli, cwd=HERE.parent, check=True, capture_output=True))
+    res["stage_seconds"], res["stage_all_seconds"] = med, ts
+    log(f"[2b] one stage, command line, end to end (map included): {med:.2f} s (runs {', '.join(f'{t:.2f}' for t in ts)})")
+    med, ts, plan = timed(lambda: netopt.solve(net, sc27))
+    res["stage_inprocess_seconds"], res["stage_inprocess_all_seconds"], res["stage_status"] = med, ts, str(plan.status)
+    log(f"     one stage in a running process: {med:.2f} s, {plan.status}")
+    med, ts, plan = timed(lambda: netopt.solve(net, netopt.load_scenario(files["stages-2025-2027"])))
+    res["stages_seconds"], res["stages_all_seconds"], res["stages_status"] = med, ts, str(plan.status)
+    log(f"     nested three stages: {med:.2f} s, {plan.status}")
+    cuts = list(np.linspace(0.0, 190.0, 20))
+    med, ts, frame = timed(lambda: sweep(net, sc27, cuts))
+    res["sweep20_seconds"], res["sweep20_all_seconds"], res["sweep20_statuses"] = med, ts, frame["status"].value_counts().to_dict()
+    log(f"     20-point sweep: {med:.2f} s, {res['sweep20_statuses']}")
+    med, ts, plan = timed(lambda: netopt.solve(net, _cut540()))
+    res["cut540_seconds"], res["cut540_all_seconds"], res["cut540_status"] = med, ts, str(plan.status)
+    log(f"     cut 540 MSEK: {med:.2f} s, {plan.status}, {plan.rounds} rounds")
+    return res
+
+
+def backend_child(backend, scenario, time_limit):
+    """Run in a subprocess: one scenario with one backend; prints one JSON line."""
+    import netopt
+    from netopt.errors import NetoptError
+
+    net = netopt.load_network()
+    sc = _cut540() if scenario == "cut-540" else netopt.load_scenario(_scenario_files()[scenario])
+    sc = sc.with_(backend=backend, time_limit_s=time_limit)
+    netopt.solve(net, netopt.load_scenario(_scenario_files()["cut-2025"]).with_(backend=backend))  # warm
+    t0 = time.perf_counter()
+    try:
+        plan = netopt.solve(net, sc)
+        row = {"status": str(plan.status), "objective": plan.objective, "best_bound": plan.best_bound, "gap": plan.gap, "rounds": plan.rounds,
+               "solve_seconds": plan.solve_seconds, "phase": plan.phase}
+    except NetoptError as exc:
+        row = {"status": "ERROR" if not hasattr(exc, "explanation") else exc.explanation.get("status", "ERROR"), "message": str(exc)[:200]}
+    row.update({"backend": backend, "scenario": scenario, "wall_s": time.perf_counter() - t0, "time_limit_s": time_limit})
+    print(json.dumps(row))
+
+
+def backends(repeats, time_limit):
+    """Every backend on the real scenarios, each run in its own process (a crash or a
+    hang of one solver cannot stop the others); median wall time of ``repeats``."""
+    rows = []
+    for scenario in ("cut-2025", "cut-2026", "cut-2027", "stages-2025-2027", "cut-540"):
+        for backend in ("highspy", "ortools-highs", "cp-sat"):
+            runs = []
+            for _ in range(repeats):
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--backend-child", backend, scenario, str(time_limit)]
+                try:
+                    out = subprocess.run(cmd, capture_output=True, text=True, timeout=time_limit * 3 + 120)
+                    runs.append(json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else
+                                {"backend": backend, "scenario": scenario, "status": f"CRASH rc={out.returncode}", "wall_s": None})
+                except subprocess.TimeoutExpired:
+                    runs.append({"backend": backend, "scenario": scenario, "status": "HUNG (killed)", "wall_s": None})
+            row = dict(runs[-1])
+            walls = [r["wall_s"] for r in runs if r.get("wall_s") is not None]
+            row["wall_s"] = statistics.median(walls) if walls else None
+            row["wall_all_s"] = walls
+            rows.append(row)
+            log(f"[2c] {scenario:18s} {backend:14s} {row['status']:11s} {row['wall_s'] if row['wall_s'] is None else round(row['wall_s'], 2)} s, objective {row.get('objective')}, gap {row.get('gap')}")
+    return rows
+
+
 # --------------------------------------------------------------------------- 3. scaling
 
 
@@ -223,7 +327,7 @@ def _vm_hwm_kib() -> int | None:
 def scaling_child(m, n, p, seed, gap, time_limit):
     """Run in a subprocess: one synthetic instance; prints one JSON line."""
     from netopt.pmedian import solve_pmedian
-    from netopt.solve import SolverSettings
+    from netopt.solver import SolverSettings
 
     t0 = time.perf_counter()
     demand_xy, w, sites_xy, p = clustered_instance(m, n, p, seed=seed)
@@ -286,15 +390,19 @@ def scaling_summary(rows, m, n, p, key):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions; one seed per scaling instance")
-    ap.add_argument("--only", choices=["h2h", "scenarios", "scaling"], action="append", help="run only these sections (repeatable)")
+    ap.add_argument("--only", choices=["h2h", "scenarios", "targets", "backends", "scaling"], action="append", help="run only these sections (repeatable)")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--scaling-child", nargs=6, metavar=("M", "N", "P", "SEED", "GAP", "TL"), help=argparse.SUPPRESS)
+    ap.add_argument("--backend-child", nargs=3, metavar=("BACKEND", "SCENARIO", "TL"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.backend_child:
+        backend_child(a.backend_child[0], a.backend_child[1], float(a.backend_child[2]))
+        return
     if a.scaling_child:
         m, n, p, seed = (int(x) for x in a.scaling_child[:4])
         scaling_child(m, n, p, seed, float(a.scaling_child[4]), float(a.scaling_child[5]))
         return
-    sections = set(a.only or ["h2h", "scenarios", "scaling"])
+    sections = set(a.only or ["h2h", "scenarios", "targets", "backends", "scaling"])
     results = {"command": "python benchmarks/run.py" + (" --quick" if a.quick else ""), "machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     log(json.dumps(results["machine"]))
     if "h2h" in sections:
@@ -308,6 +416,13 @@ def main(argv=None):
         results["main_instance"] = main_h["instance"]
     if "scenarios" in sections:
         results["scenarios"] = scenarios(sweep_points=5 if a.quick else 20, repeats=1 if a.quick else 3)
+    if "targets" in sections:
+        t = targets(repeats=3 if a.quick else 5)
+        results["targets"] = t
+        for key in ("stage_seconds", "stage_inprocess_seconds", "stages_seconds", "sweep20_seconds", "cut540_seconds"):
+            results[key] = t[key]
+    if "backends" in sections:
+        results["backends"] = backends(repeats=1 if a.quick else 3, time_limit=120.0)
     if "scaling" in sections:
         seeds = [1] if a.quick else [1, 2, 3]
         rows = scaling([(10_000, 1_000, 200), (100_000, 2_000, 400)], seeds=seeds, gap=0.01, time_limit=60.0)

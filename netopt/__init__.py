@@ -2,7 +2,8 @@
 
 The pipeline, one module per stage::
 
-    data (load, validate) → visits, costs (calibrated) → model (build) → solve
+    data (load, validate) → visits, costs (calibrated) → instance (the problem)
+    → model (build) → solver (optimise) → plan (solve, evaluate)
     → metrics (independent evaluation), areas → tables → report, maps, exports
     → outputs → cli
 
@@ -19,8 +20,10 @@ __version__ = "0.1.0"
 from .data import Network, load_network
 from .errors import DataError, InfeasibleError, NetoptError, OutputError, Problem, ScenarioError
 from .params import Parameters, load_parameters
-from .scenario import Scenario, Stage, load_scenario
-from .solve import Plan, evaluate, prepare, solve
+from .scenario import Constraints, Modes, Scenario, SolverSettings, Stage, load_scenario
+from .instance import prepare
+from .plan import Plan, evaluate, solve
+from .solver import SolveStatus
 from .outputs import write_outputs
 from .tables import PlanTables, plan_tables
 from .calibration import calibration_report
@@ -34,6 +37,10 @@ __all__ = [
     "load_parameters",
     "Scenario",
     "Stage",
+    "Modes",
+    "Constraints",
+    "SolverSettings",
+    "SolveStatus",
     "load_scenario",
     "Plan",
     "solve",

@@ -168,7 +168,7 @@ def areas_table(plan, stage: int = -1, rel: AreaDemand | None = None) -> pd.Data
     """Per area, what a plan stage does to its access.
 
     Args:
-      plan: a :class:`~netopt.solve.Plan`.
+      plan: a :class:`~netopt.plan.Plan`.
       stage: index of the plan stage (default the last).
       rel: areas related to the plan's demand (default: the shipped Police list).
 
@@ -197,7 +197,7 @@ def areas_table(plan, stage: int = -1, rel: AreaDemand | None = None) -> pd.Data
             if inst.dist_matrix_m is not None:
                 d = inst.dist_matrix_m[np.ix_(js, changed)]
             else:
-                d = geometry.distance_m(inst.dx[js][:, None], inst.dy[js][:, None], inst.ox[changed][None, :], inst.oy[changed][None, :], inst.detour)
+                d = geometry.distance_m(inst.dx[js][:, None], inst.dy[js][:, None], inst.ox[changed][None, :], inst.oy[changed][None, :], inst.detour_factor)
             close = changed[d.min(axis=0) <= NEARBY_KM * 1000]
             nearby = [f"{names[i]} ({'closed' if st.modes[i] == 0 else 'flexible'})" for i in close]
             pairs = tuple((str(names[i]), "close" if st.modes[i] == 0 else "flexible") for i in close)

@@ -243,9 +243,9 @@ def frontier_figure(frame: pd.DataFrame, tx: Texts, *, stages: list | None = Non
     its plan (``links``, one per row of ``frame``, e.g. ``cut-150/report.html``),
     the budget stages (``stages``: (year, cut) pairs) are dashed lines, and
     ``highlight_cut`` rings one point. Value axes start at zero with round
-    ticks. Infeasible cuts are listed below the chart, not drawn.
+    ticks. Infeasible cuts and cuts without a plan are listed below the chart, not drawn.
     """
-    ok = frame[frame["status"] != "INFEASIBLE"].sort_values("cut_msek", kind="mergesort")
+    ok = frame[~frame["status"].isin(("INFEASIBLE", "NO_PLAN"))].sort_values("cut_msek", kind="mergesort")
     links = list(links) if links is not None else None
     link_of = {} if links is None else {float(c): u for c, u in zip(frame["cut_msek"], links)}
     n = len(measures)

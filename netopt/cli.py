@@ -19,6 +19,7 @@ from .errors import DataError, InfeasibleError, NetoptError
 
 from .i18n import LANGUAGES
 from .io import SCENARIOS_DIR
+from .scenario import BACKENDS as BACKEND_NAMES
 
 DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
 
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     _out_options(p)
     _data_options(p)
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit in seconds (overrides the scenario)")
+    p.add_argument("--backend", choices=BACKEND_NAMES, help="solver backend (overrides the scenario's [solver] backend; default highspy)")
+    p.add_argument("--export-model", metavar="FILE.mps|FILE.lp", help="also write the model the optimisation starts from (MPS or LP, readable names), for inspection")
     p.add_argument("--no-map", action="store_true", help="skip map.html")
     _areas_option(p)
 
@@ -115,15 +118,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _network(args, scenario=None):
+    """The network of the data options; with a scenario, in the scenario's FA division
+    (``--division`` overrides it: see :func:`_scenario_for`)."""
     from .data import load_network
 
     division = args.division
-    if division is None and scenario is not None and scenario.fa_division not in ("", "fa2015"):
+    if division is None and scenario is not None and scenario.fa_division not in (None, "fa2015"):
         division = scenario.fa_division
-        base = Path(scenario.source).parent if scenario.source else Path.cwd()
-        if not Path(division).is_absolute() and not Path(division).exists():
-            division = str(base / division)
     return load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates, distances=args.distances)
+
+
+def _scenario_for(args, sc):
+    """The scenario with the command line's overrides (--division, --time-limit, --backend)."""
+    changes = {}
+    if getattr(args, "division", None):
+        changes["fa_division"] = str(Path(args.division).resolve())
+    if getattr(args, "time_limit", None) is not None:
+        changes["time_limit_s"] = args.time_limit
+    if getattr(args, "backend", None):
+        changes["backend"] = args.backend
+    return sc.with_(**changes) if changes else sc
 
 
 def _params(args):
@@ -161,16 +175,25 @@ def _ids(text: str) -> list[str]:
 
 
 def cmd_solve(args) -> int:
+    from . import io
     from .outputs import write_outputs
-    from .solve import solve
+    from .plan import build_first_model, solve
 
     _check_out(args)
-    sc = _scenario(args.scenario)
-    if args.time_limit is not None:
-        sc = sc.with_(time_limit_s=args.time_limit)
+    fmt = None
+    if args.export_model:
+        fmt = Path(args.export_model).suffix.lower().lstrip(".")
+        if fmt not in ("mps", "lp"):
+            from .errors import OutputError
+
+            raise OutputError(f"--export-model {args.export_model}: the file name must end in .mps or .lp. Fix: e.g. --export-model model.mps")
+    sc = _scenario_for(args, _scenario(args.scenario))
     net = _network(args, sc)
     areas = _areas(args, net)
-    plan = solve(net, sc, params=_params(args))
+    params = _params(args)
+    if fmt:
+        io.write_text(Path(args.export_model), build_first_model(net, sc, params=params).export_text(fmt))
+    plan = solve(net, sc, params=params)
     write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
     return 0
@@ -203,8 +226,8 @@ def _print_basis(prep) -> None:
 
 def cmd_evaluate(args) -> int:
     from .outputs import write_outputs
+    from .plan import evaluate
     from .scenario import default_scenario
-    from .solve import evaluate
 
     _check_out(args)
     if args.scenario:
@@ -213,6 +236,7 @@ def cmd_evaluate(args) -> int:
         sc = _scenario(DEFAULT_SCENARIO)
     else:
         sc = default_scenario()
+    sc = _scenario_for(args, sc)
     from .errors import ScenarioError
 
     if args.plan and (_ids(args.close) or _ids(args.flexible)):
@@ -239,7 +263,7 @@ def cmd_sweep(args) -> int:
     from .sweep import cut_folder, parse_cuts, write_sweep
 
     _check_out(args)
-    sc = _scenario(args.scenario)
+    sc = _scenario_for(args, _scenario(args.scenario))
     cuts = parse_cuts(args.cuts)
     net = _network(args, sc)
 
@@ -253,7 +277,9 @@ def cmd_sweep(args) -> int:
 
     frame = write_sweep(net, sc, cuts, args.out, overwrite=args.overwrite, params=_params(args), lang=args.lang, with_map=not args.no_map, with_plans=not args.no_plans, progress=progress)
     plans = "" if args.no_plans else f" and a folder per feasible cut ({cut_folder(frame['cut_msek'].iloc[0])}/ …)"
-    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible. Wrote {args.out}/frontier.csv, frontier.html{plans}")
+    no_plan = int((frame["status"] == "NO_PLAN").sum())
+    stopped = f", {no_plan} without a plan in the time limit" if no_plan else ""
+    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible{stopped}. Wrote {args.out}/frontier.csv, frontier.html{plans}")
     return 0
 
 
@@ -341,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     except InfeasibleError as exc:
         if args.verbose:
             raise
-        # the solver stopped (time limit) without a plan: not proven infeasible
+        # the solver stopped (time limit) without a plan that meets every constraint: not proven infeasible
         stopped = exc.explanation.get("status") not in (None, "INFEASIBLE")
         print(f"netopt: {'no plan found' if stopped else 'infeasible'}: {exc}", file=sys.stderr)
         if exc.explanation:

@@ -26,7 +26,7 @@ from .params import Parameters
 from .i18n import check_language, fmt, texts as texts_of
 from .report import md_escape
 from .scenario import Scenario, Stage
-from .solve import Plan, evaluate
+from .plan import Plan, evaluate
 from .tables import plan_tables
 
 __all__ = ["compare_dirs", "load_plan_dir", "INPUT_OPTIONS"]

@@ -37,7 +37,6 @@ __all__ = [
     "suggest_office_id",
     "in_sweden",
     "sweden_distances_km",
-    "describe_unknown_office_ids",
 ]
 
 #: Sweden's bounding box, WGS84 degrees, with a small margin.
@@ -312,15 +311,6 @@ def suggest_office_id(text: str, offices: pd.DataFrame) -> str | None:
         return keys[key]
     close = difflib.get_close_matches(key, sorted(keys), n=1, cutoff=0.85)
     return keys[close[0]] if close else None
-
-
-def describe_unknown_office_ids(ids, offices: pd.DataFrame) -> str:
-    """"A (did you mean a-b?), C" for IDs the register lacks, sorted."""
-    parts = []
-    for x in sorted(ids):
-        hint = suggest_office_id(x, offices)
-        parts.append(f"{x} (did you mean {hint}?)" if hint and hint != x else str(x))
-    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- validators
@@ -743,3 +733,40 @@ def _rescale_demand(dem: pd.DataFrame, official: pd.Series) -> pd.DataFrame:
         out[idx] = base
     dem["population"] = out
     return dem
+
+
+def with_division(network: Network, division: str | Path, *, division_name: str | None = None) -> Network:
+    """The same network with another FA division (a CSV ``municipality_code, fa_code,
+    fa_name``, optional ``urban_rural``): the FA columns of municipalities, offices
+    and demand points and the table of FA-regions are rebuilt from it.
+
+    Raises:
+      DataError: listing every problem of the division file.
+    """
+    import dataclasses
+
+    path = Path(division)
+    div = io.read_table(path, required=DIVISION_REQUIRED)
+    div, problems = _validate_division(div, str(path), set(network.municipalities["municipality_code"]))
+    if problems:
+        raise DataError(problems)
+    muni = network.municipalities.drop(columns=["fa_code", "fa_name", "urban_rural"], errors="ignore")
+    muni = muni.merge(div[["municipality_code", "fa_code", "fa_name", "urban_rural"]], on="municipality_code", how="left")
+    muni = muni.sort_values("municipality_code").reset_index(drop=True)
+    info = muni.set_index("municipality_code")
+    off = network.offices.copy()
+    off["fa_code"] = off["municipality_code"].map(info["fa_code"])
+    off["fa_name"] = off["municipality_code"].map(info["fa_name"])
+    dem = network.demand.copy()
+    dem["fa_code"] = dem["municipality_code"].map(info["fa_code"])
+    fa = (
+        muni.groupby("fa_code", as_index=False)
+        .agg(fa_name=("fa_name", "first"), population=("population", "sum"), municipalities=("municipality_code", "count"), urban_rural=("urban_rural", "first"))
+        .sort_values("fa_code")
+        .reset_index(drop=True)
+    )
+    shipped = shipped_paths()["division"]
+    name = division_name or ("FA 2015" if path.resolve() == shipped.resolve() else path.stem)
+    return dataclasses.replace(network, offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name,
+                               sources={**network.sources, "division": str(path)},
+                               checksums={**network.checksums, "division": io.file_sha256(path)})

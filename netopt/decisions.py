@@ -5,7 +5,7 @@ works as it is (its other columns are ignored), and so does the CSV that a
 map's what-if panel downloads. Decisions: ``keep``, ``flexible``, ``close``;
 for an extra candidate site also ``open`` (= keep) and ``not opened`` (= close,
 as ``plan.csv`` writes it). Offices the file does not name are kept, candidate
-sites it does not name are not opened (as in :func:`netopt.solve.evaluate`).
+sites it does not name are not opened (as in :func:`netopt.plan.evaluate`).
 """
 
 from __future__ import annotations

@@ -77,9 +77,37 @@ class DataError(NetoptError, ValueError):
 
 
 class ScenarioError(NetoptError, ValueError):
-    """A scenario file or parameter that is not allowed (names the key and the range)."""
+    """A scenario file or parameter that is not allowed (names the key and the range).
+
+    Built from a message, or from a list of :class:`Problem` (``column`` holds the
+    key, e.g. ``solver.threads``) so that every problem of a file is reported at once.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: "str | list[Problem]"):
+        if isinstance(message, str):
+            self.problems: list[Problem] = []
+            super().__init__(message)
+            return
+        self.problems = list(message)
+        lines = [_scenario_line(p) for p in self.problems]
+        if len(lines) == 1:
+            super().__init__(lines[0])
+        else:
+            files = sorted({p.file for p in self.problems})
+            head = f"{len(lines)} problems in {', '.join(files)}"
+            super().__init__(head + ":\n" + "\n".join(f"  - {line}" for line in lines))
+
+
+def _scenario_line(p: Problem) -> str:
+    """``file: 'key' = value message. Fix: ...`` (one line per problem)."""
+    where = p.file
+    if p.column:
+        where += f": '{p.column}'"
+        if p.value is not None:
+            where += f" = {_short(p.value)}"
+    return f"{where} {p.message}. Fix: {p.fix}" if p.column else f"{where}: {p.message}. Fix: {p.fix}"
 
 
 class InfeasibleError(NetoptError, RuntimeError):

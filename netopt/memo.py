@@ -255,7 +255,9 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
     allowance = tx("memo.does.allowance", allowance=tx.localize(_f(s["flexible_allowance_used_msek"], ".1f")), msek=msek) if s["flexible_allowance_used_msek"] > 0 else ""
     met = tx("memo.does.met") if s["meets_budget"] else fm.strong(tx("memo.does.not_met"))
     proof_key = f"memo.proof.{status}"
-    proof = tx(proof_key, gap=tx.localize(f"{100 * (gap or 0):.3f}")) if tx.has(proof_key) else status
+    gap_text = tx("memo.proof.gap_unknown") if gap is None else f"{tx.localize(f'{100 * gap:.3f}')} %"
+    requested = tx.localize(f"{100 * ctx['relative_gap']:g}") + " %"
+    proof = tx(proof_key, gap=gap_text, requested=requested) if tx.has(proof_key) else status
     unit = tx(f"memo.objective_unit.{ctx['objective']}", km=tx.localize(f"{ctx['coverage_km']:g}"))
     bound = _DASH if s["best_bound"] is None else _big(tx, s["best_bound"])
     b = tables.basis

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import geometry
-from .model import Instance
+from .instance import Instance
 
 __all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m"]
 
@@ -53,7 +53,7 @@ def office_distance_m(inst: Instance, i: int, targets: np.ndarray) -> np.ndarray
     """
     targets = np.asarray(targets, dtype=np.int64)
     if inst.dist_matrix_m is None:
-        return geometry.distance_m(inst.ox[i], inst.oy[i], inst.ox[targets], inst.oy[targets], inst.detour)
+        return geometry.distance_m(inst.ox[i], inst.oy[i], inst.ox[targets], inst.oy[targets], inst.detour_factor)
     j = int(np.argmin(np.hypot(inst.dx - inst.ox[i], inst.dy - inst.oy[i])))
     return np.asarray(inst.dist_matrix_m[j, targets], dtype=np.int64)
 

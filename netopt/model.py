@@ -1,167 +1,153 @@
-r"""The optimisation model, built from arrays.
+r"""The optimisation model, built from arrays; one function per constraint family.
 
 Sets: offices :math:`i \in I`, demand points :math:`j \in J`, stages
 :math:`s \in S` (e.g. 2025, 2026, 2027). For each demand point, its candidate
 offices sorted by travel distance :math:`D_{j1} \le D_{j2} \le \dots \le D_{jK_j}`
 (office :math:`i_{jk}`), and :math:`D_{j,K_j+1}` the distance to the first office
-not in the list.
+not in the list. The *prefix set* :math:`P_{jk} = \{i_{j1}, \dots, i_{jk}\}`.
 
 Variables (per stage s):
   :math:`y_{is} \in \{0,1\}` office i kept with placed staff;
   :math:`f_{is} \in \{0,1\}` office i turned into a flexible office;
-  :math:`u_{jks} \in [0,1]` = 1 iff none of j's k nearest offices is open
-  (the sorted-distance variables of Elloumi, 2010; integral at any integral y, f);
+  :math:`u_{Ps} \in [0,1]` for every distinct prefix set P: = 1 iff no office of
+  P is open (the sorted-distance variables of Elloumi, 2010, shared by every
+  demand point whose list starts with the same set of offices; integral at any
+  integral y, f);
   :math:`a_s \ge 0` the extra allowance for flexible offices actually used.
 
-Any function :math:`h` of the distance to the nearest open office is linear in u:
+Write :math:`o_i = y_i + f_i` (open) and :math:`u_{jk} = u_{P_{jk}}`,
+:math:`u_{j0} = 1`. Any function :math:`h` of the distance to the nearest open
+office is linear in u:
 
 .. math:: h(d_j) = h(D_{j1}) + \sum_k \big(h(D_{j,k+1}) - h(D_{jk})\big)\, u_{jk}
 
-Constraints (per stage):
-  * mode:            :math:`y_i + f_i \le 1`
-  * nearest office:  :math:`u_{j1} \ge 1 - o_{i_{j1}}`, :math:`u_{jk} \ge u_{j,k-1} - o_{i_{jk}}`,
-    :math:`u_{jk} \le 1 - o_{i_{jk}}`, :math:`u_{jk} \le u_{j,k-1}` with :math:`o = y + f`
-    (both directions, because the budget would otherwise push u up: farther
-    offices mean fewer visits and less staff cost)
-  * budget:          :math:`\sum_i F_i y_i + \Phi_i f_i + c \sum_j \pi_j g(d_j) - a \le B_s`,
-    :math:`a \le A_s`, :math:`a \le \sum_i \Phi_i f_i`
-  * FA coverage:     :math:`\sum_{i \in r} o_i \ge 1` for every FA-region r with an office
-  * optional:        municipality kept, maximum closures, maximum distance,
-    flexible capacity :math:`V_i \le C + M_i y_i`, growth :math:`V_i \le (1+G) V^0_i`,
-    where :math:`V_i = \sum_{k: i_{jk} = i} \pi_j g(D_{jk}) (u_{j,k-1} - u_{jk})`
-  * stages nested:   :math:`y_{i,s+1} \le y_{is}`, :math:`o_{i,s+1} \le o_{is}`
-  * locks:           bounds on y and f.
+Constraints (per stage; each is one function below, whose docstring repeats its line):
+  * mode:                :math:`y_i + f_i \le 1`
+  * nearest office:      :math:`u_{P} \ge u_{P \setminus c} - o_c` for every step
+    :math:`P \setminus c \to P` some list takes (:math:`u_\emptyset = 1`)
+  * nearest office, upper: :math:`u_{P} \le u_{P \setminus c}`, :math:`u_P \le 1 - o_c`
+    (only when something besides the objective depends on the distance: the
+    budget would otherwise push u up, since farther offices mean fewer visits)
+  * p-median count:      :math:`\sum_i o_i = p` (a plain p-median only)
+  * budget:              :math:`\sum_i F_i y_i + \Phi_i f_i + c \sum_j \pi_j g(d_j) - a \le B_s`
+  * allowance:           :math:`a \le A_s`, :math:`a \le \sum_i \Phi_i f_i`
+  * FA cover:            :math:`\sum_{i \in r} o_i \ge 1` for every FA-region r with an office *today*
+    (candidate sites may keep a region served; a region without an office today need not get one)
+  * municipalities kept: :math:`\sum_{i \in \mu} o_i \ge 1` for every municipality with an office today
+  * maximum closures:    :math:`\sum_{i \text{ open today}} o_i \ge |I_0| - C`
+  * maximum distance:    :math:`u_{P_j(R)} = 0` for every j within R of an office today,
+    :math:`P_j(R)` = j's offices within R
+  * flexible capacity:   :math:`V_i \le C + M_i y_i` with
+    :math:`V_i = \sum_{(j,k): i_{jk} = i} \pi_j g(D_{jk}) (u_{j,k-1} - u_{jk})`
+  * growth:              :math:`V_i \le (1+G) V^0_i`
+  * stages nested:       :math:`y_{i,s+1} \le y_{is}`, :math:`o_{i,s+1} \le o_{is}`
+  * locks:               bounds on y and f.
 
 Objective (summed over stages, minimised): population × distance (default),
-population beyond the coverage distance, or visits lost.
+population beyond the coverage distance, or visits lost; or, for the
+diagnosis, the total cost; or, for the tie-break, the number of changed
+offices first and then the cost.
 
 Truncated candidate lists make a *relaxation*: when all of j's candidates are
 closed, u at the tail stands for "farther than :math:`D_{j,K_j+1}`", valued
 optimistically (that distance for the objective, the floor visit rate for the
 budget). If an optimal solution uses no tail, it is optimal for the full model;
 otherwise the lists of the points concerned are widened and the model re-solved
-(:mod:`netopt.solve`).
+(:mod:`netopt.solver.loop`).
+
+Extending the model: :func:`build_model` takes ``extra``, a sequence of
+functions ``family(parts: ModelParts) -> None`` that add variables, rows and
+objective terms over the same variables (see :class:`ModelParts`). A family
+may carry two attributes the optimisation loop reads: ``radius_m`` (every
+office within this distance of a demand point must be in its candidate list,
+as for the maximum distance) and ``needs_exact_distances`` (the upper
+nearest-office rows must be present because the family bounds u from above).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from .geometry import Candidates
+from .instance import Instance
 
-__all__ = ["Instance", "BuiltModel", "build_model", "OBJECTIVES"]
+__all__ = ["BuiltModel", "ModelParts", "build_model", "prefix_nodes", "access_at_most", "OBJECTIVES", "CHANGE_WEIGHT_SEK"]
 
 OBJECTIVES = ("distance", "coverage", "visits_lost")
 INF = np.inf
 
+#: Weight (SEK) of one changed office in the tie-break objective: larger than any
+#: network's annual cost, so fewer changes always win before a larger saving.
+CHANGE_WEIGHT_SEK = 1e10
 
-@dataclass(frozen=True, eq=False)
-class Instance:
-    """The numeric core of a planning problem (no geometry objects, no pandas).
+#: Fixed keys of the offices for the exact-with-overwhelming-probability hash
+#: of prefix sets (two independent 64-bit sums; a collision among 10^6 sets has
+#: probability below 10^-26).
+_KEY_SEED = 0x6E65746F7074
 
-    Distances are whole metres, costs SEK per year, visits per year.
+
+# --------------------------------------------------------------------------- prefix sets
+
+
+@dataclass(frozen=True)
+class PrefixNodes:
+    """The distinct prefix sets of the candidate lists.
+
+    ``node[e]`` is the prefix set of candidate entry e (an index < ``count``);
+    ``depth[q]`` the size of set q; ``edges`` the distinct steps
+    ``(parent, child, added office)`` the lists take; ``roots`` the one-office
+    sets ``(node, office)``.
     """
 
-    office_ids: tuple
-    ox: np.ndarray
-    oy: np.ndarray
-    dx: np.ndarray
-    dy: np.ndarray
-    population: np.ndarray  # int, inhabitants per demand point
-    propensity: np.ndarray  # visits per year per demand point at distance 0
-    detour: float
-    floor: float
-    decay_km: float
-    fixed_full_sek: np.ndarray
-    fixed_flex_sek: np.ndarray
-    staff_per_visit_sek: float
-    flex_capacity_visits: float
-    baseline_visits: np.ndarray
-    baseline_dist_m: np.ndarray
-    fa_of_office: np.ndarray  # int index into fa codes, -1 if none
-    n_fa: int
-    muni_of_office: np.ndarray  # int index
-    budgets_sek: tuple  # one per stage
-    allowances_sek: tuple  # one per stage
-    objective: str = "distance"
-    coverage_m: int = 30000
-    lock_open: np.ndarray | None = None
-    lock_closed: np.ndarray | None = None
-    flex_allowed: np.ndarray | None = None
-    max_growth: float | None = None
-    max_distance_m: int | None = None
-    keep_municipalities: bool = False
-    max_closures: int | None = None
-    cover_fa: bool = True
-    open_count: int | None = None  # exactly this many offices open (p-median); None = free
-    existing: np.ndarray | None = None  # offices open today; None = all (False: extra candidate sites)
-    dist_matrix_m: np.ndarray | None = None  # planner's travel distances (m × n, whole metres); None = straight line × detour
-
-    def candidates(self, k) -> Candidates:
-        """Each demand point's ``k`` nearest offices (k may vary per point)."""
-        from . import geometry
-
-        if self.dist_matrix_m is not None:
-            return geometry.candidates_from_matrix(self.dist_matrix_m, k)
-        return geometry.nearest_candidates(self.dx, self.dy, self.ox, self.oy, k, self.detour)
-
-    def nearest_open(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(office index, distance in m) of every demand point's nearest open office."""
-        from . import geometry
-
-        if self.dist_matrix_m is not None:
-            return geometry.nearest_open_matrix(self.dist_matrix_m, is_open)
-        return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour)
-
-    @property
-    def existing_mask(self) -> np.ndarray:
-        return np.ones(self.n, bool) if self.existing is None else np.asarray(self.existing, bool)
-
-    @property
-    def n(self) -> int:
-        return len(self.ox)
-
-    @property
-    def m(self) -> int:
-        return len(self.dx)
-
-    @property
-    def n_stages(self) -> int:
-        return len(self.budgets_sek)
-
-    def g(self, dist_m) -> np.ndarray:
-        """Visit-rate decay g(d) for distances in metres."""
-        return self.floor + (1.0 - self.floor) * np.exp(-np.asarray(dist_m, float) / 1000.0 / self.decay_km)
+    node: np.ndarray
+    count: int
+    depth: np.ndarray
+    edge_parent: np.ndarray
+    edge_child: np.ndarray
+    edge_office: np.ndarray
+    root_node: np.ndarray
+    root_office: np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
-class BuiltModel:
-    """A built, not yet solved, model: the matrix and where each variable sits."""
+def prefix_nodes(cand: Candidates, n_offices: int) -> PrefixNodes:
+    """Group the candidate entries by the set of offices up to and including them."""
+    E = cand.n_entries
+    sizes = cand.sizes
+    row = np.repeat(np.arange(len(sizes)), sizes)
+    pos = np.arange(E) - cand.ptr[row]
+    rng = np.random.Generator(np.random.PCG64(_KEY_SEED))
+    keys = rng.bit_generator.random_raw((2, n_offices)).astype(np.uint64)
+    start = cand.ptr[row]
+    hashes = []
+    for k in keys:
+        c = np.cumsum(k[cand.office], dtype=np.uint64)  # wraps modulo 2^64
+        before = np.where(start > 0, c[np.maximum(start - 1, 0)], np.uint64(0))
+        hashes.append(c - before)
+    table = np.stack([pos.astype(np.uint64), hashes[0], hashes[1]], axis=1)
+    _, first_at, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # number the sets in order of first appearance (readable, and independent of the hash values)
+    order = np.argsort(first_at, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    node = rank[inverse]
+    count = len(order)
+    depth = np.zeros(count, np.int64)
+    depth[node] = pos + 1
+    first = pos == 0
+    roots = np.unique(np.stack([node[first], cand.office[first]], axis=1), axis=0)
+    nf = np.flatnonzero(~first)
+    steps = np.unique(np.stack([node[nf - 1], node[nf], cand.office[nf]], axis=1), axis=0)
+    return PrefixNodes(node=node, count=count, depth=depth, edge_parent=steps[:, 0], edge_child=steps[:, 1], edge_office=steps[:, 2],
+                       root_node=roots[:, 0], root_office=roots[:, 1])
 
-    helper: object  # ortools ModelBuilderHelper
-    cand: Candidates
-    n_vars: int
-    n_constraints: int
-    n_nonzeros: int
-    n_integer: int
-    y: np.ndarray  # (S, n) variable indices
-    f: np.ndarray
-    u: np.ndarray  # (S, E)
-    a: np.ndarray  # (S,) or -1
-    objective_offset: float
-    stage_rows: dict = field(default_factory=dict)
 
-    def sizes(self) -> dict:
-        return {
-            "variables": self.n_vars,
-            "integer_variables": self.n_integer,
-            "constraints": self.n_constraints,
-            "nonzeros": self.n_nonzeros,
-            "candidate_pairs": self.cand.n_entries,
-        }
+# --------------------------------------------------------------------------- building blocks
 
 
 class _Rows:
@@ -171,8 +157,8 @@ class _Rows:
         self.r, self.c, self.v, self.lo, self.hi = [], [], [], [], []
         self.count = 0
 
-    def add(self, n_rows, lo, hi, *terms):
-        """Add ``n_rows`` rows; each term is (row offsets, columns, values)."""
+    def add(self, n_rows, lo, hi, *terms) -> int:
+        """Add ``n_rows`` rows; each term is (row offsets, columns, values). Returns the first row's index."""
         base = self.count
         for rows, cols, vals in terms:
             rows = np.asarray(rows, np.int64)
@@ -190,206 +176,91 @@ class _Rows:
         v = np.concatenate(self.v) if self.v else np.zeros(0)
         a = sp.csr_matrix((v, (r, c)), shape=(self.count, n_vars))
         a.sum_duplicates()
-        return a, np.concatenate(self.lo) if self.lo else np.zeros(0), np.concatenate(self.hi) if self.hi else np.zeros(0)
+        lo = np.concatenate(self.lo) if self.lo else np.zeros(0)
+        hi = np.concatenate(self.hi) if self.hi else np.zeros(0)
+        return a, lo, hi
 
 
-#: Weight (SEK) of one changed office in the tie-break objective: larger than any
-#: network's annual cost, so fewer changes always win before a larger saving.
-CHANGE_WEIGHT_SEK = 1e10
+class ModelParts:
+    """The model while it is built: variables, bounds, rows and objective, and
+    where each variable of the formulation sits.
 
+    A constraint family (built in or passed as ``extra``) is a function of a
+    ``ModelParts``. It reads ``inst``, ``cand``, ``nodes`` and the index arrays
+    ``y``, ``f`` (stages × offices), ``u`` (stages × prefix sets), ``a``
+    (stages), and adds to the model with :meth:`new_vars`, :meth:`add_rows`,
+    :meth:`add_objective` and :meth:`fix`. Example, a "no-good" row excluding
+    the open set of an earlier plan in stage 0::
 
-def build_model(
-    inst: Instance,
-    cand: Candidates,
-    *,
-    cost_objective: bool = False,
-    change_objective: bool = False,
-    fixed_open: list | None = None,
-) -> BuiltModel:
-    """Build the MIP for ``inst`` over the candidate lists ``cand``.
-
-    ``cost_objective`` replaces the objective by the total cost of all stages
-    (used to find the largest saving possible); with ``change_objective`` too,
-    the number of offices not kept comes first (tie-break: fewest changes, then
-    the largest saving); ``fixed_open`` (one boolean array per stage) fixes which offices are
-    open, leaving only keep-or-flexible to choose (the tie-break phase).
+        def exclude(parts):
+            o = np.concatenate([parts.y[0], parts.f[0]])
+            was = np.tile(earlier_open, 2)  # earlier_open: bool per office
+            # Σ_{i open before} (1 - o_i) + Σ_{i closed before} o_i ≥ 1
+            parts.add_rows(1, 1.0 - was[: parts.n].sum(), np.inf, (np.zeros(o.size), o, np.where(was, -1.0, 1.0)))
     """
-    from ortools.linear_solver.python import model_builder_helper as mbh
 
-    n, S = inst.n, inst.n_stages
-    E = cand.n_entries
-    row_of, first, last, d, d_next = _layout(inst, cand)
-    office = cand.office
-    closed_tail = last & (cand.next_m[row_of] < 0)  # list holds every office: u must be 0
-    pi = inst.propensity
+    def __init__(self, inst: Instance, cand: Candidates, nodes: PrefixNodes, exact: bool):
+        self.inst, self.cand, self.nodes, self.exact = inst, cand, nodes, exact
+        self.n, self.S = inst.n, inst.n_stages
+        per = 2 * self.n + nodes.count + 1
+        self._lb, self._ub, self._obj, self._int, self._names = [], [], [], [], []
+        self.n_vars = 0
+        self.y = np.empty((self.S, self.n), np.int64)
+        self.f = np.empty((self.S, self.n), np.int64)
+        self.u = np.empty((self.S, nodes.count), np.int64)
+        self.a = np.empty(self.S, np.int64)
+        ids = inst.office_ids
+        for s in range(self.S):
+            self.y[s] = self.new_vars(self.n, 0.0, 1.0, integer=True, names=[f"keep[{i},{s}]" for i in ids])
+            self.f[s] = self.new_vars(self.n, 0.0, 1.0, integer=True, names=[f"flexible[{i},{s}]" for i in ids])
+            self.u[s] = self.new_vars(nodes.count, 0.0, 1.0, names=None, name_prefix=f"none_open[{s},")
+            self.a[s] = self.new_vars(1, 0.0, float(inst.allowances_sek[s]), names=[f"allowance[{s}]"])[0]
+        assert self.n_vars == self.S * per
+        self.rows = _Rows()
+        self.stage_rows: dict = {}
+        self.offset = 0.0
+        self._layout = _layout(inst, cand)
 
-    # ---- variable layout: per stage [y (n) | f (n) | u (E) | a (1)]
-    per = 2 * n + E + 1
-    nv = S * per
-    y = np.array([s * per + np.arange(n) for s in range(S)]).reshape(S, n)
-    f = y + n
-    u = np.array([s * per + 2 * n + np.arange(E) for s in range(S)]).reshape(S, E)
-    a = np.array([s * per + 2 * n + E for s in range(S)])
-    lb = np.zeros(nv)
-    ub = np.ones(nv)
-    integer = np.zeros(nv, bool)
-    obj = np.zeros(nv)
+    # ---- the API for constraint families
+    def new_vars(self, count: int, lb, ub, *, integer: bool = False, obj=0.0, names=None, name_prefix: str = "x[") -> np.ndarray:
+        """Add ``count`` variables; returns their indices."""
+        idx = np.arange(self.n_vars, self.n_vars + count)
+        self._lb.append(np.broadcast_to(np.asarray(lb, float), (count,)).astype(float))
+        self._ub.append(np.broadcast_to(np.asarray(ub, float), (count,)).astype(float))
+        self._obj.append(np.broadcast_to(np.asarray(obj, float), (count,)).astype(float))
+        self._int.append(np.full(count, bool(integer)))
+        self._names.append(names if names is not None else (name_prefix, count))
+        self.n_vars += count
+        return idx
 
-    lock_open = inst.lock_open if inst.lock_open is not None else np.zeros(n, bool)
-    lock_closed = inst.lock_closed if inst.lock_closed is not None else np.zeros(n, bool)
-    flex_ok = inst.flex_allowed if inst.flex_allowed is not None else np.ones(n, bool)
-    for s in range(S):
-        integer[y[s]] = True
-        integer[f[s]] = True
-        lb[y[s][lock_open]] = 1.0
-        ub[y[s][lock_closed]] = 0.0
-        ub[f[s][lock_closed | lock_open | ~flex_ok]] = 0.0
-        ub[u[s][closed_tail]] = 0.0
-        lb[a[s]] = 0.0
-        ub[a[s]] = float(inst.allowances_sek[s])
-        if fixed_open is not None:
-            shut = ~np.asarray(fixed_open[s], bool)
-            ub[y[s][shut]] = 0.0
-            ub[f[s][shut]] = 0.0
+    def add_rows(self, n_rows: int, lo, hi, *terms) -> int:
+        """Add rows ``lo ≤ Σ coefficient × variable ≤ hi``; each term is (row offsets 0..n_rows-1, variables, coefficients)."""
+        return self.rows.add(n_rows, lo, hi, *terms)
 
-    # ---- value of functions of the nearest distance: h(D1) + Σ (h(D_{k+1}) − h(D_k)) u
-    g_k = inst.g(d)
-    g_next_opt = np.where(last, inst.floor, inst.g(d_next))  # budget: optimistic tail = floor rate
-    if inst.max_distance_m is not None:
-        # Demand points within the maximum distance today must stay within it:
-        # the last candidate within the distance must not be "all closed".
-        within = cand.dist_m <= inst.max_distance_m
-        # entry index of the last candidate within the distance, per demand point
-        has = np.zeros(inst.m, bool)
-        np.logical_or.at(has, row_of, within)
-        last_within = np.full(inst.m, -1)
-        np.maximum.at(last_within, row_of[within], np.flatnonzero(within))
-        for s in range(S):
-            ub[u[s][last_within[has]]] = 0.0
+    def add_objective(self, cols, vals, offset: float = 0.0) -> None:
+        self._pending_obj.append((np.asarray(cols, np.int64), np.asarray(vals, float)))
+        self.offset += offset
 
-    # The upper-bound families are needed only when something other than the
-    # objective depends on the distance (budget, capacity, growth); a plain
-    # p-median keeps the classic lower-bound-only formulation.
-    finite_budget = any(b < 1e17 for b in inst.budgets_sek)
-    need_cap_any = bool((flex_ok & ~lock_closed & ~lock_open).any())
-    exact = finite_budget or need_cap_any or inst.max_growth is not None or cost_objective
-    rows = _Rows()
-    stage_rows = {}
-    ar = np.arange(E)
-    e_prev = ar - 1
-    nf = ~first
-    for s in range(S):
-        ys, fs, us = y[s], f[s], u[s]
-        # nearest-office linking (3 families)
-        rows.add(E, np.where(first, 1.0, 0.0), INF, (ar, us, 1.0), (ar, ys[office], 1.0), (ar, fs[office], 1.0), (ar[nf], us[e_prev[nf]], -1.0))
-        if exact:
-            rows.add(E, -INF, 1.0, (ar, us, 1.0), (ar, ys[office], 1.0), (ar, fs[office], 1.0))
-            k = int(nf.sum())
-            rows.add(k, -INF, 0.0, (np.arange(k), us[nf], 1.0), (np.arange(k), us[e_prev[nf]], -1.0))
-        if inst.open_count is not None:
-            rows.add(1, inst.open_count, inst.open_count, (np.zeros(n), ys, 1.0), (np.zeros(n), fs, 1.0))
-        # mode (and, with fixed_open, open offices stay open)
-        lo_mode = np.asarray(fixed_open[s], float) if fixed_open is not None else 0.0
-        rows.add(n, lo_mode, 1.0, (np.arange(n), ys, 1.0), (np.arange(n), fs, 1.0))
-        # budget: fixed costs + staff cost of visits − allowance ≤ B
-        const_visits = float(np.sum(pi[row_of[first]] * g_k[first]))
-        coef_u = inst.staff_per_visit_sek * pi[row_of] * (g_next_opt - g_k)
-        cols = np.concatenate([ys, fs, us, [a[s]]])
-        vals = np.concatenate([inst.fixed_full_sek, inst.fixed_flex_sek, coef_u, [-1.0]])
-        if finite_budget or cost_objective:
-            stage_rows[("budget", s)] = rows.add(1, -INF, inst.budgets_sek[s] - inst.staff_per_visit_sek * const_visits, (np.zeros(len(cols)), cols, vals))
-        # allowance only against flexible spending
-        if inst.allowances_sek[s] > 0:
-            rows.add(1, -INF, 0.0, (np.zeros(n + 1), np.concatenate([[a[s]], fs]), np.concatenate([[1.0], -inst.fixed_flex_sek])))
-        else:
-            ub[a[s]] = 0.0
-        # FA coverage
-        if inst.cover_fa:
-            has_fa = inst.fa_of_office >= 0
-            regions = np.unique(inst.fa_of_office[has_fa])
-            r_idx = np.searchsorted(regions, inst.fa_of_office[has_fa])
-            offs = np.flatnonzero(has_fa)
-            stage_rows[("fa", s)] = rows.add(len(regions), 1.0, INF, (r_idx, ys[offs], 1.0), (r_idx, fs[offs], 1.0))
-        ex = inst.existing_mask
-        if inst.keep_municipalities:
-            # every municipality with an office today keeps one (kept, flexible or a new site)
-            munis = np.unique(inst.muni_of_office[ex])
-            inm = np.isin(inst.muni_of_office, munis)
-            m_idx = np.searchsorted(munis, inst.muni_of_office[inm])
-            rows.add(len(munis), 1.0, INF, (m_idx, ys[inm], 1.0), (m_idx, fs[inm], 1.0))
-        if inst.max_closures is not None:
-            k_ex = int(ex.sum())
-            rows.add(1, k_ex - inst.max_closures, INF, (np.zeros(k_ex), ys[ex], 1.0), (np.zeros(k_ex), fs[ex], 1.0))
-        # visits at each office: V_i = c_i + Σ_e coef_e u_e
-        vg = pi[row_of] * g_k
-        need_cap = flex_ok & ~lock_closed & ~lock_open
-        if inst.max_growth is not None or need_cap.any():
-            const_i = np.bincount(office[first], weights=vg[first], minlength=n)
-            terms_r = [office, office[nf]]
-            terms_c = [us, us[e_prev[nf]]]
-            terms_v = [-vg, vg[nf]]
-            vr = np.concatenate(terms_r)
-            vc = np.concatenate(terms_c)
-            vv = np.concatenate(terms_v)
-            big_m = np.bincount(office, weights=vg, minlength=n)
-            if need_cap.any():
-                sel = need_cap[vr]
-                ids = np.flatnonzero(need_cap)
-                remap = np.full(n, -1)
-                remap[ids] = np.arange(len(ids))
-                rows.add(len(ids), -INF, inst.flex_capacity_visits - const_i[ids], (remap[vr[sel]], vc[sel], vv[sel]), (np.arange(len(ids)), ys[ids], -big_m[ids]))
-            if inst.max_growth is not None:
-                rows.add(n, -INF, (1.0 + inst.max_growth) * inst.baseline_visits - const_i + 1e-6, (vr, vc, vv))
-        # nesting with the previous stage
-        if s > 0:
-            yp, fp = y[s - 1], f[s - 1]
-            rows.add(n, -INF, 0.0, (np.arange(n), ys, 1.0), (np.arange(n), yp, -1.0))
-            rows.add(n, -INF, 0.0, (np.arange(n), ys, 1.0), (np.arange(n), fs, 1.0), (np.arange(n), yp, -1.0), (np.arange(n), fp, -1.0))
+    def fix(self, cols, lb=None, ub=None) -> None:
+        """Tighten bounds of variables (locks, fixed values)."""
+        self._pending_bounds.append((np.asarray(cols, np.int64), lb, ub))
 
-        if cost_objective:
-            obj[ys] += inst.fixed_full_sek
-            obj[fs] += inst.fixed_flex_sek
-            obj[us] += coef_u
-            if change_objective:
-                # changes = offices not kept + candidate sites opened
-                ex = inst.existing_mask
-                obj[ys[ex]] -= CHANGE_WEIGHT_SEK
-                obj[ys[~ex]] += CHANGE_WEIGHT_SEK
-                obj[fs[~ex]] += CHANGE_WEIGHT_SEK
+    # ---- per-entry layout and sums per prefix set
+    @property
+    def layout(self):
+        """(row_of, first, last, d, d_next) per candidate entry (see :func:`_layout`)."""
+        return self._layout
 
-    if cost_objective:
-        offset = inst.n_stages * inst.staff_per_visit_sek * float(np.sum(pi[row_of[first]] * g_k[first]))
-        if change_objective:
-            offset += inst.n_stages * int(inst.existing_mask.sum()) * CHANGE_WEIGHT_SEK
-    else:
-        obj, offset = build_objective_vector(inst, cand, u, y, f, nv)
+    def per_node(self, per_entry: np.ndarray) -> np.ndarray:
+        """Sum a per-entry quantity over the entries of each prefix set."""
+        return np.bincount(self.nodes.node, weights=per_entry, minlength=self.nodes.count)
 
-    A, clo, chi = rows.matrix(nv)
-    helper = mbh.ModelBuilderHelper()
-    helper.fill_model_from_sparse_data(lb, ub, obj, clo, chi, A)
-    helper.set_objective_offset(offset)
-    ids = inst.office_ids
-    for s in range(S):
-        for i in range(n):
-            helper.set_var_integrality(int(y[s, i]), True)
-            helper.set_var_integrality(int(f[s, i]), True)
-            helper.set_var_name(int(y[s, i]), f"keep[{ids[i]},{s}]")
-            helper.set_var_name(int(f[s, i]), f"flexible[{ids[i]},{s}]")
-        helper.set_var_name(int(a[s]), f"allowance[{s}]")
-    return BuiltModel(
-        helper=helper,
-        cand=cand,
-        n_vars=nv,
-        n_constraints=A.shape[0],
-        n_nonzeros=A.nnz,
-        n_integer=int(integer.sum()),
-        y=y,
-        f=f,
-        u=u,
-        a=a,
-        objective_offset=offset,
-        stage_rows=stage_rows,
-    )
+    _pending_obj: list
+    _pending_bounds: list
+
+    def open_terms(self, s: int, offices: np.ndarray, rows: np.ndarray, coef: float = 1.0):
+        """The terms ``coef × (y_i + f_i)`` for offices ``offices`` in rows ``rows``."""
+        return (rows, self.y[s][offices], coef), (rows, self.f[s][offices], coef)
 
 
 def _layout(inst: Instance, cand: Candidates):
@@ -406,23 +277,468 @@ def _layout(inst: Instance, cand: Candidates):
     return row_of, first, last, d, d_next
 
 
-def build_objective_vector(inst: Instance, cand: Candidates, u, y, f, nv):
-    """The original objective as (coefficients, offset) over the same variables."""
-    row_of, first, last, d, d_next = _layout(inst, cand)
-    w = inst.population.astype(float)
+# --------------------------------------------------------------------------- constraint families
+
+
+def mode(p: ModelParts) -> None:
+    """mode: y_i + f_i ≤ 1 (an office is kept, flexible or closed)."""
+    n = p.n
+    for s in range(p.S):
+        p.add_rows(n, 0.0, 1.0, *p.open_terms(s, np.arange(n), np.arange(n)))
+
+
+def nearest_office(p: ModelParts) -> None:
+    """nearest office: u_P ≥ u_{P∖c} − o_c for every step a list takes (u_∅ = 1):
+    a prefix set with no office open is "none open"."""
+    nd = p.nodes
+    r1 = np.arange(len(nd.root_node))
+    r2 = np.arange(len(nd.edge_child))
+    for s in range(p.S):
+        p.add_rows(len(r1), 1.0, INF, (r1, p.u[s][nd.root_node], 1.0), *p.open_terms(s, nd.root_office, r1))
+        p.add_rows(len(r2), 0.0, INF, (r2, p.u[s][nd.edge_child], 1.0), (r2, p.u[s][nd.edge_parent], -1.0), *p.open_terms(s, nd.edge_office, r2))
+
+
+def nearest_office_upper(p: ModelParts) -> None:
+    """nearest office, upper: u_P ≤ u_{P∖c} and u_P ≤ 1 − o_c (so u is exactly
+    "none of P open" whatever pushes it up, e.g. the budget)."""
+    if not p.exact:
+        return
+    nd = p.nodes
+    r1 = np.arange(len(nd.root_node))
+    r2 = np.arange(len(nd.edge_child))
+    cs = np.unique(np.stack([nd.edge_child, nd.edge_office], axis=1), axis=0)
+    r3 = np.arange(len(cs))
+    for s in range(p.S):
+        p.add_rows(len(r1), -INF, 1.0, (r1, p.u[s][nd.root_node], 1.0), *p.open_terms(s, nd.root_office, r1))
+        p.add_rows(len(r2), -INF, 0.0, (r2, p.u[s][nd.edge_child], 1.0), (r2, p.u[s][nd.edge_parent], -1.0))
+        p.add_rows(len(r3), -INF, 1.0, (r3, p.u[s][cs[:, 0]], 1.0), *p.open_terms(s, cs[:, 1], r3))
+
+
+def open_count(p: ModelParts) -> None:
+    """p-median count: Σ_i o_i = p (a plain p-median only)."""
+    if p.inst.open_count is None:
+        return
+    n = p.n
+    for s in range(p.S):
+        p.add_rows(1, p.inst.open_count, p.inst.open_count, *p.open_terms(s, np.arange(n), np.zeros(n, np.int64)))
+
+
+def _budget_coefficients(p: ModelParts):
+    """Staff cost of visits as a constant plus a coefficient per prefix set (tail at the floor rate)."""
+    inst = p.inst
+    row_of, first, last, d, d_next = p.layout
     pi = inst.propensity
-    vec = np.zeros(nv)
-    off = 0.0
-    for s in range(inst.n_stages):
-        if inst.objective == "distance":
-            vec[u[s]] += w[row_of] * (d_next - d)
-            off += float(np.sum(w[row_of[first]] * d[first]))
-        elif inst.objective == "coverage":
-            T = inst.coverage_m
-            vec[u[s]] += w[row_of] * ((d_next > T).astype(float) - (d > T).astype(float))
-            off += float(np.sum(w[row_of[first]] * (d[first] > T)))
+    g_k = inst.g(d)
+    g_next = np.where(last, inst.floor, inst.g(d_next))  # optimistic tail: the floor rate
+    const = inst.staff_per_visit_sek * float(np.sum(pi[row_of[first]] * g_k[first]))
+    coef = p.per_node(inst.staff_per_visit_sek * pi[row_of] * (g_next - g_k))
+    return const, coef
+
+
+def budget(p: ModelParts) -> None:
+    """budget: Σ_i F_i y_i + Φ_i f_i + c Σ_j π_j g(d_j) − a_s ≤ B_s (skipped when there is no budget)."""
+    inst = p.inst
+    if not any(b < 1e17 for b in inst.budgets_sek):
+        return
+    const, coef = _budget_coefficients(p)
+    n, Q = p.n, p.nodes.count
+    for s in range(p.S):
+        cols = np.concatenate([p.y[s], p.f[s], p.u[s], [p.a[s]]])
+        vals = np.concatenate([inst.fixed_full_sek, inst.fixed_flex_sek, coef, [-1.0]])
+        p.stage_rows[("budget", s)] = p.add_rows(1, -INF, inst.budgets_sek[s] - const, (np.zeros(2 * n + Q + 1, np.int64), cols, vals))
+
+
+def allowance(p: ModelParts) -> None:
+    """allowance: a_s ≤ A_s (a bound) and a_s ≤ Σ_i Φ_i f_i (only flexible spending)."""
+    inst = p.inst
+    n = p.n
+    for s in range(p.S):
+        if inst.allowances_sek[s] > 0:
+            p.add_rows(1, -INF, 0.0, (np.zeros(n + 1, np.int64), np.concatenate([[p.a[s]], p.f[s]]), np.concatenate([[1.0], -inst.fixed_flex_sek])))
         else:
-            g_k = inst.g(d)
-            vec[u[s]] += -pi[row_of] * (inst.g(d_next) - g_k)
-            off += float(np.sum(pi * inst.g(inst.baseline_dist_m))) - float(np.sum(pi[row_of[first]] * g_k[first]))
-    return vec, off
+            p.fix([p.a[s]], ub=0.0)
+
+
+def fa_cover(p: ModelParts) -> None:
+    """FA cover: Σ_{i∈r} o_i ≥ 1 for every FA-region r with an office today
+    (its candidate sites count; regions without an office today get no row)."""
+    inst = p.inst
+    regions = inst.fa_regions_to_cover
+    if regions.size == 0:
+        return
+    offs = np.flatnonzero(np.isin(inst.fa_of_office, regions))
+    r_idx = np.searchsorted(regions, inst.fa_of_office[offs])
+    for s in range(p.S):
+        p.stage_rows[("fa", s)] = p.add_rows(len(regions), 1.0, INF, *p.open_terms(s, offs, r_idx))
+
+
+def keep_municipalities(p: ModelParts) -> None:
+    """municipalities kept: Σ_{i∈μ} o_i ≥ 1 for every municipality μ with an office today."""
+    inst = p.inst
+    if not inst.keep_municipalities:
+        return
+    munis = np.unique(inst.muni_of_office[inst.existing_mask])
+    inm = np.flatnonzero(np.isin(inst.muni_of_office, munis))
+    m_idx = np.searchsorted(munis, inst.muni_of_office[inm])
+    for s in range(p.S):
+        p.add_rows(len(munis), 1.0, INF, *p.open_terms(s, inm, m_idx))
+
+
+def max_closures(p: ModelParts) -> None:
+    """maximum closures: Σ_{i open today} o_i ≥ |I_0| − C."""
+    inst = p.inst
+    if inst.max_closures is None:
+        return
+    ex = np.flatnonzero(inst.existing_mask)
+    for s in range(p.S):
+        p.add_rows(1, len(ex) - inst.max_closures, INF, *p.open_terms(s, ex, np.zeros(len(ex), np.int64)))
+
+
+def max_distance(p: ModelParts) -> None:
+    """maximum distance: u_{P_j(R)} = 0 for every demand point j within R of an
+    office today, P_j(R) = j's offices within R (one of them stays open)."""
+    inst = p.inst
+    if inst.max_distance_m is None:
+        return
+    cand = p.cand
+    row_of = p.layout[0]
+    within = (cand.dist_m <= inst.max_distance_m) & (inst.baseline_dist_m[row_of] <= inst.max_distance_m)
+    if not within.any():
+        return
+    last_within = np.full(inst.m, -1)
+    np.maximum.at(last_within, row_of[within], np.flatnonzero(within))
+    nodes = p.nodes.node[last_within[last_within >= 0]]
+    for s in range(p.S):
+        p.fix(p.u[s][nodes], ub=0.0)
+
+
+def list_holds_every_office(p: ModelParts) -> None:
+    """A list that holds every office cannot have them all closed: u = 0 at its end."""
+    cand = p.cand
+    row_of, _, last, _, _ = p.layout
+    tail = p.nodes.node[last & (cand.next_m[row_of] < 0)]
+    for s in range(p.S):
+        p.fix(p.u[s][tail], ub=0.0)
+
+
+def _visit_terms(p: ModelParts):
+    """V_i = c_i + Σ terms over prefix sets: (office rows, node columns, coefficients) and c_i."""
+    inst = p.inst
+    row_of, first, _, d, _ = p.layout
+    office = p.cand.office
+    vg = inst.propensity[row_of] * inst.g(d)
+    node = p.nodes.node
+    nf = np.flatnonzero(~first)
+    const = np.bincount(office[first], weights=vg[first], minlength=p.n)
+    rows = np.concatenate([office, office[nf]])
+    cols = np.concatenate([node, node[nf - 1]])
+    vals = np.concatenate([-vg, vg[nf]])
+    big_m = np.bincount(office, weights=vg, minlength=p.n)
+    return rows, cols, vals, const, big_m
+
+
+def flexible_capacity(p: ModelParts) -> None:
+    """flexible capacity: V_i ≤ C + M_i y_i, with V_i = Σ_{(j,k): i_jk = i} π_j g(D_jk)(u_{j,k−1} − u_jk)."""
+    inst = p.inst
+    need = inst.flex_allowed_mask & ~inst.lock_closed_mask & ~inst.lock_open_mask
+    if not need.any():
+        return
+    rows, cols, vals, const, big_m = _visit_terms(p)
+    ids = np.flatnonzero(need)
+    remap = np.full(p.n, -1)
+    remap[ids] = np.arange(len(ids))
+    sel = need[rows]
+    for s in range(p.S):
+        p.add_rows(len(ids), -INF, inst.flex_capacity_visits - const[ids], (remap[rows[sel]], p.u[s][cols[sel]], vals[sel]), (np.arange(len(ids)), p.y[s][ids], -big_m[ids]))
+
+
+def growth(p: ModelParts) -> None:
+    """growth: V_i ≤ (1 + G) V⁰_i for every office."""
+    inst = p.inst
+    if inst.max_growth is None:
+        return
+    rows, cols, vals, const, _ = _visit_terms(p)
+    for s in range(p.S):
+        p.add_rows(p.n, -INF, (1.0 + inst.max_growth) * inst.baseline_visits - const + 1e-6, (rows, p.u[s][cols], vals))
+
+
+def nesting(p: ModelParts) -> None:
+    """stages nested: y_{i,s+1} ≤ y_{is} and o_{i,s+1} ≤ o_{is} (closed stays closed, flexible does not get staff back)."""
+    n = np.arange(p.n)
+    for s in range(1, p.S):
+        p.add_rows(p.n, -INF, 0.0, (n, p.y[s], 1.0), (n, p.y[s - 1], -1.0))
+        p.add_rows(p.n, -INF, 0.0, *p.open_terms(s, n, n), *p.open_terms(s - 1, n, n, -1.0))
+
+
+def locks(p: ModelParts) -> None:
+    """locks: y_i = 1 for offices locked open, y_i = f_i = 0 for offices locked
+    closed, f_i = 0 where flexible offices are not allowed."""
+    inst = p.inst
+    lo, lc, fx = inst.lock_open_mask, inst.lock_closed_mask, inst.flex_allowed_mask
+    for s in range(p.S):
+        p.fix(p.y[s][lo], lb=1.0)
+        p.fix(p.y[s][lc], ub=0.0)
+        p.fix(p.f[s][lc | lo | ~fx], ub=0.0)
+
+
+#: The built-in families, in the order they are added.
+FAMILIES: tuple[Callable[[ModelParts], None], ...] = (
+    mode, nearest_office, nearest_office_upper, open_count, budget, allowance, fa_cover,
+    keep_municipalities, max_closures, max_distance, list_holds_every_office, flexible_capacity, growth, nesting, locks,
+)
+
+
+# --------------------------------------------------------------------------- objectives
+
+
+def _access_terms(p: ModelParts) -> tuple[np.ndarray, float]:
+    """One stage's objective as a coefficient per prefix set and a constant."""
+    inst = p.inst
+    row_of, first, _, d, d_next = p.layout
+    w = inst.population.astype(float)
+    if inst.objective == "distance":
+        coef = w[row_of] * (d_next - d)
+        off = float(np.sum(w[row_of[first]] * d[first]))
+    elif inst.objective == "coverage":
+        T = inst.coverage_m
+        coef = w[row_of] * ((d_next > T).astype(float) - (d > T).astype(float))
+        off = float(np.sum(w[row_of[first]] * (d[first] > T)))
+    else:
+        pi = inst.propensity
+        g_k = inst.g(d)
+        coef = -pi[row_of] * (inst.g(d_next) - g_k)
+        off = float(np.sum(pi * inst.g(inst.baseline_dist_m))) - float(np.sum(pi[row_of[first]] * g_k[first]))
+    return p.per_node(coef), off
+
+
+def access_objective(p: ModelParts) -> None:
+    """The scenario's objective per stage: Σ_j h(D_j1) + Σ_P (Σ_{(j,k): P_jk = P} (h(D_{j,k+1}) − h(D_jk))) u_P,
+    with h = population × distance, population beyond the coverage distance, or (for visits lost) −visits."""
+    coef, off = _access_terms(p)
+    for s in range(p.S):
+        p.add_objective(p.u[s], coef, off)
+
+
+def access_at_most(value: float) -> Callable[[ModelParts], None]:
+    """A family: the scenario's objective, summed over stages, is at most ``value``
+    (the tie-break among optimal plans keeps the optimum this way)."""
+
+    def family(p: ModelParts) -> None:
+        coef, off = _access_terms(p)
+        Q = p.nodes.count
+        rows = np.zeros(Q * p.S, np.int64)
+        p.add_rows(1, -INF, value - p.S * off, (rows, p.u.ravel(), np.tile(coef, p.S)))
+
+    family.needs_exact_distances = False
+    return family
+
+
+def _cost_terms(p: ModelParts) -> None:
+    inst = p.inst
+    const, coef = _budget_coefficients(p)
+    for s in range(p.S):
+        p.add_objective(np.concatenate([p.y[s], p.f[s], p.u[s]]), np.concatenate([inst.fixed_full_sek, inst.fixed_flex_sek, coef]), const)
+
+
+def cost_objective(p: ModelParts) -> None:
+    """Net cost of every stage (SEK): Σ_s Σ_i F_i y_i + Φ_i f_i + c Σ_j π_j g(d_j) − a_s,
+    the left side of the budget rows (the diagnosis' largest saving, allowance included)."""
+    _cost_terms(p)
+    for s in range(p.S):
+        p.add_objective([p.a[s]], [-1.0])
+
+
+def change_objective(p: ModelParts) -> None:
+    """Tie-break: CHANGE_WEIGHT_SEK × (offices not kept + candidate sites opened), then the cost."""
+    _cost_terms(p)
+    ex = p.inst.existing_mask
+    for s in range(p.S):
+        p.add_objective(p.y[s][ex], np.full(int(ex.sum()), -CHANGE_WEIGHT_SEK), int(ex.sum()) * CHANGE_WEIGHT_SEK)
+        p.add_objective(p.y[s][~ex], np.full(int((~ex).sum()), CHANGE_WEIGHT_SEK))
+        p.add_objective(p.f[s][~ex], np.full(int((~ex).sum()), CHANGE_WEIGHT_SEK))
+
+
+MODEL_OBJECTIVES = {"plan": access_objective, "cost": cost_objective, "changes": change_objective}
+
+
+# --------------------------------------------------------------------------- the built model
+
+
+@dataclass(frozen=True, eq=False)
+class BuiltModel:
+    """A built, not yet solved, model: ``lo_row ≤ A x ≤ hi_row``, ``lb ≤ x ≤ ub``,
+    minimise ``obj · x + objective_offset``, ``integer`` marking y and f.
+
+    The arrays are what every solver adapter receives; :meth:`to_ortools` makes
+    the same model an OR-Tools model (for its solvers and for :meth:`export`).
+    ``y``, ``f`` (stages × offices), ``u`` (stages × candidate entries) and
+    ``a`` (stages) give where each variable of the formulation sits.
+    """
+
+    cand: Candidates
+    lb: np.ndarray
+    ub: np.ndarray
+    obj: np.ndarray
+    objective_offset: float
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    integer: np.ndarray
+    y: np.ndarray
+    f: np.ndarray
+    u: np.ndarray
+    a: np.ndarray
+    node_vars: np.ndarray
+    names: tuple = field(repr=False, default=())
+    stage_rows: dict = field(default_factory=dict)
+    objective_kind: str = "plan"
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.lb)
+
+    @property
+    def n_constraints(self) -> int:
+        return self.A.shape[0]
+
+    def sizes(self) -> dict:
+        return {
+            "variables": self.n_vars,
+            "integer_variables": int(self.integer.sum()),
+            "constraints": self.n_constraints,
+            "nonzeros": int(self.A.nnz),
+            "candidate_pairs": self.cand.n_entries,
+            "prefix_sets": int(self.node_vars.shape[1]) if self.node_vars.size else 0,
+        }
+
+    def var_names(self) -> list[str]:
+        out = []
+        for item in self.names:
+            if isinstance(item, tuple):
+                prefix, count = item
+                out.extend(f"{prefix}{k}]" for k in range(count))
+            else:
+                out.extend(item)
+        return out
+
+    @cached_property
+    def ortools(self):
+        """The same model as an OR-Tools ``ModelBuilderHelper`` (built once, on first use)."""
+        from ortools.linear_solver.python import model_builder_helper as mbh
+
+        from .solver import coexistence
+
+        coexistence.guard_ortools()
+        helper = mbh.ModelBuilderHelper()
+        helper.fill_model_from_sparse_data(self.lb, self.ub, self.obj, self.row_lo, self.row_hi, self.A)
+        helper.set_objective_offset(self.objective_offset)
+        for k in np.flatnonzero(self.integer):
+            helper.set_var_integrality(int(k), True)
+        return helper
+
+    def to_ortools(self, *, names: bool = False):
+        """The OR-Tools model; with ``names`` its variables carry readable names
+        (``keep[office,stage]``, ``flexible[...]``, ``none_open[stage,set]``, ``allowance[stage]``)."""
+        helper = self.ortools
+        if names:
+            for k, name in enumerate(self.var_names()):
+                helper.set_var_name(k, name)
+        return helper
+
+    def export_text(self, fmt: str) -> str:
+        """The model as MPS (``fmt="mps"``) or LP (``fmt="lp"``) text, with readable names.
+
+        MPS is written by HiGHS's writer (every coefficient exact, e.g. 392889251);
+        LP by OR-Tools' exporter (the OR-Tools model; names with ``-`` become
+        ``_`` and coefficients have 6 significant digits, so for re-solving use MPS).
+        """
+        if fmt == "mps":
+            from .solver.backends import write_mps
+
+            return write_mps(self)
+        if fmt == "lp":
+            return self.to_ortools(names=True).export_to_lp_string()
+        raise ValueError(f"unknown model format {fmt!r}: use mps or lp")
+
+
+def needs_exact_distances(inst: Instance, objective: str, extra: Sequence = ()) -> bool:
+    """Whether u must equal "none open" exactly (upper rows): when the budget,
+    flexible capacity, growth, the cost objective or an extra family depend on it."""
+    finite_budget = any(b < 1e17 for b in inst.budgets_sek)
+    need_cap = bool((inst.flex_allowed_mask & ~inst.lock_closed_mask & ~inst.lock_open_mask).any())
+    return finite_budget or need_cap or inst.max_growth is not None or objective != "plan" or any(getattr(e, "needs_exact_distances", False) for e in extra)
+
+
+def build_model(
+    inst: Instance,
+    cand: Candidates,
+    *,
+    objective: str = "plan",
+    fixed_open: Sequence | None = None,
+    extra: Sequence[Callable[[ModelParts], None]] = (),
+) -> BuiltModel:
+    """Build the MIP for ``inst`` over the candidate lists ``cand``.
+
+    Args:
+      objective: ``"plan"`` (the scenario's objective), ``"cost"`` (net cost:
+        cost less the allowance used, for the largest saving possible) or ``"changes"`` (the tie-break: fewest
+        changed offices, then the largest saving).
+      fixed_open: one boolean array per stage: which offices are open (the
+        tie-break phase; only keep-or-flexible is left to choose).
+      extra: further constraint families (see :class:`ModelParts`).
+
+    Returns:
+      a :class:`BuiltModel` (arrays; no solver has run).
+    """
+    if objective not in MODEL_OBJECTIVES:
+        raise ValueError(f"objective must be one of {sorted(MODEL_OBJECTIVES)}")
+    nodes = prefix_nodes(cand, inst.n)
+    parts = ModelParts(inst, cand, nodes, needs_exact_distances(inst, objective, extra))
+    parts._pending_obj = []
+    parts._pending_bounds = []
+    for family in (*FAMILIES, *extra):
+        family(parts)
+    MODEL_OBJECTIVES[objective](parts)
+    if fixed_open is not None:
+        _fix_open(parts, fixed_open)
+
+    lb = np.concatenate(parts._lb)
+    ub = np.concatenate(parts._ub)
+    obj = np.concatenate(parts._obj)
+    for cols, vals in parts._pending_obj:
+        np.add.at(obj, cols, vals)
+    for cols, lo, hi in parts._pending_bounds:
+        if lo is not None:
+            lb[cols] = np.maximum(lb[cols], lo)
+        if hi is not None:
+            ub[cols] = np.minimum(ub[cols], hi)
+    A, lo_r, hi_r = parts.rows.matrix(parts.n_vars)
+    return BuiltModel(
+        cand=cand, lb=lb, ub=ub, obj=obj, objective_offset=float(parts.offset), A=A, row_lo=lo_r, row_hi=hi_r,
+        integer=np.concatenate(parts._int), y=parts.y, f=parts.f, u=parts.u[:, nodes.node], a=parts.a, node_vars=parts.u,
+        names=tuple(parts._names), stage_rows=dict(parts.stage_rows), objective_kind=objective,
+    )
+
+
+def _fix_open(p: ModelParts, fixed_open: Sequence) -> None:
+    """Fix which offices are open in each stage; u takes its known value."""
+    for s in range(p.S):
+        is_open = np.asarray(fixed_open[s], bool)
+        p.fix(p.y[s][~is_open], ub=0.0)
+        p.fix(p.f[s][~is_open], ub=0.0)
+        p.add_rows(int(is_open.sum()), 1.0, 1.0, *p.open_terms(s, np.flatnonzero(is_open), np.arange(int(is_open.sum()))))
+        value = none_open_values(p.cand, p.nodes, is_open)
+        p.fix(p.u[s], lb=value, ub=value)
+
+
+def none_open_values(cand: Candidates, nodes: PrefixNodes, is_open: np.ndarray) -> np.ndarray:
+    """The value of every prefix-set variable for an open set: 1.0 where none of its offices is open."""
+    hit = is_open[cand.office].astype(np.int64)
+    c = np.cumsum(hit)
+    row = np.repeat(np.arange(len(cand.sizes)), cand.sizes)
+    start = cand.ptr[row]
+    before = np.where(start > 0, c[np.maximum(start - 1, 0)], 0)
+    none = (c - before) == 0
+    value = np.zeros(nodes.count)
+    value[nodes.node] = none.astype(float)
+    return value

@@ -16,7 +16,7 @@ from .exports import plan_csv, plan_gpkg_layers, plan_xlsx, summary_json
 from .i18n import LANGUAGES, Texts, check_language, texts as texts_of
 from .report import report_markdown
 from .report_html import Frontier, report_html
-from .solve import Plan
+from .plan import Plan
 from .tables import PlanTables, plan_tables
 
 __all__ = ["write_outputs", "write_plan_files", "output_language", "map_extensions"]

@@ -21,16 +21,21 @@ How it stays fast on large instances (``10^5`` demand points × ``2·10^3`` site
    gets its sites up to (and a margin past) the rank of the plan's nearest
    open site, at least ``min_k``. Most demand points of a clustered instance
    need only a handful, so the model stays small.
-6. The sorted-distance MIP (:func:`netopt.model.build_model`) is solved with
-   HiGHS; where the optimum leaves a demand point with all candidates closed
-   its list is doubled and the model re-solved, so the result is exact.
-7. If HiGHS stops at the time limit, OR-Tools returns no solution (its HiGHS
-   wrapper maps "time limit reached" to UNKNOWN); we then keep the best plan
-   found and read HiGHS's dual bound from its log, so a gap is still reported.
+6. The sorted-distance MIP (:func:`netopt.model.build_model`) is solved by
+   the shared optimisation loop (:func:`netopt.solver.optimise`, the
+   scenario's backend), warm-started from the plan; where the optimum leaves
+   a demand point with all candidates closed its list is doubled and the
+   model re-solved, so the result is exact (or within the requested gap,
+   measured exactly).
+7. If the solver stops without a plan (or with a worse one), the best plan
+   found so far is the answer, labelled ``TIME_LIMIT`` with the best bound.
 
 Every reported objective is the brute-force evaluator's; the reported bound is
-the better of the Lagrangian bound and HiGHS's (plus the cost of the demand
-points settled by fixing), both valid for the full problem.
+the better of the Lagrangian bound and the solver's (plus the cost of the
+demand points settled by fixing), both valid for the full problem. Statuses are
+:class:`~netopt.solver.SolveStatus` values: ``OPTIMAL``, ``WITHIN_GAP``,
+``TIME_LIMIT``; with no plan at all, :class:`~netopt.errors.InfeasibleError`
+(status ``NO_PLAN``).
 """
 
 from __future__ import annotations
@@ -41,10 +46,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import geometry
+from .errors import InfeasibleError
 from .geometry import Candidates
+from .instance import Instance
 from .metrics import objective_value
-from .model import Instance, build_model
-from .solve import SolverSettings, _run
+from .scenario import SolverSettings
+from .solver import SolveStatus, optimise
+from .solver.result import relative_gap
+
+CLOSED, KEPT = 0, 2
 
 __all__ = ["PMedianResult", "solve_pmedian", "pmedian_instance", "heuristic_pmedian", "Interchange", "default_list_size"]
 
@@ -56,13 +66,15 @@ class PMedianResult:
     ``objective`` is recomputed by the brute-force evaluator; ``best_bound`` is
     the best proven lower bound (the Lagrangian bound or HiGHS's, whichever is
     higher); ``gap`` is ``(objective − best_bound) / objective`` (0 when proven
-    optimal). ``status``: ``OPTIMAL`` (proven optimal: the bound reaches the
-    objective), ``GAP_REACHED`` (proven within ``settings.relative_gap``),
-    ``FEASIBLE`` (the time limit stopped the solve; the plan and its bound and
-    gap are reported). ``lagrangian_bound`` is the bound of
+    optimal). ``status`` (a :class:`~netopt.solver.SolveStatus`): ``OPTIMAL``
+    (proven optimal: the bound reaches the objective), ``WITHIN_GAP`` (proven
+    within a requested ``settings.relative_gap`` > 0, not proven optimal),
+    ``TIME_LIMIT`` (the time limit stopped the solve; the plan and its bound
+    and gap are reported). ``lagrangian_bound`` is the bound of
     :mod:`netopt.lagrangian` (None when not used), ``sites_fixed_open`` /
     ``sites_fixed_closed`` the sites its reduced-cost fixing settled before the
-    MIP; ``rounds`` counts MIP solves (0: the bound and the plan sufficed).
+    MIP; ``rounds`` counts the MIP's widening rounds (0: the bound and the plan
+    sufficed).
     """
 
     open_sites: np.ndarray
@@ -70,7 +82,7 @@ class PMedianResult:
     solver_objective: float | None
     best_bound: float | None
     gap: float | None
-    status: str
+    status: SolveStatus
     build_seconds: float
     solve_seconds: float
     heuristic_seconds: float
@@ -89,7 +101,7 @@ class PMedianResult:
 
 
 def pmedian_instance(demand_xy, weights, sites_xy, p: int, detour: float = 1.0) -> Instance:
-    """The :class:`~netopt.model.Instance` of a plain p-median.
+    """The :class:`~netopt.instance.Instance` of a plain p-median.
 
     Args:
       demand_xy: (m, 2) projected coordinates of the demand points (metres).
@@ -125,7 +137,7 @@ def pmedian_instance(demand_xy, weights, sites_xy, p: int, detour: float = 1.0) 
     return Instance(
         office_ids=tuple(str(i) for i in range(n)),
         ox=sites_xy[:, 0], oy=sites_xy[:, 1], dx=demand_xy[:, 0], dy=demand_xy[:, 1],
-        population=w, propensity=np.zeros(m), detour=detour, floor=1.0, decay_km=1.0,
+        population=w, propensity=np.zeros(m), detour_factor=detour, floor=1.0, decay_km=1.0,
         fixed_full_sek=zeros_n, fixed_flex_sek=zeros_n, staff_per_visit_sek=0.0,
         flex_capacity_visits=0.0, baseline_visits=zeros_n, baseline_dist_m=np.zeros(m, np.int64),
         fa_of_office=np.full(n, -1), n_fa=0, muni_of_office=np.zeros(n, np.int64),
@@ -147,7 +159,7 @@ def _assign(inst: Instance, is_open: np.ndarray):
     _, nb = tree.query(np.column_stack([inst.dx, inst.dy]), k=kq)
     nb = np.asarray(nb).reshape(inst.m, kq)
     sites = idx[nb]
-    d = geometry.distance_m(inst.dx[:, None], inst.dy[:, None], inst.ox[sites], inst.oy[sites], inst.detour)
+    d = geometry.distance_m(inst.dx[:, None], inst.dy[:, None], inst.ox[sites], inst.oy[sites], inst.detour_factor)
     best = np.argmin(d * (inst.n + 1) + sites, axis=1)  # rounding ties: lowest index
     r = np.arange(inst.m)
     return sites[r, best], d[r, best]
@@ -229,7 +241,7 @@ def _locate_allocate(inst: Instance, cand: Candidates, is_open: np.ndarray, p: i
             ent = np.concatenate([cand.office[cand.ptr[j] : cand.ptr[j + 1]] for j in members[:200]] + [[c]])
             sites = np.unique(ent)
             sites = sites[~new_open[sites] & (~is_open[sites] | (sites == c))]
-            dd = geometry.distance_m(inst.dx[members, None], inst.dy[members, None], inst.ox[sites][None, :], inst.oy[sites][None, :], inst.detour)
+            dd = geometry.distance_m(inst.dx[members, None], inst.dy[members, None], inst.ox[sites][None, :], inst.oy[sites][None, :], inst.detour_factor)
             cost = inst.population[members] @ dd
             new_open[sites[int(np.argmin(cost))]] = True
         if new_open.sum() < p:  # collisions: refill greedily by index (rare)
@@ -403,7 +415,7 @@ def heuristic_pmedian(
         return np.ones(n, bool)
     if candidates is None:
         K = min(n, list_size or default_list_size(n, p, inst.m))
-        candidates = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, K, inst.detour)
+        candidates = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, K, inst.detour_factor)
     is_open = _greedy(candidates, inst.population, n, p)
     if max_rounds > 0:
         is_open = _locate_allocate(inst, candidates, is_open, p, max_rounds)
@@ -470,7 +482,7 @@ class _Screen:
         return float(self.bound) if sub_bound is None else max(float(self.bound), float(sub_bound) + self.offset)
 
 
-#: HiGHS (1.12, in OR-Tools 9.15) is not interrupted promptly inside the root LP
+#: HiGHS (1.12, in OR-Tools 9.15) was not interrupted promptly inside the root LP
 #: of a large model: a 60 s limit ran to 83–119 s at 8·10^5 columns. A reduced
 #: instance whose MIP would have more list entries than this is not handed to
 #: HiGHS; the ascent and the guided search use the time instead.
@@ -511,7 +523,7 @@ class _Ascent:
             cand_open, _ = self.search.improve(self.result.relaxed_open, deadline=until)
             improved = False
             if self.search.last_surrogate < self.objective:
-                _, d = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, cand_open, inst.detour)
+                _, d = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, cand_open, inst.detour_factor)
                 improved = objective_value(inst, d) < self.objective
                 if improved:
                     self.plan, self.dist_m, self.objective = cand_open, d, objective_value(inst, d)
@@ -561,13 +573,13 @@ def _reduce(inst: Instance, asc: _Ascent, p: int, list_entries: int, deadline: f
     # the instance left for the MIP: no fixed-closed sites; demand points whose
     # nearest remaining site is fixed open cost the same in every plan
     sites = np.flatnonzero(~fixed_closed)
-    c1 = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox[sites], inst.oy[sites], 1, inst.detour)
+    c1 = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox[sites], inst.oy[sites], 1, inst.detour_factor)
     settled = fixed_open[sites[c1.office]]
     demand = np.flatnonzero(~settled)
     offset = int(np.sum(w[settled].astype(np.int64) * c1.dist_m[settled]))
     if demand.size == 0:  # every demand point settled: the plan is optimal
         return _Screen(**{**out, "bound": max(bound, offset)}, seconds=time.perf_counter() - t0)
-    sub = pmedian_instance(np.column_stack([inst.dx[demand], inst.dy[demand]]), w[demand], np.column_stack([inst.ox[sites], inst.oy[sites]]), p, inst.detour)
+    sub = pmedian_instance(np.column_stack([inst.dx[demand], inst.dy[demand]]), w[demand], np.column_stack([inst.ox[sites], inst.oy[sites]]), p, inst.detour_factor)
     sub = replace(sub, lock_open=fixed_open[sites])
     return _Screen(**out, seconds=time.perf_counter() - t0, instance=sub, sites=sites, demand=demand, offset=offset)
 
@@ -587,6 +599,7 @@ def solve_pmedian(
     min_k: int = 8,
     margin: int = 2,
     lagrangian: bool = True,
+    deadline: float | None = None,
 ) -> PMedianResult:
     """Solve a p-median on projected coordinates (metres), exactly (or to ``settings.relative_gap``).
 
@@ -600,14 +613,22 @@ def solve_pmedian(
     Lagrangian bound, else when there are at least 5,000 demand points or
     fewer than n/2 sites open) sizes the candidate lists from a heuristic plan
     and keeps it as a fallback; otherwise every list starts at ``min_k``
-    (``use_heuristic=False`` also skips the bound, which needs a plan). Returns a :class:`PMedianResult`; raises ValueError for p
-    outside 1..n and :class:`~netopt.errors.InfeasibleError` when the solver
-    stops without any plan and there is no heuristic plan.
+    (``use_heuristic=False`` also skips the bound, which needs a plan).
+    The MIP runs in the shared optimisation loop (:func:`netopt.solver.optimise`)
+    with ``settings`` (time limit, threads, seed, relative gap, backend),
+    warm-started from the best plan. ``deadline``: a ``time.perf_counter()``
+    value by which everything ends (default: now + ``settings.time_limit_s``),
+    for a sequence of solves that shares one time limit.
+
+    Returns a :class:`PMedianResult`. Raises ValueError for p outside 1..n or
+    bad arrays, and :class:`~netopt.errors.InfeasibleError` (status
+    ``NO_PLAN``) when the solver stops without any plan and there is no
+    heuristic plan.
     """
     inst = pmedian_instance(demand_xy, weights, sites_xy, p, detour)
     n, m = inst.n, inst.m
     t_start = time.perf_counter()
-    deadline = t_start + settings.time_limit_s
+    deadline = t_start + settings.time_limit_s if deadline is None else float(deadline)
     if use_heuristic is None:
         use_heuristic = lagrangian or m >= 5000 or p < n / 2
     heur_open = None
@@ -622,13 +643,14 @@ def solve_pmedian(
         heur_s = time.perf_counter() - t_start
         # [lagrangian] bound, guided local search and fixing; done if the gap is met
         if lagrangian:  # the ascent may take 60 % of the time limit, the MIP gets the rest
-            screen = _screen(inst, cand_h, p, heur_open, hd, settings, deadline, t_start + 0.6 * settings.time_limit_s)
+            screen = _screen(inst, cand_h, p, heur_open, hd, settings, deadline, t_start + 0.6 * max(deadline - t_start, 0.0))
             if screen.instance is None:
                 return _screened_result(screen, settings, heur_s, heur_obj)
             heur_open = screen.plan[screen.sites]
             inst, n, m = screen.instance, screen.instance.n, screen.instance.m
             # the gap on the reduced instance that gives the requested one on the full instance
-            settings = replace(settings, relative_gap=min(1.0, settings.relative_gap * screen.objective / max(screen.objective - screen.offset, 1.0)))
+            # (at most the largest a scenario may ask for: a smaller one is only stricter)
+            settings = replace(settings, relative_gap=min(0.5, settings.relative_gap * screen.objective / max(screen.objective - screen.offset, 1.0)))
             _, hd = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, heur_open, detour)
             k = np.full(m, min(min_k, n), np.int64)
         # rank of the heuristic's nearest open site = number of sites strictly nearer
@@ -639,83 +661,61 @@ def solve_pmedian(
     if screen is None:
         heur_s = time.perf_counter() - t_start
 
-    rounds = 0
-    build_s = solve_s = 0.0
-    values = None
-    while True:
-        rounds += 1
-        t0 = time.perf_counter()
-        cand = geometry.nearest_candidates(inst.dx, inst.dy, inst.ox, inst.oy, k, detour)
-        built = build_model(inst, cand)
-        build_s += time.perf_counter() - t0
-        status, values, sobj, bound, secs = _run(built, settings, inst, deadline - time.perf_counter())
-        solve_s += secs
-        if values is None:
-            break
-        # widen where no candidate of the list is open (read from y, not from u:
-        # u of a zero-weight point or at a distance tie has cost 0 and may sit at 1)
-        open_now = values[built.y[0]] > 0.5
-        covered = np.add.reduceat(open_now[cand.office].astype(np.int64), cand.ptr[:-1]) > 0
-        tail = ~covered & (cand.next_m >= 0)
-        if not tail.any() or time.perf_counter() >= deadline:
-            break
-        if settings.relative_gap > 0 and bound is not None:
-            # the truncated model is a relaxation: its bound holds for the full
-            # problem, and the plan's evaluated objective is an upper bound
-            _, dd = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, open_now, detour)
-            if objective_value(inst, dd) - bound <= settings.relative_gap * objective_value(inst, dd):
-                break
-        k = np.where(tail, np.minimum(k * 2, n), k)
-
-    if values is not None:
-        is_open = values[built.y[0]] > 0.5
-        exact = not tail.any()
+    # the MIP, through the shared optimisation loop (widening, warm start from the plan)
+    start = (np.where(heur_open, KEPT, CLOSED),) if heur_open is not None else None
+    opt = optimise(inst, settings, sizes=k, start=start, deadline=deadline)
+    if opt.modes is not None and opt.status.has_plan:
+        is_open, sobj = opt.modes[0] > 0, opt.solver_objective
+    elif heur_open is not None:  # stopped without a plan (or with one that breaks a rule): keep the heuristic's
+        is_open, sobj = heur_open, None
     else:
-        if heur_open is None:
-            from .errors import InfeasibleError
-
-            raise InfeasibleError(f"the solver stopped ({status}) after {solve_s:.0f} s without a plan", {"status": status})
-        is_open, sobj, exact = heur_open, None, False
+        raise InfeasibleError(f"the solver stopped ({opt.status}) after {opt.solve_seconds:.0f} s without a plan", {"status": str(opt.status)})
+    bound = opt.bound
     best_open, best_obj = heur_open, heur_obj
     if screen is not None:  # [lagrangian] back to the full instance
         is_open, inst, settings = screen.full_plan(is_open), full, requested
         best_open, best_obj = screen.plan, screen.objective
         sobj = None if sobj is None else sobj + screen.offset
         bound = screen.full_bound(bound)
-    _, dist = geometry.nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, is_open, detour)
+    _, dist = inst.nearest_open(is_open)
     obj = objective_value(inst, dist)
-    if best_open is not None and best_obj < obj:  # solver stopped early with a worse plan
+    if best_open is not None and best_obj < obj:  # the solver stopped early with a worse plan
         is_open, obj = best_open, best_obj
-    gap = None if bound is None else max(0.0, (obj - bound) / max(abs(obj), 1e-9))
-    # integer objective: a bound above obj − 1 proves the plan optimal (HiGHS's
-    # floating-point bound only when HiGHS says so; the Lagrangian one is exact)
-    if (status == "OPTIMAL" and exact and bound is not None and obj - bound < 1.0) or (screen is not None and obj - screen.bound < 1.0):
-        gap = 0.0
-    final = _status(gap, settings)
+    status = _status(obj, bound, settings)
     return PMedianResult(
         open_sites=np.flatnonzero(is_open),
         objective=obj,
         solver_objective=sobj,
         best_bound=bound,
-        gap=gap,
-        status=final,
-        build_seconds=build_s,
-        solve_seconds=solve_s,
+        gap=_gap(obj, bound, status),
+        status=status,
+        build_seconds=opt.build_seconds,
+        solve_seconds=opt.solve_seconds,
         heuristic_seconds=heur_s,
         heuristic_objective=heur_obj,
-        rounds=rounds,
-        model_size=built.sizes(),
+        rounds=opt.rounds,
+        model_size=opt.model_size,
         **({} if screen is None else _screen_fields(screen)),
     )
 
 
-def _status(gap: float | None, settings: SolverSettings) -> str:
-    """OPTIMAL when the bound proves the plan optimal, GAP_REACHED within the requested gap, else FEASIBLE."""
-    if gap == 0.0:
-        return "OPTIMAL"
-    if gap is not None and gap <= settings.relative_gap + 1e-12:
-        return "GAP_REACHED"
-    return "FEASIBLE"
+def _status(objective: float, bound: float | None, settings: SolverSettings) -> SolveStatus:
+    """The plan's status from its evaluated objective and the proven bound (both
+    valid for the full instance): ``OPTIMAL`` when the bound is above objective − 1
+    (the objective is a whole number), ``WITHIN_GAP`` when a requested relative gap
+    (> 0) is met, else ``TIME_LIMIT`` (a plan, not proven within the requested gap)."""
+    if bound is not None and objective - bound < 1.0:
+        return SolveStatus.OPTIMAL
+    if bound is not None and settings.relative_gap > 0 and relative_gap(objective, bound) <= settings.relative_gap + 1e-12:
+        return SolveStatus.WITHIN_GAP
+    return SolveStatus.TIME_LIMIT
+
+
+def _gap(objective: float, bound: float | None, status: SolveStatus) -> float | None:
+    """(objective − bound) / objective; 0 when proven optimal; None without a bound."""
+    if bound is None:
+        return None
+    return 0.0 if status == SolveStatus.OPTIMAL else relative_gap(objective, bound)
 
 
 def _screen_fields(screen: _Screen) -> dict:
@@ -731,14 +731,14 @@ def _screen_fields(screen: _Screen) -> dict:
 def _screened_result(screen: _Screen, settings: SolverSettings, heur_s: float, heur_obj: float) -> PMedianResult:
     """The result when the Lagrangian stage alone settled the solve (gap met, or no time left)."""
     obj, bound = screen.objective, float(screen.bound)
-    gap = 0.0 if obj - bound < 1.0 else max(0.0, (obj - bound) / max(abs(obj), 1e-9))
+    status = _status(obj, bound, settings)
     return PMedianResult(
         open_sites=np.flatnonzero(screen.plan),
         objective=obj,
         solver_objective=None,
         best_bound=bound,
-        gap=gap,
-        status=_status(gap, settings),
+        gap=_gap(obj, bound, status),
+        status=status,
         build_seconds=0.0,
         solve_seconds=0.0,
         heuristic_seconds=heur_s,

@@ -21,9 +21,8 @@ import pandas as pd
 from .data import Network
 from .errors import InfeasibleError
 from .scenario import Scenario, Stage
-from .solve import solve
 
-__all__ = ["sweep", "parse_cuts", "write_sweep", "frontier_html", "cut_folder"]
+__all__ = ["sweep", "parse_cuts", "write_sweep", "frontier_html", "cut_folder", "NO_PLAN_STATUSES"]
 
 
 def parse_cuts(text: str) -> list[float]:
@@ -54,34 +53,66 @@ def cut_folder(cut: float) -> str:
     return f"cut-{'0' if text in ('', '-0') else text}"
 
 
+#: Statuses of a frontier row without a plan: proven infeasible, or stopped without a plan.
+NO_PLAN_STATUSES = ("INFEASIBLE", "NO_PLAN")
+
+
 def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress: Callable[[int, int, float], None] | None = None, *, params=None,
           on_plan: Callable[[float, object], None] | None = None) -> pd.DataFrame:
-    """Solve the scenario's last stage for every cut (MSEK); infeasible cuts are rows with status INFEASIBLE.
+    """Solve the scenario's last stage for every cut (MSEK), one row per cut in the order of ``cuts``.
 
-    ``on_plan(cut, plan)`` is called with each feasible cut's plan (to keep or write it).
+    A cut no plan can meet is a row with status ``INFEASIBLE``; a cut whose
+    solve stopped (time limit) without a plan that meets every constraint, a
+    row with status ``NO_PLAN``; both carry a ``note``. The visit and cost
+    models are calibrated once. The cuts are solved from the largest down,
+    each starting from the plan of the next larger cut (which meets the
+    smaller cut too). Each cut has the scenario's ``solver.time_limit_s``.
+    ``on_plan(cut, plan)`` is called with each cut's plan (to keep or write it).
     """
+    import dataclasses
+
+    from .instance import prepare
+    from .plan import solve_prepared
+
     cuts = list(cuts)
     last = scenario.stages[-1]
-    rows = []
-    for k, cut in enumerate(cuts):
+    base = prepare(network, scenario.with_(stages=(last,)), params)
+    rows: dict[int, dict] = {}
+    start = None
+    infeasible_from = None  # the smallest cut proven infeasible so far
+    done = 0
+    for k in sorted(range(len(cuts)), key=lambda i: (-cuts[i], i)):
+        cut = float(cuts[k])
         # one stage: the scenario's last year at this cut (its description, about the whole scenario, no longer applies)
-        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=float(cut), flexible_allowance_msek=last.flexible_allowance_msek),), description="")
-        try:
-            plan = solve(network, sc, params=params)
-            s = plan.summary()
-            rows.append({
-                "cut_msek": cut, "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],
-                "offices_kept": s["offices_kept"], "offices_flexible": s["offices_flexible"], "offices_open": s["offices_open"], "offices_closed": s["offices_closed"],
-                "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
-                "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
-            })
-            if on_plan is not None:
-                on_plan(cut, plan)
-        except InfeasibleError as exc:
-            rows.append({"cut_msek": cut, "status": "INFEASIBLE", "note": str(exc).split(".")[0]})
+        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=cut, flexible_allowance_msek=last.flexible_allowance_msek),), description="")
+        if infeasible_from is not None and cut >= infeasible_from[0]:
+            rows[k] = {"cut_msek": cuts[k], "status": "INFEASIBLE", "note": infeasible_from[1]}  # a larger cut than one proven infeasible
+        else:
+            inst = base.instance.with_(budgets_sek=(base.costs.baseline_cost_sek - cut * 1e6,))
+            prep = dataclasses.replace(base, scenario=sc, instance=inst)
+            try:
+                plan = solve_prepared(prep, start=start)
+                start = tuple(st.modes for st in plan.stages)
+                s = plan.summary()
+                rows[k] = {
+                    "cut_msek": cuts[k], "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],
+                    "offices_kept": s["offices_kept"], "offices_flexible": s["offices_flexible"], "offices_open": s["offices_open"], "offices_closed": s["offices_closed"],
+                    "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
+                    "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
+                }
+                if on_plan is not None:
+                    on_plan(cuts[k], plan)
+            except InfeasibleError as exc:
+                note = str(exc).split(". ")[0]
+                if exc.explanation.get("status") == "INFEASIBLE":
+                    infeasible_from = (cut, note)
+                    rows[k] = {"cut_msek": cuts[k], "status": "INFEASIBLE", "note": note}
+                else:
+                    rows[k] = {"cut_msek": cuts[k], "status": "NO_PLAN", "note": note}
+        done += 1
         if progress:
-            progress(k + 1, len(cuts), cut)
-    return pd.DataFrame(rows)
+            progress(done, len(cuts), cut)
+    return pd.DataFrame([rows[k] for k in range(len(cuts))])
 
 
 def frontier_html(frame: pd.DataFrame, title: str, *, texts=None, stages: Iterable = (), with_plans: bool = True) -> str:
@@ -92,11 +123,15 @@ def frontier_html(frame: pd.DataFrame, title: str, *, texts=None, stages: Iterab
     from .templating import Markup, render
 
     tx = texts or texts_of("en")
-    feasible = frame["status"] != "INFEASIBLE"
+    feasible = ~frame["status"].isin(NO_PLAN_STATUSES)
     links = [f"{cut_folder(c)}/report.html" if ok and with_plans else None for c, ok in zip(frame["cut_msek"], feasible)]
     chart = charts.frontier_svg(frame, tx, stages=list(stages), links=links if with_plans else None) if feasible.any() else ""
-    infeasible = frame.loc[~feasible, "cut_msek"].tolist()
-    note = tx("frontier.infeasible", cuts=", ".join(tx.localize(f"{c:g}") for c in infeasible), msek=tx("unit.msek")) if infeasible else None
+    notes = []
+    for status, key in (("INFEASIBLE", "frontier.infeasible"), ("NO_PLAN", "frontier.no_plan")):
+        listed = frame.loc[frame["status"] == status, "cut_msek"].tolist()
+        if listed:
+            notes.append(tx(key, cuts=", ".join(tx.localize(f"{c:g}") for c in listed), msek=tx("unit.msek")))
+    note = " ".join(notes) or None
     msek = tx("unit.msek")
     columns = [(tx("frontier.col.cut", msek=msek), True), (tx("frontier.col.status"), False), (tx("frontier.col.saving", msek=msek), True),
                (tx("memo.col.closed"), True), (tx("memo.col.flexible"), True), (tx("frontier.col.mean"), True), (tx("frontier.col.p90"), True),
@@ -104,8 +139,8 @@ def frontier_html(frame: pd.DataFrame, title: str, *, texts=None, stages: Iterab
     rows = []
     for _, r in frame.iterrows():
         cut = tx.localize(f"{r['cut_msek']:g}")
-        if r["status"] == "INFEASIBLE":
-            cells = [cut, tx("frontier.infeasible_status")] + ["\u2013"] * 7
+        if r["status"] in NO_PLAN_STATUSES:
+            cells = [cut, tx("frontier.infeasible_status") if r["status"] == "INFEASIBLE" else tx("status.NO_PLAN")] + ["\u2013"] * 7
             rows.append((cells, []))
             continue
         status = tx(f"status.{r['status']}") if tx.has(f"status.{r['status']}") else str(r["status"])
@@ -148,14 +183,14 @@ def write_sweep(network: Network, scenario: Scenario, cuts: Iterable[float], out
 
     frame = sweep(network, scenario, cuts, progress, params=params, on_plan=keep)
     if with_plans:
-        frame["folder"] = [cut_folder(c) if s != "INFEASIBLE" else "" for c, s in zip(frame["cut_msek"], frame["status"])]
+        frame["folder"] = [cut_folder(c) if s not in NO_PLAN_STATUSES else "" for c, s in zip(frame["cut_msek"], frame["status"])]
     stages = tuple((st.year, st.cut_msek) for st in scenario.stages)
     tx = texts_of(lang)
     title = tx("frontier.title", scenario=scenario.name)
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
         io.write_csv(tmp / "frontier.csv", frame)
         io.write_text(tmp / "frontier.html", frontier_html(frame, title, texts=tx, stages=stages, with_plans=with_plans))
-        links = tuple(f"../{cut_folder(c)}/report.html" if s != "INFEASIBLE" else None for c, s in zip(frame["cut_msek"], frame["status"]))
+        links = tuple(f"../{cut_folder(c)}/report.html" if s not in NO_PLAN_STATUSES else None for c, s in zip(frame["cut_msek"], frame["status"]))
         for cut, t in kept.items():
             folder = Path(tmp) / cut_folder(cut)
             folder.mkdir()

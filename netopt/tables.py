@@ -1,6 +1,6 @@
 """The per-plan tables every output is written from, computed once.
 
-:func:`plan_tables` reads a solved or evaluated :class:`~netopt.solve.Plan`
+:func:`plan_tables` reads a solved or evaluated :class:`~netopt.plan.Plan`
 and returns a frozen :class:`PlanTables`: the summary and a bundle of
 DataFrames (offices, FA-regions, SSC regions, urban and rural FA-regions,
 closures with what they save, areas with high social exclusion, receiving
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .areas import NEARBY_KM
-from .solve import Plan
+from .plan import Plan
 from .whatif import whatif_payload
 
 __all__ = [
@@ -338,7 +338,7 @@ def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
     visits_j = inst.propensity * inst.g(st.dist_m)
     closed = set(np.flatnonzero((st.modes == 0) & inst.existing_mask).tolist())
     moved = np.array([b in closed for b in base_near.tolist()], dtype=bool) & (st.nearest != base_near)
-    limit = prep.scenario.max_growth
+    limit = prep.scenario.constraints.max_growth
     threshold = RECEIVING_GROWTH_FLAG if limit is None else limit
     names = offices["office_name"].to_numpy()
     rows = []
@@ -465,7 +465,8 @@ def _context(plan: Plan, final_offices: pd.DataFrame) -> dict:
         "description": sc.description,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
-        "max_growth": sc.max_growth,
+        "max_growth": sc.constraints.max_growth,
+        "relative_gap": sc.solver.relative_gap,
         "detour_factor": prep.params.detour_factor,
         "distance_source": "matrix" if matrix else "straight line × detour factor",
         "distance_matrix": _relative(prep.network.sources["distances"]) if matrix else None,
@@ -475,6 +476,9 @@ def _context(plan: Plan, final_offices: pd.DataFrame) -> dict:
         "json": _summary_json(plan, final_offices),
     }
 
+
+#: The solver behind each backend, as summary.json names it ("none" for a plan written by hand).
+SOLVER_NAMES = {"highspy": "HiGHS (highspy)", "ortools-highs": "HiGHS via OR-Tools", "cp-sat": "OR-Tools CP-SAT"}
 
 #: Summary fields that hold the objective or its bound: whole numbers for the
 #: integer objectives (inhabitant-metres, inhabitants), written as JSON integers.
@@ -521,25 +525,28 @@ def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
     out["notes"] = list(plan.notes)
     sc = prep.scenario
     out["solver"] = {
-        "name": "HiGHS via OR-Tools",
-        "time_limit_s": sc.time_limit_s,
-        "threads": sc.threads,
-        "seed": sc.seed,
-        "relative_gap": sc.relative_gap,
+        "name": SOLVER_NAMES.get(plan.backend, plan.backend or "none"),
+        "backend": sc.solver.backend,
+        "time_limit_s": sc.solver.time_limit_s,
+        "threads": sc.solver.threads,
+        "seed": sc.solver.seed,
+        "relative_gap": sc.solver.relative_gap,
     }
+    c = sc.constraints
     out["scenario_settings"] = {
         "source": sc.source,
         "description": sc.description,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
-        "flexible": sc.flexible,
-        "lock_open": list(sc.lock_open),
-        "lock_closed": list(sc.lock_closed),
-        "max_growth": sc.max_growth,
-        "max_distance_km": sc.max_distance_km,
-        "keep_municipalities": sc.keep_municipalities,
-        "max_closures": sc.max_closures,
+        "flexible": sc.modes.flexible,
+        "lock_open": list(c.lock_open),
+        "lock_closed": list(c.lock_closed),
+        "max_growth": c.max_growth,
+        "max_distance_km": c.max_distance_km,
+        "keep_municipalities": c.keep_municipalities,
+        "max_closures": c.max_closures,
         "parameters": dict(sc.parameters),
+        "lang": sc.lang,
     }
     p = prep.params
     out["model_parameters"] = {

@@ -53,7 +53,7 @@ from . import geometry
 from .metrics import CLOSED, FLEXIBLE, KEPT, office_distance_m
 
 if TYPE_CHECKING:  # only for the annotation: the plan type may move between modules
-    from .solve import Plan
+    from .plan import Plan
 
 __all__ = ["whatif_payload", "page_distance_m", "varint_row_deltas", "MAX_PAIRS", "MAX_MATRIX_PAIRS", "CHECK_KEYS"]
 
@@ -176,7 +176,7 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
     ox, oy = np.asarray(inst.ox, float), np.asarray(inst.oy, float)
 
     offices_m = np.stack([office_distance_m(inst, i, np.arange(inst.n)) for i in range(inst.n)]) if inst.n else np.zeros((0, 0), np.int64)
-    distances: dict = {"detour": float(inst.detour), "offices": base64.b64encode(varint_row_deltas(offices_m)).decode("ascii")}
+    distances: dict = {"detour": float(inst.detour_factor), "offices": base64.b64encode(varint_row_deltas(offices_m)).decode("ascii")}
     points = {
         "population": _b64(inst.population, "<i4"),
         "propensity": _b64(inst.propensity, "<f8"),
@@ -184,7 +184,7 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
     }
     if matrix is None:
         dx, dy = np.asarray(inst.dx, float), np.asarray(inst.dy, float)
-        distances.update(source="straight_line", fix=_fixes(dx, dy, ox, oy, inst.detour))
+        distances.update(source="straight_line", fix=_fixes(dx, dy, ox, oy, inst.detour_factor))
         points.update(x=_b64(dx, "<f8"), y=_b64(dy, "<f8"))
     else:
         distances.update(source="matrix", rows=base64.b64encode(varint_row_deltas(matrix)).decode("ascii"))

@@ -102,12 +102,18 @@ def test_parameters_file_rejects_unknown_keys_and_bad_ranges(tmp_path):
     from netopt.errors import ScenarioError
 
     p = tmp_path / "p.toml"
-    p.write_text("[visits]\ndecay_kms = 30\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="decay_kms"):
+    p.write_text("decay_kms = 30\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="unknown key 'decay_kms'.*did you mean 'decay_km'"):
         load_parameters(p)
-    p.write_text("[visits]\nfloor = 1.5\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="floor.*0 to 1"):
+    p.write_text("floor = 1.5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="'floor' = 1.5 is out of range.*0 to 1"):
         load_parameters(p)
+    # the spellings of parameters.toml before one vocabulary are named with their new name
+    p.write_text("[flexible]\nsite_share = 0.3\n[visits]\ndecay_kms = 30\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_parameters(p)
+    assert "'[flexible] site_share' is an old spelling" in str(info.value) and "write flexible_site_share = ..." in str(info.value)
+    assert "unknown key '[visits] decay_kms'" in str(info.value)
 
 
 def test_closing_an_office_moves_its_visitors_and_loses_some(network):
@@ -245,10 +251,14 @@ def test_calibration_target_is_a_parameter_and_a_scenario_key(tmp_path):
     from netopt.errors import ScenarioError
 
     p = tmp_path / "p.toml"
-    p.write_text("[register]\ncalibrate_to_reference = false\n", encoding="utf-8")
+    p.write_text("calibrate_to_reference = false\n", encoding="utf-8")
     assert load_parameters(p).calibrate_to_reference is False
-    p.write_text("[register]\ncalibrate_to_reference = 1\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="calibrate_to_reference"):
+    p.write_text("calibrate_to_reference = 1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"'calibrate_to_reference' = 1 has the wrong type \(allowed: true or false\)"):
+        load_parameters(p)
+    # the sectioned spelling of parameters.toml before one vocabulary is refused, naming the new one
+    p.write_text("[register]\ncalibrate_to_reference = false\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"'\[register\] calibrate_to_reference' is an old spelling.*write calibrate_to_reference = \.\.\. at the top"):
         load_parameters(p)
     sc = tmp_path / "s.toml"
     sc.write_text('name = "s"\n[[stage]]\nyear = 2027\ncut_msek = 10\n[parameters]\ncalibrate_to_reference = false\n', encoding="utf-8")

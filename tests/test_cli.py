@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, read_csv_rows
@@ -95,7 +96,7 @@ def test_solve_refuses_existing_out_and_replaces_with_overwrite(netopt_cli, tmp_
     def must_not_solve(*a, **k):
         raise AssertionError("solved although --out exists")
 
-    monkeypatch.setattr(sys.modules["netopt.solve"], "solve", must_not_solve)
+    monkeypatch.setattr(sys.modules["netopt.plan"], "solve", must_not_solve)
     res = netopt_cli("solve", shipped_scenario, "--out", out, "--demand", fast_demand, "--no-map")
     assert res.code == 2
     assert str(out) in res.err and "--overwrite" in res.err
@@ -469,23 +470,24 @@ def test_lock_of_unknown_office(netopt_cli, tmp_path, fast_demand):
         ("[constraints]\nlock = []\n", ["unknown key 'constraints.lock'", "lock_closed"]),
         ("[weather]\nrain = 1\n", ["unknown key 'weather'", "[constraints]"]),
         ("threads = 0\n", ["'threads'", "from 1 to 64"]),
-        ("[solver]\nthreads = 65\n", ["'threads'", "from 1 to 64"]),
+        ("[solver]\nthreads = 65\n", ["'solver.threads'", "from 1 to 64"]),
         ('objective = "fastest"\n', ["'objective'", "'fastest'", "distance, coverage, visits_lost"]),
         ('coverage_km = "far"\n', ["'coverage_km'", "wrong type", "a number"]),
         ("coverage_km = 0\n", ["'coverage_km'", "from 0.1 to 1000"]),
         ("[solver]\nthreads = 2.5\n", ["'solver.threads'", "whole number"]),
-        ("[solver]\nrelative_gap = 2\n", ["'relative_gap'", "from 0 to 1"]),
-        ("[solver]\ntime_limit_s = -1\n", ["'time_limit_s'", "from 0.1 to 86400"]),
+        ("[solver]\nrelative_gap = 2\n", ["'solver.relative_gap' = 2", "from 0 to 0.5", "0.01 means 1 %"]),
+        ("[solver]\ntime_limit_s = -1\n", ["'solver.time_limit_s' = -1", "from 0.1 to 86 400"]),
         ('[[stage]]\nyear = 2027\ncut_msek = "lots"\n', ["'stage[1].cut_msek'", "a number"]),
-        ("[[stage]]\nyear = 2027\n", ["lacks 'cut_msek'"]),
-        ("[[stage]]\nyear = 1999\ncut_msek = 10\n", ["'stage.year'", "from 2000 to 2100"]),
+        ("[[stage]]\nyear = 2027\n", ["'stage[1].cut_msek' is missing", "add cut_msek"]),
+        ("[[stage]]\nyear = 1999\ncut_msek = 10\n", ["'stage[1].year' = 1999", "from 2000 to 2100"]),
         ("[[stage]]\nyear = 2027\ncut_msek = 10\n[[stage]]\nyear = 2026\ncut_msek = 5\n", ["increasing years"]),
-        ("[constraints]\nmax_growth = -0.5\n", ["'max_growth'", "from 0 to 100"]),
+        ("[constraints]\nmax_growth = -0.5\n", ["'constraints.max_growth' = -0.5", "from 0 to 5"]),
+        ("[constraints]\nmax_growth = 50\n", ["'constraints.max_growth' = 50", "from 0 to 5", "0.5 means at most 50 %"]),
         ("[constraints]\nkeep_municipalities = 1\n", ["'constraints.keep_municipalities'", "true or false"]),
         ("[modes]\nflexible = \"yes\"\n", ["'modes.flexible'", "true or false"]),
-        ("[parameters]\ndecay_km = 0\n", ["'decay_km'", "from 1 to 1000"]),
+        ("[parameters]\ndecay_km = 0\n", ["'parameters.decay_km' = 0", "from 1 to 1000"]),
         ("[parameters]\nspeed = 3\n", ["unknown key 'parameters.speed'"]),
-        ("[parameters]\nreference_visits_total = 0\n", ["'reference_visits_total'", "from 1"]),
+        ("[parameters]\nreference_visits_total = 0\n", ["'parameters.reference_visits_total' = 0", "from 1"]),
         ("name = \n", ["not valid TOML"]),
     ],
 )
@@ -513,7 +515,7 @@ def test_scenario_not_utf8_and_missing(netopt_cli, tmp_path):
 
 def test_bad_parameters_file(netopt_cli, tmp_path):
     p = tmp_path / "parameters.toml"
-    p.write_text("[visits]\ndecay_km = -3\n", encoding="utf-8")
+    p.write_text("decay_km = -3\n", encoding="utf-8")
     res = netopt_cli("calibrate", "--parameters", p)
     assert res.code == 2
     assert "decay_km" in res.err and "from 1 to 1000" in res.err
@@ -613,3 +615,60 @@ def test_entry_point_subprocess(tmp_path):
     assert proc.stderr.startswith("netopt: ") and "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "netopt", "--version"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("netopt ")
+
+
+# --------------------------------------------------------------------------- solver options
+
+
+@pytest.mark.parametrize("suffix", ["mps", "lp"])
+def test_export_model(netopt_cli, tmp_path, shipped_scenario, fast_demand, suffix):
+    """--export-model writes the model the optimisation starts from, with readable names, and solves as usual."""
+    model = tmp_path / f"model.{suffix}"
+    res = netopt_cli("solve", shipped_scenario, "--demand", fast_demand, "--out", tmp_path / "out", "--no-map", "--export-model", model)
+    assert res.code == 0, res.text
+    text = model.read_text(encoding="utf-8")
+    kista = "stockholm-kista" if suffix == "mps" else "stockholm_kista"  # LP names may not hold "-"
+    assert f"keep[{kista},0]" in text and "flexible[visby,0]" in text and "allowance[0]" in text
+    if suffix == "mps":
+        import highspy
+
+        from netopt import load_network, load_scenario
+        from netopt.plan import build_first_model
+
+        built = build_first_model(load_network(demand=fast_demand), load_scenario(shipped_scenario))
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        assert h.readModel(str(model)) == highspy.HighsStatus.kOk
+        lp = h.getLp()
+        assert lp.num_col_ == built.n_vars == summary(tmp_path / "out")["model_size"]["variables"]
+        assert np.array_equal(np.asarray(lp.col_cost_), built.obj)  # every coefficient exact
+
+
+def test_export_model_needs_a_known_format(netopt_cli, tmp_path, shipped_scenario):
+    res = netopt_cli("solve", shipped_scenario, "--out", tmp_path / "out", "--export-model", tmp_path / "model.txt")
+    assert res.code == 2 and "must end in .mps or .lp" in res.err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("backend", ["highspy", "ortools-highs"])
+def test_backend_option(netopt_cli, tmp_path, shipped_scenario, fast_demand, backend):
+    out = tmp_path / backend
+    res = netopt_cli("solve", shipped_scenario, "--demand", fast_demand, "--backend", backend, "--out", out, "--no-map")
+    assert res.code == 0, res.text
+    s = summary(out)
+    assert s["status"] == "OPTIMAL" and s["solver"]["backend"] == backend
+
+
+def test_backends_agree_on_the_shipped_scenario(netopt_cli, tmp_path, shipped_scenario, fast_demand):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert netopt_cli("solve", shipped_scenario, "--demand", fast_demand, "--out", a, "--no-map").code == 0
+    assert netopt_cli("solve", shipped_scenario, "--demand", fast_demand, "--backend", "ortools-highs", "--out", b, "--no-map").code == 0
+    assert summary(a)["objective"] == summary(b)["objective"]
+
+
+def test_evaluate_office_named_by_its_name_suggests_the_id(netopt_cli, tmp_path):
+    res = netopt_cli("evaluate", "--close", "Stockholm Kista,BODEN", "--out", tmp_path / "x", "--no-map")
+    assert res.code == 2
+    no_traceback(res)
+    assert "did you mean 'stockholm-kista'?" in res.err and "did you mean 'boden'?" in res.err
+    assert "2 problems" in res.err

@@ -33,7 +33,7 @@ def coarse(tmp_path_factory):
 
 def test_a_matrix_equal_to_the_default_gives_the_same_plan(coarse):
     demand, matrix, _ = coarse
-    sc = Scenario(name="t", tie_break=False)
+    sc = Scenario(name="t").with_(tie_break=False)
     a = solve(load_network(demand=demand), sc)
     b = solve(load_network(demand=demand, distances=matrix), sc)
     assert b.status == "OPTIMAL" and b.objective == b.solver_objective

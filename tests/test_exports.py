@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import sqlite3
 
@@ -111,3 +112,34 @@ def test_plan_csv_has_coordinates(hand_plan):
     assert float(rows["kiruna"]["lat"]) == t.at["kiruna", "lat"] and float(rows["kiruna"]["lon"]) == t.at["kiruna", "lon"]
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["offices_closed"] == 3
+
+
+def test_summary_json_records_the_scenario_settings_and_the_solver(tmp_path, fast_demand):
+    """summary.json says which solver ran and with which settings, and the scenario's
+    sections as they were in force (the typed Scenario's nested settings, its lang)."""
+    sc = netopt.Scenario(name="settings", stages=(netopt.Stage(year=2027, cut_msek=60.0, flexible_allowance_msek=10.0),), lang="sv").with_(
+        lock_open=("visby",), max_growth=1.5, max_closures=20, threads=1, seed=3, relative_gap=0.01, time_limit_s=120.0)
+    plan = netopt.solve(netopt.load_network(demand=fast_demand), sc)
+    s = json.loads((netopt.write_outputs(plan, tmp_path / "o", with_map=False) / "summary.json").read_text(encoding="utf-8"))
+    assert s["solver"] == {"name": "HiGHS (highspy)", "backend": "highspy", "time_limit_s": 120.0, "threads": 1, "seed": 3, "relative_gap": 0.01}
+    got = s["scenario_settings"]
+    assert got["lock_open"] == ["visby"] and got["lock_closed"] == [] and got["max_growth"] == 1.5 and got["max_closures"] == 20
+    assert got["flexible"] is True and got["max_distance_km"] is None and got["keep_municipalities"] is False and got["lang"] == "sv"
+    assert s["status"] in ("OPTIMAL", "WITHIN_GAP") and s["status"] == str(plan.status)
+    assert set(s["parameters_resolved"]) == {f.name for f in dataclasses.fields(netopt.Parameters)}
+    assert s["parameters_resolved"]["calibrate_to_reference"] is True
+
+
+def test_the_memo_states_each_status_in_words_in_both_languages():
+    """Every status a plan can have has its words in both languages (a missing text would
+    print the bare name); WITHIN_GAP and TIME_LIMIT never claim a proof."""
+    from netopt.solver import SolveStatus
+
+    for lang in ("en", "sv"):
+        tx = texts(lang)
+        for status in (*SolveStatus, "EVALUATED"):
+            assert tx.has(f"status.{status}"), (lang, status)
+        for status in ("WITHIN_GAP", "TIME_LIMIT"):
+            words = tx(f"memo.proof.{status}", gap="0.517 %", requested="5 %")
+            assert "0.517 %" in words and ("not proven optimal" in words or "inte bevisat optimal" in words)
+    assert str(SolveStatus.WITHIN_GAP) == "WITHIN_GAP" and f"{SolveStatus.TIME_LIMIT}" == "TIME_LIMIT"

@@ -70,7 +70,7 @@ def test_frontier_html_in_english_and_swedish(frame):
 def test_sweep_calls_back_with_each_feasible_plan(fast_demand):
     seen = []
     network = netopt.load_network(demand=fast_demand)
-    f = sweep(network, netopt.Scenario(name="s", time_limit_s=30), [50.0, 5000.0], on_plan=lambda cut, plan: seen.append((cut, plan.summary()["cut_msek"], plan.scenario.description)))
+    f = sweep(network, netopt.Scenario(name="s").with_(time_limit_s=30), [50.0, 5000.0], on_plan=lambda cut, plan: seen.append((cut, plan.summary()["cut_msek"], plan.scenario.description)))
     assert list(f["status"]) == ["OPTIMAL", "INFEASIBLE"]
     assert seen == [(50.0, 50.0, "")]
 
@@ -91,3 +91,35 @@ def test_overwrite_accepts_a_sweep_folder_and_refuses_foreign_files(tmp_path):
     with pytest.raises(OutputError, match="notes"):
         netopt.io.check_output_dir(out, overwrite=True)
 
+
+
+def test_a_cut_stopped_without_a_plan_is_not_called_infeasible(frame):
+    """A solve stopped by its time limit without a plan proves nothing: the frontier
+    says so (and draws no point, links no folder), apart from the infeasible cuts."""
+    stopped = pd.concat([frame, pd.DataFrame([{"cut_msek": 160.0, "status": "NO_PLAN", "note": "the solver stopped"}])], ignore_index=True)
+    page = frontier_html(stopped, "t", stages=[(2027, 150.0)])
+    assert "Infeasible cuts (no plan keeps every FA-region served): 900 MSEK." in page
+    assert "Cuts without a plan in the time limit (not proven infeasible; raise time_limit_s): 160 MSEK." in page
+    assert 'href="cut-160/' not in page and "NO_PLAN" in page
+    fig = frontier_figure(stopped, texts("en"), links=[f"{cut_folder(c)}/report.html" for c in stopped["cut_msek"]])
+    assert fig.axes[0].collections[0].get_urls() == ["cut-0/report.html", "cut-50/report.html", "cut-100/report.html", "cut-150/report.html"]
+    sv = frontier_html(stopped, "t", texts=texts("sv"))
+    assert "Krav utan plan inom tidsgränsen" in sv and "INGEN PLAN" in sv
+
+
+def test_sweep_keeps_a_cut_stopped_without_a_plan_apart(fast_demand, monkeypatch):
+    import netopt.plan
+    from netopt.errors import InfeasibleError
+
+    solve_prepared = netopt.plan.solve_prepared
+
+    def stopped_at_100(prep, **kw):
+        if prep.scenario.stages[-1].cut_msek == 100.0:
+            raise InfeasibleError("the solver stopped after 30.0 s before it found a plan that meets every constraint. Fix: raise solver.time_limit_s", {"status": "NO_PLAN"})
+        return solve_prepared(prep, **kw)
+
+    monkeypatch.setattr(netopt.plan, "solve_prepared", stopped_at_100)
+    seen = []
+    f = sweep(netopt.load_network(demand=fast_demand), netopt.Scenario(name="s"), [50.0, 100.0, 20.0], on_plan=lambda cut, plan: seen.append(cut))
+    assert list(f["status"]) == ["OPTIMAL", "NO_PLAN", "OPTIMAL"]
+    assert f["note"].iloc[1].startswith("the solver stopped after 30.0 s") and sorted(seen) == [20.0, 50.0]

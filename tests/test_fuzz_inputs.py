@@ -353,65 +353,65 @@ def test_fuzzed_scenario_toml(tmp_path_factory, data):
     res = _check_outcome(lambda: load_scenario(path))
     if isinstance(res, Scenario):
         assert res.stages and all(math.isfinite(s.cut_msek) for s in res.stages)
-        assert 1 <= res.threads <= 64
+        assert 1 <= res.solver.threads <= 64
         assert res.objective in ("distance", "coverage", "visits_lost")
         netopt.Parameters().with_overrides(**res.parameters)  # overrides were checked
 
 
 @pytest.mark.parametrize(
-    "body",
+    "body, key, allowed",
     [
-        "[parameters]\nreference_visits_total = 0\n",
-        "[parameters]\nreference_visits_total = -5\n",
-        "[parameters]\nreference_offices_total = 0\n",
-        "[parameters]\ncitizen_service_employees = -1\n",
-        "[parameters]\nreference_visits_total = nan\n",
-        "[parameters]\nreference_visits_total = inf\n",
-        "[parameters]\nflexible_visits_per_day = nan\n",
-        "[parameters]\nscale_fixed_costs_to_reference = 3\n",
-        "[parameters]\nreference_visits_by_region = 3\n",
-        "stage = 5\n",
-        "stage = []\n",
-        "[[stage]]\nyear = 2027\n",
-        "[[stage]]\nyear = 2027\ncut_msek = 1e999\n",
-        "[[stage]]\nyear = 2027\ncut_msek = 10\n[[stage]]\nyear = 2027\ncut_msek = 20\n",
-        "[constraints]\nlock_open = [1, 2]\n",
-        "[constraints]\nlock_open = ['a']\nlock_closed = ['a']\n",
-        "constraints = 3\n",
-        "name = 'x' \nname = 'y'\n",
+        ("[parameters]\nreference_visits_total = 0\n", "'parameters.reference_visits_total' = 0", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nreference_visits_total = -5\n", "'parameters.reference_visits_total' = -5", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nreference_offices_total = 0\n", "'parameters.reference_offices_total' = 0", "a whole number from 1 to 100 000"),
+        ("[parameters]\ncitizen_service_employees = -1\n", "'parameters.citizen_service_employees' = -1", "a whole number from 0 to 1 000 000"),
+        ("[parameters]\nreference_visits_total = nan\n", "'parameters.reference_visits_total' = nan", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nreference_visits_total = inf\n", "'parameters.reference_visits_total' = inf", "a whole number from 1 to 1 000 000 000"),
+        ("[parameters]\nflexible_visits_per_day = nan\n", "'parameters.flexible_visits_per_day' = nan", "a number from 1 to 10 000"),
+        ("[parameters]\nscale_fixed_costs_to_reference = 3\n", "'parameters.scale_fixed_costs_to_reference' = 3", "true or false"),
+        ("[parameters]\nreference_visits_by_region = 3\n", "'parameters.reference_visits_by_region' = 3", "a table of SSC regions"),
+        ("stage = 5\n", "'stage' = 5", "[[stage]] tables"),
+        ("stage = []\n", "'stage' = []", "[[stage]] tables"),
+        ("[[stage]]\nyear = 2027\n", "'stage[1].cut_msek' is missing", "a number from -1000 to 100 000"),
+        ("[[stage]]\nyear = 2027\ncut_msek = 1e999\n", "'stage[1].cut_msek' = inf", "a number from -1000 to 100 000"),
+        ("[[stage]]\nyear = 2027\ncut_msek = 10\n[[stage]]\nyear = 2027\ncut_msek = 20\n", "'stage' = [2027, 2027]", "increasing years, each year once"),
+        ("[constraints]\nlock_open = [1, 2]\n", "'constraints.lock_open' = [1, 2]", "a list of quoted texts"),
+        ("[constraints]\nlock_open = ['a']\nlock_closed = ['a']\n", "'constraints.lock_open' = ['a']", "also in lock_closed"),
+        ("constraints = 3\n", "'constraints' = 3", "must be a table"),
+        ("name = 'x' \nname = 'y'\n", "not valid TOML", "line 2"),
     ],
 )
-def test_malformed_scenario_examples(tmp_path, body):
+def test_malformed_scenario_examples(tmp_path, body, key, allowed):
+    """Each message names the file, the key with the value given, what is allowed, and a fix."""
     path = tmp_path / "scenario.toml"
     path.write_text(body, encoding="utf-8")
     with pytest.raises(NetoptError) as info:
         load_scenario(path)
-    assert str(info.value).strip()
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: ")
+    assert key in msg and allowed in msg, msg
+    assert "Fix: " in msg and len(msg.split("Fix: ", 1)[1].strip()) > 5
 
 
 @settings(FUZZ, max_examples=40)
 @given(data=st.data())
 def test_fuzzed_parameters_toml(tmp_path_factory, data):
-    """``--parameters`` files: sections and keys of data/model/parameters.toml with hostile values."""
-    sections = {
-        "reference": ["cost_msek", "visits_total", "offices_total", "visits_by_region"],
-        "visits": ["decay_km", "floor", "detour_factor"],
-        "staff": ["cost_per_fte_msek", "citizen_service_employees", "fte_per_employee", "min_fte_per_office"],
-        "site": ["site_fixed_msek", "rent"],
-        "register": ["scale_fixed_costs_to_reference"],
-        "flexible": ["site_share", "days_per_week", "weeks_per_year", "travel_cost_per_day_sek", "visits_per_day"],
-    }
-    doc = {}
-    for sec in data.draw(st.lists(st.sampled_from(list(sections)), unique=True, max_size=3)):
-        doc[sec] = {k: data.draw(value) for k in data.draw(st.lists(st.sampled_from(sections[sec]), unique=True, min_size=1, max_size=3))}
+    """``--parameters`` files: the names of data/model/parameters.toml with hostile values (and now and then an old sectioned spelling)."""
+    flat = [k for k in PARAMETER_KEYS if k != "reference_visits_by_region"]
+    doc = {k: data.draw(value) if data.draw(st.integers(0, 2)) else GOOD.get(k, data.draw(value))
+           for k in data.draw(st.lists(st.sampled_from(flat), unique=True, max_size=4))}
+    if data.draw(st.integers(0, 4)) == 0:
+        doc["reference_visits_by_region"] = data.draw(st.one_of(scalar, st.dictionaries(st.sampled_from(["Nord", "Mitt", "Väst", "Syd", "Stockholm-Gotland", "Öst", "Mars"]), scalar, max_size=3)))
     if data.draw(st.integers(0, 5)) == 0:
-        doc["reference"] = data.draw(scalar)
+        doc[data.draw(st.sampled_from(["visits", "flexible", "reference"]))] = {data.draw(st.sampled_from(["decay_km", "site_share", "cost_msek"])): data.draw(scalar)}
     path = tmp_path_factory.mktemp("par") / "parameters.toml"
     path.write_text(toml_dumps(doc), encoding="utf-8")
     res = _check_outcome(lambda: load_parameters(path))
     if isinstance(res, netopt.Parameters):
         assert math.isfinite(res.staff_per_visit_sek) and res.staff_per_visit_sek >= 0
         assert math.isfinite(res.site_per_visit_sek) and res.site_per_visit_sek >= 0
+        for k, v in doc.items():
+            assert getattr(res, k) == v  # every value given is the value used
 
 
 def test_scenario_parameter_overrides_of_each_type(tmp_path):
@@ -427,7 +427,7 @@ def test_empty_scenario_is_the_2027_stage(tmp_path):
     path.write_bytes(b"")
     sc = load_scenario(path)
     assert [(s.year, s.cut_msek, s.flexible_allowance_msek) for s in sc.stages] == [(2027, 150.0, 10.0)]
-    assert sc.objective == "distance" and sc.threads == 1
+    assert sc.objective == "distance" and sc.solver.threads == 1
 
 
 def test_shipped_scenarios_load(repo_root):

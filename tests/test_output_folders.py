@@ -48,8 +48,8 @@ def test_library_refuses_the_current_folder(tmp_path, quick_plan, monkeypatch):
 
 
 COMMANDS = {
-    "solve": ("netopt.solve", "solve", lambda sc, a, b: ["solve", sc]),
-    "evaluate": ("netopt.solve", "evaluate", lambda sc, a, b: ["evaluate", "--close", "visby"]),
+    "solve": ("netopt.plan", "solve", lambda sc, a, b: ["solve", sc]),
+    "evaluate": ("netopt.plan", "evaluate", lambda sc, a, b: ["evaluate", "--close", "visby"]),
     "sweep": ("netopt.sweep", "sweep", lambda sc, a, b: ["sweep", sc, "--cuts", "0:150:50"]),
     "compare": ("netopt.compare", "compare_dirs", lambda sc, a, b: ["compare", a, b]),
 }
@@ -75,7 +75,7 @@ def test_unwritable_out_is_refused_before_any_work(netopt_cli, tmp_path, monkeyp
 
 def test_out_below_a_file_is_refused_before_solving(netopt_cli, tmp_path, monkeypatch, shipped_scenario):
     (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
-    monkeypatch.setattr(sys.modules["netopt.solve"], "solve", lambda *a, **k: pytest.fail("solved"))
+    monkeypatch.setattr(sys.modules["netopt.plan"], "solve", lambda *a, **k: pytest.fail("solved"))
     res = netopt_cli("solve", shipped_scenario, "--out", tmp_path / "notes.txt" / "run")
     assert res.code == 2 and "is a file" in res.err
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "x"

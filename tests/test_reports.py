@@ -113,3 +113,26 @@ def test_swedish_map_and_spreadsheet_phrase_data_in_swedish(hostile_tables):
     marks = set(sheet["Motsäger en offentlig uppgift"].dropna())
     assert marks and all(m.startswith("offentlig uppgift:") for m in marks)
     assert hostile_tables.offices["public_figure_conflict"].str.startswith("public figure:").sum() == len(marks)
+
+
+@pytest.mark.parametrize("status, gap, english, swedish", [
+    ("OPTIMAL", 0.0, "The solver proved this plan optimal (gap 0).", "Lösaren bevisade att planen är optimal (gap 0)."),
+    ("WITHIN_GAP", 0.00517, "The solver stopped within the requested gap of 5 %: this plan meets every constraint and is within 0.517 % of the best possible, but it is not proven optimal.",
+     "Lösaren stannade inom det begärda gapet 5 %: planen uppfyller alla villkor och ligger inom 0,517 % från det bästa möjliga, men den är inte bevisat optimal."),
+    ("TIME_LIMIT", 0.0123, "The solver stopped at its time limit: this plan meets every constraint but is not proven optimal (gap 1.230 %).",
+     "Lösaren stoppades av tidsgränsen: planen uppfyller alla villkor men är inte bevisat optimal (gap 1,230 %)."),
+    ("TIME_LIMIT", None, "is not proven optimal (gap unknown).", "är inte bevisat optimal (gap okänt)."),
+])
+def test_the_memo_says_what_each_status_proves(fast_demand, status, gap, english, swedish):
+    """The memo's sentence for each solver status (issue 11 fault 2: a plan stopped within
+    a requested gap is never called proven optimal), in both languages."""
+    import dataclasses
+
+    from netopt.solver import SolveStatus
+
+    sc = netopt.Scenario(name="t").with_(relative_gap=0.05)
+    plan = netopt.evaluate(netopt.load_network(demand=fast_demand), {"visby": "close"}, sc)
+    bound = None if gap is None else plan.objective * (1 - gap)
+    plan = dataclasses.replace(plan, status=SolveStatus(status), gap=gap, best_bound=bound)
+    assert english in report_markdown(plan_tables(plan))
+    assert swedish in report_markdown(plan_tables(plan), texts("sv"))

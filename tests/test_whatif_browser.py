@@ -592,7 +592,11 @@ def test_planner_register_division_and_distance_matrix(chromium, scenario, tmp_p
     assert len(net.offices) == len(rows) - 1 and len(net.fa_regions) == 21
     m = net.distance_matrix_m
     assert (np.sort(m, axis=1)[:, 0] == np.sort(m, axis=1)[:, 1]).sum() > 50
+    # the scenario names the division it is planned in, as --division does on the command line
+    # (a scenario's fa_division applies in the library too: "fa2015" would re-divide the network)
+    scenario = scenario.with_(fa_division=str(county_division))
     plan = netopt.evaluate(net, {"visby": "close", "kiruna": "flexible", "stockholm-kista": "close"}, scenario)
+    assert plan.prepared.network.division_name == "counties" and plan.summary()["fa_regions_total"] == 21
     path = _page_of(map_html(plan), tmp_path)
     with chromium.page(path) as (page, log):
         page.wait_for_function("() => window.netopt && window.netopt.available")

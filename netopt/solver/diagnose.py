@@ -1,0 +1,184 @@
+"""Why a scenario has no plan: checks before solving, and the explanation after.
+
+:func:`precheck` fails before any solve when the locks or the data make the
+scenario impossible, naming the FA-regions, municipalities and offices.
+:func:`explain_infeasible` runs when the solver proved the scenario
+infeasible: it solves for the largest saving possible under the constraints
+in force (without the budget), with the same optimisation loop and within the
+caller's time limit, and says which cut cannot be met and which constraints
+were in force. Figures are exact when the solve was proven optimal and are
+said to be bounds otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..errors import InfeasibleError
+from ..instance import Prepared
+from .loop import optimise
+from .result import SolveStatus
+
+__all__ = ["precheck", "explain_infeasible", "max_saving", "constraints_in_force"]
+
+
+def _names(prep: Prepared) -> dict:
+    return dict(zip(prep.network.fa_regions["fa_code"], prep.network.fa_regions["fa_name"]))
+
+
+def constraints_in_force(prep: Prepared) -> list[str]:
+    """The constraints of this scenario, in words (every infeasibility message names them)."""
+    sc, inst = prep.scenario, prep.instance
+    c = sc.constraints
+    out = [f"every FA-region with an office today keeps one ({inst.fa_regions_to_cover.size} FA-regions, {prep.network.division_name})"]
+    if not sc.modes.flexible:
+        out.append("flexible offices switched off")
+    else:
+        out.append(f"a flexible office takes at most {inst.flex_capacity_visits:,.0f} visits a year".replace(",", " "))
+    if c.lock_open:
+        out.append(f"{len(c.lock_open)} office(s) locked open ({', '.join(c.lock_open)})")
+    if c.lock_closed:
+        out.append(f"{len(c.lock_closed)} office(s) locked closed ({', '.join(c.lock_closed)})")
+    if c.max_closures is not None:
+        out.append(f"max_closures = {c.max_closures}")
+    if c.max_distance_km is not None:
+        out.append(f"max_distance_km = {c.max_distance_km:g}")
+    if c.keep_municipalities:
+        out.append("keep_municipalities: every municipality with an office today keeps one")
+    if c.max_growth is not None:
+        out.append(f"max_growth = {c.max_growth:g} (a receiving office grows by at most {100 * c.max_growth:g} %)")
+    if len(sc.stages) > 1:
+        out.append(f"{len(sc.stages)} nested stages (an office closed stays closed; a flexible office gets no staff back)")
+    return out
+
+
+def precheck(prep: Prepared) -> None:
+    """Raise :class:`InfeasibleError` before solving when the scenario cannot be met, naming why."""
+    net, sc, inst = prep.network, prep.scenario, prep.instance
+    names = _names(prep)
+    off = net.offices
+    existing = inst.existing_mask
+    problems: dict = {}
+    parts: list[str] = []
+    if sc.constraints.require_all_fa_regions:
+        missing = net.fa_regions_without_office()
+        if missing:
+            problems["fa_regions_without_any_office"] = [f"{code} {names[code]}" for code in missing]
+            parts.append("FA-regions with no office in the register (require_all_fa_regions = true): " + ", ".join(problems["fa_regions_without_any_office"]))
+    locked = inst.lock_closed_mask
+    blocked = []
+    for fa, grp in off.groupby("fa_code", sort=True):
+        rows = grp.index.to_numpy()
+        if existing[rows].any() and locked[rows].all():
+            blocked.append(f"{fa} {names.get(fa, '')}")
+    if blocked:
+        problems["fa_regions_with_every_office_locked_closed"] = blocked
+        parts.append("FA-regions whose every office is locked closed: " + ", ".join(blocked))
+    if sc.constraints.keep_municipalities:
+        stuck = []
+        for code, grp in off.groupby("municipality_code", sort=True):
+            rows = grp.index.to_numpy()
+            if existing[rows].any() and locked[rows].all():
+                stuck.append(f"{code} {grp['municipality'].iloc[0]}")
+        if stuck:
+            problems["municipalities_with_every_office_locked_closed"] = stuck
+            parts.append("keep_municipalities is on, but every office of these municipalities is locked closed: " + ", ".join(stuck))
+    closures = int((locked & existing).sum())
+    if sc.constraints.max_closures is not None and closures > sc.constraints.max_closures:
+        problems["locked_closed_exceeds_max_closures"] = {"locked_closed": closures, "max_closures": sc.constraints.max_closures}
+        parts.append(f"{closures} offices are locked closed but max_closures is {sc.constraints.max_closures}")
+    if problems:
+        raise InfeasibleError("the scenario cannot be met: " + "; ".join(parts), {"status": "INFEASIBLE", **problems})
+
+
+def max_saving(prep: Prepared, stage: int, *, cover_fa: bool = True, deadline: float | None = None) -> tuple[float | None, bool]:
+    """The largest saving (MSEK per year, allowance included) of one stage's year
+    under the scenario's other constraints (no budget), and whether it is proven
+    (``False``: the value is an upper bound, the time limit stopped the proof).
+    ``(None, True)`` when no plan meets the constraints even without a budget."""
+    inst = prep.instance
+    relaxed = inst.with_(budgets_sek=(1e18,), allowances_sek=(inst.allowances_sek[stage],), cover_fa=cover_fa and inst.cover_fa)
+    settings = prep.scenario.solver
+    opt = optimise(relaxed, settings.__class__(**{**_plain(settings), "tie_break": False, "relative_gap": 0.0}),
+                   objective="cost", deadline=deadline)
+    baseline = prep.costs.baseline_cost_sek
+    if opt.status == SolveStatus.INFEASIBLE:
+        return None, True
+    if opt.status == SolveStatus.OPTIMAL:
+        return (baseline - opt.objective) / 1e6, True  # the cheapest plan's net cost, measured exactly
+    if opt.bound is None:
+        return None, False
+    return (baseline - opt.bound) / 1e6, False
+
+
+def _plain(settings) -> dict:
+    from dataclasses import fields
+
+    return {f.name: getattr(settings, f.name) for f in fields(settings)}
+
+
+def _msek(value: float, against: float) -> str:
+    """An upper bound on a saving, in MSEK, rounded up (so that "at most" stays true)
+    with as many decimals as it takes not to look equal to ``against``."""
+    for digits in (1, 2, 3):
+        up = math.ceil(value * 10**digits - 1e-9) / 10**digits
+        if up < against or value >= against or digits == 3:
+            return f"{up:.{digits}f}"
+    return f"{value:.3f}"
+
+
+def explain_infeasible(prep: Prepared, deadline: float | None = None) -> InfeasibleError:
+    """An :class:`InfeasibleError` saying which cut cannot be met, with the largest
+    saving possible and the constraints in force (its solves share ``deadline``)."""
+    sc = prep.scenario
+    deadline = deadline if deadline is not None else time.perf_counter() + min(sc.solver.time_limit_s, 60.0)
+    force = constraints_in_force(prep)
+    info: dict = {"status": "INFEASIBLE", "constraints_in_force": force}
+    allowances = {}
+    short = []
+    for s, st in enumerate(sc.stages):
+        key = st.flexible_allowance_msek
+        if key not in allowances:
+            allowances[key] = max_saving(prep, s, deadline=deadline)
+        best, proven = allowances[key]
+        if best is None and not proven:
+            info["max_saving_msek"] = None
+            return InfeasibleError("the solver proved the scenario infeasible, but the time limit stopped the search for the largest saving "
+                                   "before any plan was found. Constraints in force: " + "; ".join(force)
+                                   + ". Fix: raise solver.time_limit_s to get the explanation, or lower cut_msek", info)
+        if best is None:
+            msg = ("no plan meets the constraints in force even without a budget cut: " + "; ".join(force)
+                   + ". Fix: relax the locks or the constraints")
+            info["max_saving_msek"] = None
+            return InfeasibleError(msg, info)
+        if best + 1e-9 < st.cut_msek:
+            short.append((st, best, proven))
+    if short:
+        st, best, proven = max(short, key=lambda t: t[0].cut_msek - t[1])
+        info.update({"stage_year": st.year, "target_cut_msek": st.cut_msek, "max_saving_msek": best, "max_saving_proven": proven})
+        inst = prep.instance
+        off = prep.network.offices[inst.existing_mask]
+        counts = off.groupby("fa_code").size()
+        names = _names(prep)
+        single = [f"{code} {names.get(code, '')}" for code in counts.index[counts == 1]]
+        without, w_proven = max_saving(prep, sc.stages.index(st), cover_fa=False, deadline=deadline)
+        info["fa_regions_with_a_single_office"] = single
+        info["max_saving_without_fa_requirement_msek"] = without
+        at_most = _msek(best, st.cut_msek)
+        msg = (
+            f"the cut of {st.year} cannot be met: at most {at_most} MSEK per year can be saved (allowance included)"
+            + ("" if proven else " (an upper bound: the time limit stopped before the largest saving was proven)")
+            + f", but the scenario asks for {st.cut_msek:.1f} MSEK. Constraints in force: " + "; ".join(force)
+            + (f". Without the FA-region requirement up to {_msek(without, st.cut_msek)} MSEK could be saved"
+               + ("" if w_proven else " (a bound)") + f"; {len(single)} FA-regions have a single office, which can at most become flexible"
+               if without is not None else "")
+            + ". Fix: lower cut_msek, allow flexible offices, or relax locks and constraints"
+        )
+        return InfeasibleError(msg, info)
+    msg = ("each year's cut can be met on its own, but not all together under the constraints in force: " + "; ".join(force)
+           + ". Fix: relax the stages' cuts, max_growth or the locks")
+    info["max_saving_msek_by_year"] = {st.year: allowances[st.flexible_allowance_msek][0] for st in sc.stages}
+    return InfeasibleError(msg, info)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from . import io
-from .data import Network
+from .data import Network, suggest_office_id
 from .errors import DataError, Problem
 
 __all__ = ["read_decisions", "DECISION_WORDS"]
@@ -49,7 +49,9 @@ def read_decisions(path: str | os.PathLike, network: Network) -> dict[str, str]:
             problems.append(Problem(name, line, "office_id", oid, "office_id is empty", "write the office's ID (netopt validate --list lists them) or delete the line"))
             ok = False
         elif oid not in existing:
-            problems.append(Problem(name, line, "office_id", oid, "unknown office", "use office_id values of the register or the candidate sites (netopt validate --list)"))
+            guess = suggest_office_id(oid, off)
+            hint = f"did you mean '{guess}'? " if guess else ""
+            problems.append(Problem(name, line, "office_id", oid, "unknown office", hint + "use office_id values of the register or the candidate sites (netopt validate --list)"))
             ok = False
         elif oid in seen:
             problems.append(Problem(name, line, "office_id", oid, f"office listed twice (also line {seen[oid]})", "keep one line per office"))

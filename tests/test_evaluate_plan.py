@@ -72,7 +72,7 @@ def test_every_problem_is_named_with_line_and_fix(netopt_cli, tmp_path):
     plan = write_csv_rows(
         tmp_path / "bad.csv",
         ["office_id", "decision"],
-        [["visby", "close"], ["no-such-office", "close"], ["visby", "keep"], ["kiruna", "demolish"], ["", "keep"], ["motala", "not opened"]],
+        [["visby", "close"], ["no-such-office", "close"], ["visby", "keep"], ["kiruna", "demolish"], ["", "keep"], ["motala", "not opened"], ["Stockholm Kista", "close"]],
     )
     out = tmp_path / "o"
     res = netopt_cli("evaluate", "--plan", plan, "--out", out, "--no-map")
@@ -84,7 +84,9 @@ def test_every_problem_is_named_with_line_and_fix(netopt_cli, tmp_path):
     assert "line 5, column 'decision': unknown decision (value 'demolish'). Fix: write keep, flexible or close" in err
     assert "line 6, column 'office_id': office_id is empty" in err
     assert "line 7, column 'decision': 'not opened' is for candidate sites" in err
-    assert "5 problems" in err
+    assert "line 8, column 'office_id': unknown office (value 'Stockholm Kista'). Fix: did you mean 'stockholm-kista'?" in err
+    assert "did you mean" not in next(line for line in err.splitlines() if "no-such-office" in line)
+    assert "6 problems" in err
     assert not out.exists()
 
 

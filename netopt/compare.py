@@ -22,7 +22,7 @@ import pandas as pd
 from . import io
 from .data import load_network
 from .errors import DataError, Problem
-from .params import Parameters
+from .params import PARAMETER_RANGES, Parameters
 from .i18n import check_language, fmt, texts as texts_of
 from .report import md_escape
 from .scenario import Scenario, Stage
@@ -136,12 +136,18 @@ def load_plan_dir(folder: str | Path, *, files: dict | None = None) -> Plan:
     found, missing = _inputs(folder, summary, files or {})
     problems.extend(missing)
     params = None
-    try:
-        params = Parameters(**summary["parameters_resolved"])
-        params.check(f"{sname} parameters_resolved")
-    except (KeyError, TypeError, ValueError) as exc:
-        if not missing:
-            problems.append(Problem(sname, None, "parameters_resolved", None, f"the resolved parameters are missing or damaged ({exc})", "solve or evaluate the plan again"))
+    resolved = summary.get("parameters_resolved")
+    unknown = sorted(set(resolved) - set(PARAMETER_RANGES)) if isinstance(resolved, dict) else []
+    if unknown:  # written by a netopt whose parameters had other names
+        problems += [Problem(sname, None, f"parameters_resolved.{k}", None, "is not a parameter of this netopt (the plan was made by another version)",
+                             "solve or evaluate the plan again with this version, then compare") for k in unknown]
+    else:
+        try:
+            params = Parameters(**resolved)
+            params.check(f"{sname} parameters_resolved")
+        except (TypeError, ValueError) as exc:
+            if not missing:
+                problems.append(Problem(sname, None, "parameters_resolved", None, f"the resolved parameters are missing or damaged ({exc})", "solve or evaluate the plan again"))
     if problems:
         raise DataError(problems)
 

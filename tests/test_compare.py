@@ -129,3 +129,32 @@ def test_compare_says_whether_each_cut_is_met_with_each_plans_status_in_swedish(
     page = (out / "map.html").read_text(encoding="utf-8")
     assert '<html lang="sv">' in page and "Kontor med olika beslut" in page and "Kravet uppfyllt" in page
     assert page.count("netoptAddOffices(") == 1 and "netopt-office-differs" in page
+
+
+def test_parameters_recorded_under_names_this_netopt_lacks_are_refused_by_name(tmp_path, two_plans, copy_of):
+    """A folder whose resolved parameters use a name netopt no longer has (another
+    version's vocabulary) is refused naming the key, not re-measured with defaults."""
+    a, b, _ = two_plans
+    other = copy_of(b, "other-version")
+    summary = _summary(other)
+    summary["parameters_resolved"]["detour"] = summary["parameters_resolved"].pop("detour_factor")
+    (other / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    res = run_netopt("compare", a, other, "--out", tmp_path / "c")
+    assert res.code == 2 and "Traceback" not in res.err
+    assert "'parameters_resolved.detour': is not a parameter of this netopt" in res.err and "solve or evaluate the plan again" in res.err
+
+
+def test_a_plan_in_its_scenarios_own_division_is_compared_in_that_division(tmp_path, fast_demand, county_division, shipped_scenario):
+    """The scenario's fa_division re-divides the network in the library; the plan records
+    that division file (path and SHA-256), so compare measures it in the same division."""
+    import netopt
+    from netopt.compare import load_plan_dir
+
+    sc = netopt.load_scenario(shipped_scenario).with_(fa_division=str(county_division))
+    plan = netopt.solve(netopt.load_network(demand=fast_demand), sc)
+    out = netopt.write_outputs(plan, tmp_path / "counties", with_map=False)
+    s = _summary(out)
+    assert s["fa_regions_total"] == 21 and s["input_files"]["division"]["path"] == str(county_division.resolve())
+    again = load_plan_dir(out)
+    assert again.prepared.network.division_name == s["fa_division"] and again.summary()["fa_regions_total"] == 21
+    assert again.summary()["savings_msek"] == s["savings_msek"] and str(again.status) == s["status"]

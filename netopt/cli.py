@@ -150,15 +150,10 @@ def _params(args):
 
 
 def _scenario(path):
-    """Load a scenario file; a name that is not a file but a shipped scenario
-    (``cut-2027`` or ``cut-2027.toml``) is read from the installed package, so
-    the main job runs from any folder after ``pip install .``."""
+    """Load a scenario file or a shipped scenario's name (the library's rule:
+    :func:`netopt.scenario.load_scenario`)."""
     from .scenario import load_scenario
 
-    if not Path(path).exists() and Path(path).name == str(path):
-        shipped = SCENARIOS_DIR / (path if str(path).endswith(".toml") else f"{path}.toml")
-        if shipped.is_file():
-            path = shipped
     return load_scenario(path)
 
 
@@ -296,7 +291,14 @@ def cmd_compare(args) -> int:
 def cmd_validate(args) -> int:
     from .areas import load_areas, relate_areas
 
+    from .params import load_parameters
+    from .visits import fit_visits
+
     net = _network(args)
+    # the visit model's checks of the register's own figures (an office with
+    # visits but no catchment of its own, ...) are data problems too: report
+    # them here rather than first at `solve`
+    fit_visits(net, _params(args) or load_parameters())
     s = net.summary()
     rel = relate_areas(load_areas(args.areas, net.municipalities), net.demand)
     s["areas"] = {"source": str(args.areas or "shipped: Polisen 2025"), "areas": len(rel.areas), "population_estimate": int(round(rel.population_estimate.sum()))}

@@ -471,10 +471,19 @@ def resolve_division(value: str, source: str, base: Path | None) -> tuple[str, P
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario TOML file; every problem is reported at once.
 
+    ``path`` is a file, or the name of a shipped scenario (``"cut-2027"`` or
+    ``"cut-2027.toml"``) when no such file exists here: those are read from the
+    installed package, so ``load_scenario("cut-2027")`` works from any folder
+    after ``pip install .``, as ``netopt solve cut-2027`` does.
+
     Raises:
       ScenarioError: listing each problem with the file, the key, the value, what is allowed and the fix.
     """
     path = Path(path)
+    if not path.exists() and path.name == str(path):
+        shipped = io.SCENARIOS_DIR / (path.name if path.name.endswith(".toml") else f"{path.name}.toml")
+        if shipped.is_file():
+            path = shipped
     return scenario_from_dict(io.read_toml(path), source=str(path), base=path.resolve().parent)
 
 

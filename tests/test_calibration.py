@@ -166,6 +166,20 @@ def test_an_office_at_the_same_place_as_another_keeps_its_figure_or_is_named(tmp
     assert vm.baseline_visits[i] == 0 and vm.visits_estimated[i]
 
 
+def test_validate_finds_the_register_figures_the_visit_model_cannot_keep(tmp_path, netopt_cli):
+    """`netopt validate` ("report every problem at once") found a twin office with
+    its own visits only at `solve`: it exited 0 with "OK". The visit model's
+    checks are data checks, so validate runs them."""
+    reg = _register(tmp_path, stockholm_kista=("30000", ""))
+    twin = reg[reg.office_id == "stockholm-kista"].assign(office_id="stockholm-kista-2", office_name="Stockholm Kista 2", visits="20000")
+    p = tmp_path / "twin.csv"
+    pd.concat([reg, twin]).to_csv(p, index=False)
+    res = netopt_cli("validate", "--offices", p)
+    assert res.code == 2, res.text
+    assert f"line {len(reg) + 2}, column 'visits'" in res.err and "same place as stockholm-kista" in res.err
+    assert "OK:" not in res.out
+
+
 def test_a_candidate_site_with_visits_is_named(tmp_path, params):
     from netopt import DataError
 

@@ -144,6 +144,19 @@ def test_the_library_honours_the_scenarios_fa_division(tmp_path, county_division
     assert same.objective == plan.objective and same.summary()["fa_regions_total"] == 21
 
 
+def test_the_library_reads_a_shipped_scenario_by_name_as_the_command_line_does(tmp_path, monkeypatch, shipped_scenario):
+    """`netopt solve cut-2027` worked from any folder; `load_scenario("cut-2027")` said
+    "file not found" (the CLI added something the library lacked)."""
+    monkeypatch.chdir(tmp_path)
+    by_file = load_scenario(shipped_scenario)
+    assert load_scenario("cut-2027") == by_file and load_scenario("cut-2027.toml") == by_file
+    # a file of that name in the working folder wins over the shipped one
+    (tmp_path / "cut-2027.toml").write_text('name = "mine"\n[[stage]]\nyear = 2027\ncut_msek = 10.0\n', encoding="utf-8")
+    assert load_scenario("cut-2027.toml").name == "mine"
+    with pytest.raises(ScenarioError, match="not found"):
+        load_scenario("cut-2099")
+
+
 def test_a_missing_division_file_is_a_scenario_error(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('fa_division = "nowhere.csv"\n', encoding="utf-8")

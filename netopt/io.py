@@ -213,7 +213,8 @@ def read_toml_bytes(path: str | os.PathLike) -> tuple[dict, bytes]:
 #: Files netopt writes into an output folder: ``overwrite`` replaces only a
 #: folder that holds nothing else, so a mistyped folder (the home folder, a
 #: project, a folder of the planner's own files) is never deleted.
-OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md)"
+                          r"|robustness\.(csv|json)|samples\.csv|sample_visits\.csv|uncertainty\.toml)$")
 #: Folders netopt writes into an output folder: a sweep's plan per cut (``cut-150``).
 OUTPUT_FOLDERS = re.compile(r"^cut--?\d+(\.\d+)?$")
 

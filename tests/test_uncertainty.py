@@ -146,6 +146,18 @@ def test_mode_outside_the_range_and_a_value_in_force_outside_it(tmp_path):
         uncertainty_from_dict({}, "empty.toml")
 
 
+def test_a_bad_uncertainty_file_fails_before_any_work(netopt_cli, tmp_path, shipped_scenario, monkeypatch):
+    import netopt.robustness
+
+    monkeypatch.setattr(netopt.robustness, "robustness", lambda *a, **k: pytest.fail("ran"))
+    bad = tmp_path / "u.toml"
+    bad.write_text('[floor]\ndistribution = "uniform"\nlow = 0.1\n', encoding="utf-8")
+    res = netopt_cli("robustness", shipped_scenario, "--uncertainty", bad, "--out", tmp_path / "out")
+    assert res.code == 2, res.text
+    assert "floor.high" in res.err and "floor.why" in res.err and "Traceback" not in res.text
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------- drawing
 
 

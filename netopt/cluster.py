@@ -184,6 +184,24 @@ def connect(settings: ClusterSettings) -> Iterator:
         reached within ``timeout_s``, no worker within ``timeout_s``, or
         workers with another netopt.
     """
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    try:
+        with _connect(settings) as client:
+            try:
+                yield client
+            except KeyboardInterrupt:
+                # Ctrl-C: the client and a LocalCluster close with tasks still
+                # running, and Dask logs every connection it finds closed, with
+                # tracebacks; the planner asked for it, so that shutdown is quiet
+                dask_log.setLevel(logging.CRITICAL + 1)
+                raise
+    finally:
+        dask_log.setLevel(level)
+
+
+@contextmanager
+def _connect(settings: ClusterSettings) -> Iterator:
     from distributed import Client, LocalCluster
 
     address = settings.address

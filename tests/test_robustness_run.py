@@ -254,3 +254,31 @@ def test_output_folder_rules_are_netopts(run, tmp_path):
     write_robustness(run, own, with_map=False)
     write_robustness(run, own, overwrite=True, with_map=False)  # a folder of its own outputs is replaced
     assert (own / "samples.csv").is_file()
+
+
+def test_map_layer_in_a_real_browser(written, run):
+    """map.html offline in headless Chromium: a disc per drawn office, a ring per
+    fragile decision, the panel sections in place, no script error or request.
+    Skipped without Playwright or Chromium, except under CI."""
+    import os
+
+    from browser import browser_unavailable_reason, offline_page
+
+    reason = browser_unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run under CI: {reason}")
+        pytest.skip(f"browser test skipped: {reason}")
+    drawn = int((run.base.office_table()["decision"] != "not opened").sum())
+    fragile = int(pd.read_csv(written / "robustness.csv")["fragile"].sum())
+    with offline_page(written / "map.html") as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.robustness")
+        seen = page.evaluate("""() => ({
+            discs: document.querySelectorAll('path.netopt-robust').length,
+            rings: document.querySelectorAll('path.netopt-robust-fragile').length,
+            summary_in_panel: !!document.querySelector('#netopt-summary-details #netopt-robust-summary'),
+            legend_in_panel: !!document.querySelector('#netopt-legend-details #netopt-robust-legend'),
+            samples: window.netopt.robustness.samples,
+        })""")
+        assert log.problems() == []
+    assert seen == {"discs": drawn, "rings": fragile, "summary_in_panel": True, "legend_in_panel": True, "samples": 6}

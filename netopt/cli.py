@@ -99,6 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plans", action="store_true", help="write only frontier.csv and frontier.html, no folder per cut")
     _data_options(p)
 
+    p = command("robustness", help="how sure is the plan: solve samples of the uncertain estimates on a Dask cluster",
+                description="Solve the scenario (the base plan), then draw samples of the uncertain visit and cost estimates "
+                            "(data/model/uncertainty.toml or --uncertainty), solve each sample (started from the base plan) and measure "
+                            "the base plan under it, on a Dask cluster: a LocalCluster on this machine by default, or --cluster. "
+                            "Write DIR/robustness.csv (per office: how often each decision holds, fragile decisions), DIR/samples.csv, "
+                            "DIR/sample_visits.csv, DIR/robustness.json, DIR/report.md, DIR/map.html and DIR/uncertainty.toml. See docs/robustness.md.")
+    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file, or the name of a shipped one (cut-2027, stages-2025-2027, ...)")
+    p.add_argument("--samples", type=int, default=100, metavar="N", help="number of samples (default 100)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the samples: the same seed gives the same samples and files (default 0)")
+    p.add_argument("--uncertainty", metavar="PATH", help="what to sample, TOML (default: data/model/uncertainty.toml)")
+    p.add_argument("--fragile-below", type=float, default=0.8, metavar="SHARE", help="a base decision that holds in fewer than this share of the samples is fragile (default 0.8)")
+    _out_options(p)
+    p.add_argument("--no-map", action="store_true", help="skip map.html")
+    p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit per solve in seconds (overrides the scenario)")
+    g = p.add_argument_group("where the samples run (Dask distributed; default: a LocalCluster on this machine)")
+    g.add_argument("--cluster", metavar="ADDRESS", help="an existing Dask scheduler: tcp://HOST:PORT, or tls://HOST:PORT with the TLS options or Dask's TLS configuration; its workers need the same netopt")
+    g.add_argument("--workers", type=int, metavar="N", help="worker processes of the LocalCluster, one solver thread each (default: one per core)")
+    g.add_argument("--tls-ca-file", metavar="PEM", help="CA certificate that signed the scheduler's and workers' certificates (tls://)")
+    g.add_argument("--tls-cert", metavar="PEM", help="this client's certificate (tls://)")
+    g.add_argument("--tls-key", metavar="PEM", help="this client's private key (tls://)")
+    g.add_argument("--cluster-timeout", type=float, default=10.0, metavar="S", help="seconds to try to reach the scheduler and to wait for a worker (default 10)")
+    _data_options(p)
+
     p = command("compare", help="what differs between two plans (table and map)", description="Compare two output folders of solve/evaluate; write DIR/compare.csv, DIR/compare.md and DIR/map.html.")
     p.add_argument("dir_a", metavar="DIR_A")
     p.add_argument("dir_b", metavar="DIR_B")
@@ -254,6 +277,16 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _progress_bar(k: int, n: int, what: str) -> None:
+    """A progress bar on stderr: ``[#####.....] k/n what``, ended by a newline at n."""
+    width = 30
+    done = int(width * k / n)
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {k}/{n} {what}")
+    if k == n:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 def cmd_sweep(args) -> int:
     from .sweep import cut_folder, parse_cuts, write_sweep
 
@@ -263,18 +296,58 @@ def cmd_sweep(args) -> int:
     net = _network(args, sc)
 
     def progress(k, n, cut):
-        width = 30
-        done = int(width * k / n)
-        sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {k}/{n} cuts (last {cut:g} MSEK)")
-        if k == n:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        _progress_bar(k, n, f"cuts (last {cut:g} MSEK)")
 
     frame = write_sweep(net, sc, cuts, args.out, overwrite=args.overwrite, params=_params(args), lang=args.lang, with_map=not args.no_map, with_plans=not args.no_plans, progress=progress)
     plans = "" if args.no_plans else f" and a folder per feasible cut ({cut_folder(frame['cut_msek'].iloc[0])}/ …)"
     no_plan = int((frame["status"] == "NO_PLAN").sum())
     stopped = f", {no_plan} without a plan in the time limit" if no_plan else ""
     print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible{stopped}. Wrote {args.out}/frontier.csv, frontier.html{plans}")
+    return 0
+
+
+def _quiet_dask(verbose: bool) -> None:
+    """Dask's own logging configuration (made when ``distributed`` is imported)
+    logs the scheduler and workers at INFO: only warnings unless --verbose."""
+    import distributed  # noqa: F401 - sets up the "distributed" logger
+
+    logging.getLogger("distributed").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def cmd_robustness(args) -> int:
+    from .cluster import ClusterError, ClusterSettings
+    from .i18n import fmt
+    from .robustness import robustness, write_robustness
+    from .uncertainty import load_uncertainty
+
+    _check_out(args)
+    if args.cluster and args.workers is not None:
+        raise ClusterError(f"--workers sets the size of a LocalCluster; the scheduler at {args.cluster} has its own workers. Fix: leave out --workers, or --cluster")
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise ClusterError(f"--workers {args.workers}: give a number of worker processes from 1 to 1024")
+    if not args.cluster_timeout > 0:
+        raise ClusterError(f"--cluster-timeout {args.cluster_timeout:g}: give a positive number of seconds")
+    uncertainty = load_uncertainty(args.uncertainty)  # checked before any slow work
+    _quiet_dask(args.verbose)
+    sc = _scenario_for(args, _scenario(args.scenario))
+    net = _network(args, sc)
+    settings = ClusterSettings(address=args.cluster, workers=args.workers, tls_ca_file=args.tls_ca_file, tls_cert=args.tls_cert,
+                               tls_key=args.tls_key, timeout_s=args.cluster_timeout)
+
+    def on_start(where, workers):
+        print(f"netopt: {args.samples} samples on {where}", file=sys.stderr)
+
+    result = robustness(net, sc, samples=args.samples, seed=args.seed, params=_params(args), uncertainty=uncertainty, cluster=settings,
+                        fragile_below=args.fragile_below, progress=lambda k, n: _progress_bar(k, n, "samples"), on_start=on_start)
+    write_robustness(result, args.out, overwrite=args.overwrite, lang=args.lang, with_map=not args.no_map)
+    from .robustness import headline
+
+    h = headline(result)
+    lo, hi = h["base_misses_cut_interval_95"]
+    print(f"{sc.name}: the base plan misses the cut in {h['base_misses_cut']} of {h['samples']} samples ({fmt(100 * h['base_misses_cut_share'], '.0f')} %, "
+          f"95 % interval {fmt(100 * lo, '.0f')}–{fmt(100 * hi, '.0f')} %); {h['decisions_fragile']} fragile decisions "
+          f"(hold in fewer than {fmt(100 * result.fragile_below, '.0f')} % of the samples); {h['samples_without_plan']} samples without a plan. "
+          f"Wrote {args.out}/robustness.csv, samples.csv, report.md" + ("" if args.no_map else ", map.html"))
     return 0
 
 
@@ -354,7 +427,8 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
-COMMANDS = {"solve": cmd_solve, "evaluate": cmd_evaluate, "sweep": cmd_sweep, "compare": cmd_compare, "validate": cmd_validate, "calibrate": cmd_calibrate}
+COMMANDS = {"solve": cmd_solve, "evaluate": cmd_evaluate, "sweep": cmd_sweep, "robustness": cmd_robustness, "compare": cmd_compare,
+            "validate": cmd_validate, "calibrate": cmd_calibrate}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
     try:
         return COMMANDS[args.command](args)
     except InfeasibleError as exc:

@@ -186,7 +186,7 @@ def unknown_office_problems(given, network: Network, source: str, key: str) -> l
     return out
 
 
-def prepare(network: Network, scenario: Scenario, params: Parameters | None = None) -> Prepared:
+def prepare(network: Network, scenario: Scenario, params: Parameters | None = None, *, visit_factor=None) -> Prepared:
     """Calibrate visits and costs and build the numeric instance for a scenario.
 
     Args:
@@ -194,6 +194,8 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
       scenario: the scenario (checked when it was made).
       params: visit and cost parameters (default: the shipped file), before the
         scenario's ``[parameters]`` overrides.
+      visit_factor: per office (register order), a factor on its estimated
+        2024 visits (:func:`netopt.visits.fit_visits`); default none.
 
     Raises:
       ScenarioError: locks naming offices that are not in the register (all of them, with suggestions).
@@ -210,7 +212,7 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
         raise ScenarioError(problems)
     off = network.offices
     ids = off["office_id"].tolist()
-    vm = fit_visits(network, params)
+    vm = fit_visits(network, params, visit_factor)
     cm = fit_costs(network, vm, params)
     fa_codes = sorted(network.fa_regions["fa_code"])
     fa_index = {code: k for k, code in enumerate(fa_codes)}

@@ -32,6 +32,7 @@ __all__ = [
     "SCENARIOS_DIR",
     "read_table",
     "read_toml",
+    "read_toml_bytes",
     "atomic_output_dir",
     "check_output_dir",
     "remove_stale_temporaries",
@@ -186,6 +187,12 @@ def _windows_1252(raw: bytes) -> str | None:
 
 def read_toml(path: str | os.PathLike) -> dict:
     """Read a TOML file; errors become :class:`ScenarioError` naming the file."""
+    return read_toml_bytes(path)[0]
+
+
+def read_toml_bytes(path: str | os.PathLike) -> tuple[dict, bytes]:
+    """(the parsed TOML, the file's bytes as read): :func:`read_toml` for a
+    file that is also kept as it was (the uncertainty file of a robustness run)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -198,7 +205,7 @@ def read_toml(path: str | os.PathLike) -> dict:
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: file is not UTF-8 text. Fix: save it as UTF-8") from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), raw
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see docs/scenarios.md") from None
 
@@ -206,7 +213,8 @@ def read_toml(path: str | os.PathLike) -> dict:
 #: Files netopt writes into an output folder: ``overwrite`` replaces only a
 #: folder that holds nothing else, so a mistyped folder (the home folder, a
 #: project, a folder of the planner's own files) is never deleted.
-OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md))$")
+OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md)"
+                          r"|robustness\.(csv|json)|samples\.csv|sample_visits\.csv|uncertainty\.toml)$")
 #: Folders netopt writes into an output folder: a sweep's plan per cut (``cut-150``).
 OUTPUT_FOLDERS = re.compile(r"^cut--?\d+(\.\d+)?$")
 

@@ -90,13 +90,20 @@ class VisitModel:
         return self.propensity * decay(dist_m, self.params)
 
 
-def fit_visits(network: Network, params: Parameters) -> VisitModel:
+def fit_visits(network: Network, params: Parameters, visit_factor: np.ndarray | None = None) -> VisitModel:
     """Calibrate the visit model of a network.
 
     Returns a :class:`VisitModel` (visits per year). ρ per SSC region is solved
     to table 25; offices with a ``visits`` figure in the register keep it, by
     scaling their catchment's rate. With ``params.calibrate_to_reference``
     False every office must have a figure.
+
+    ``visit_factor`` (one positive number per office, in the register's order;
+    default all 1) multiplies the estimated visits of each office's 2024
+    catchment *before* the calibration, so the totals of table 25 still hold
+    and visits shift between the offices of a region: how a sample of
+    :mod:`netopt.uncertainty` varies each office's estimate. An office with a
+    register figure keeps its figure whatever its factor.
 
     Raises:
       DataError: an office's figure cannot be kept (its catchment is empty: no
@@ -112,6 +119,11 @@ def fit_visits(network: Network, params: Parameters) -> VisitModel:
     else:
         near, dist = geometry.nearest_open(dx, dy, ox, oy, existing, params.detour_factor)
     w = dem["population"].to_numpy(dtype=float)
+    if visit_factor is not None:
+        factor = np.asarray(visit_factor, dtype=float)
+        if factor.shape != (len(off),) or not np.all(np.isfinite(factor) & (factor > 0)):
+            raise ValueError(f"visit_factor must hold one positive number per office ({len(off)}), not {factor.shape} values")
+        w = w * factor[near]
     g = decay(dist, params)
 
     regions = [r for r in REGIONS if r in params.reference_visits_by_region]

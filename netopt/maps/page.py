@@ -15,9 +15,10 @@
   1024×768) both start collapsed to their headlines, and the layer list is a
   button, so no panel covers Sweden.
 
-Extensions (:class:`PageExtension`) add CSS, JavaScript, JSON data and
-panels to a page without touching the layers (the what-if,
-:mod:`netopt.maps.whatif`, uses this).
+Extensions (:class:`PageExtension`) add CSS, JavaScript, JSON data,
+panels and layers of their own to a page without touching netopt's layers
+(the what-if, :mod:`netopt.maps.whatif`, and the robustness layer,
+:mod:`netopt.maps.robustness`, use this).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class PageExtension:
       panels: HTML fragments (``Markup``, escaped by their maker) added to the page body
         (its ``init`` may move them: the what-if puts its section into the summary panel).
       init: name of a global JS function called as ``init(map, data)`` after every layer is built.
+      layers: map layers (folium ``FeatureGroup``s) added after netopt's own, each
+        listed in the layer control (the robustness layer, :mod:`netopt.maps.robustness`).
     """
 
     name: str
@@ -97,6 +100,7 @@ class PageExtension:
     data: object = None
     panels: tuple = field(default_factory=tuple)
     init: str | None = None
+    layers: tuple = field(default_factory=tuple)
 
 
 # --------------------------------------------------------------------------- checks
@@ -224,6 +228,9 @@ def _finish(m: folium.Map, figure: Figure, page_panels: list, tx: Texts, extensi
         for j, panel in enumerate(e.panels):
             figure.html.add_child(Element(str(panel)), name=f"netopt_ext_{e.name}_{j}")
     figure.html.add_child(Element(_PATTERNS), name="netopt_patterns")
+    for e in extensions:
+        for j, layer in enumerate(e.layers):
+            m.add_child(layer, name=f"netopt_layer_{e.name}_{j}")
     m.add_child(layers.osm_layer(tx))
     m.add_child(layers.Call("netoptInitSearch"), name="netopt_search")
     for e in extensions:

@@ -545,6 +545,9 @@ def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
         "max_distance_km": c.max_distance_km,
         "keep_municipalities": c.keep_municipalities,
         "max_closures": c.max_closures,
+        "access_floor_km": c.access_floor_km,
+        "access_floor_share": c.access_floor_share,
+        "access_floor_scope": c.access_floor_scope,
         "parameters": dict(sc.parameters),
         "lang": sc.lang,
     }

@@ -53,7 +53,7 @@ __all__ = [
 KEEP_COST_COLUMNS = (
     "office_id", "office_name", "municipality", "decision", "changed_in", "status", "gap", "objective", "objective_if_kept",
     "delta_objective", "mean_km", "mean_km_if_kept", "delta_mean_km", "offices_changed", "changes_instead",
-    "cut_smaller_by_msek", "mean_km_kept_alone", "seconds",
+    "cut_smaller_by_msek", "mean_km_kept_alone",
 )
 #: Columns of ``alternatives.csv``, in order.
 ALTERNATIVE_COLUMNS = (
@@ -118,7 +118,8 @@ class KeepCosts:
     money that would keep the office with nothing else changed: the plan with
     only this office kept misses its budget by this much (MSEK per year, the
     largest over the stages; 0 when it still meets it), with
-    ``mean_km_kept_alone`` its mean distance. ``seconds`` the re-solve's time.
+    ``mean_km_kept_alone`` its mean distance. ``seconds``: the time of all
+    re-solves (not in the table, so that the file is the same on every run).
     ``skipped``: offices not re-solved and why (locked closed by the planner).
     """
 
@@ -339,7 +340,7 @@ def keep_costs(plan: Plan, *, offices=None, deadline: float | None = None) -> Ke
                "decision": _word(last[i], True), "changed_in": changed_in[i], "objective": plan.objective, "mean_km": base_km}
         row["cut_smaller_by_msek"], row["mean_km_kept_alone"] = _kept_alone(plan, i)
         if time.perf_counter() >= deadline:
-            row.update(status=str(SolveStatus.NO_PLAN), seconds=0.0)
+            row.update(status=str(SolveStatus.NO_PLAN))
             rows.append(row)
             continue
         lock = inst.lock_open_mask.copy()
@@ -349,9 +350,7 @@ def keep_costs(plan: Plan, *, offices=None, deadline: float | None = None) -> Ke
             m = m.copy()
             m[i] = KEPT
             start.append(m)
-        t0 = time.perf_counter()
         opt = optimise(inst.with_(lock_open=lock), plan.scenario.solver, start=tuple(start), deadline=deadline)
-        row["seconds"] = time.perf_counter() - t0
         row["status"] = str(opt.status)
         if opt.status.has_plan:
             changed, text = _changes(plan, last, opt.modes[-1], skip=i)

@@ -209,7 +209,7 @@ def test_alternatives_are_distinct_within_the_bound_and_best_first(plan_2027):
 
 def test_alternatives_on_the_command_line_each_get_a_folder(netopt_cli, tmp_path, fast_demand):
     out = tmp_path / "alt"
-    args = ("solve", "scenarios/cut-2027.toml", "--demand", fast_demand, "--out", out, "--no-map", "--alternatives", "2", "--within", "1")
+    args = ("solve", "scenarios/cut-2027.toml", "--demand", fast_demand, "--out", out, "--no-map", "--alternatives", "2", "--within", "1", "--explain")
     res = netopt_cli(*args)
     assert res.code == 0, res.text
     header, rows = read_csv_rows(out / "alternatives.csv")
@@ -224,9 +224,15 @@ def test_alternatives_on_the_command_line_each_get_a_folder(netopt_cli, tmp_path
         assert any((alt[o]["decision"] == "keep") != (main[o]["decision"] == "keep") for o in main)
         assert "alternative" in (folder / "report.md").read_text(encoding="utf-8")
     assert "## Alternatives near the optimum" in (out / "report.md").read_text(encoding="utf-8")
-    # the folder with its alternatives is netopt's own: --overwrite replaces it
+    header, rows = read_csv_rows(out / "keep_costs.csv")
+    assert header[:4] == ["office_id", "office_name", "municipality", "decision"] and rows
+    assert {r[0] for r in rows} == {o for o, r in main.items() if r["decision"] != "keep"}
+    assert "## What keeping each office would cost" in (out / "report.md").read_text(encoding="utf-8")
+    files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.csv")}
+    # the folder with its alternatives is netopt's own: --overwrite replaces it, with the same files
     res = netopt_cli(*args, "--overwrite")
     assert res.code == 0, res.text
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*.csv")} == files
     assert netopt_cli("solve", "scenarios/cut-2027.toml", "--alternatives", "-1", "--out", tmp_path / "x").code != 0
 
 
@@ -279,3 +285,14 @@ def test_plan_breaks_agree_with_the_independent_check(fast_network, scenario_202
         found = violations(plan.prepared.instance, [st.modes for st in plan.stages])
         assert bool(kinds) == bool(found), (kinds, found)
         assert ("budget" in kinds) == (not plan.summary()["meets_budget"])
+
+
+def test_the_map_labels_an_office_that_changes_twice_with_both_years():
+    from netopt.i18n import texts
+    from netopt.maps.panels import office_label
+
+    row = {"office_name": "Sveg", "decision": "close", "changed_in": 2025, "existing": True,
+           "history": {2025: "flexible", 2026: "flexible", 2027: "close"}, "changes": "2025 flexible; 2027 close"}
+    assert str(office_label(row, texts("en"))) == "Sveg: flexible 2025, closed 2027"
+    once = dict(row, history={2025: "keep", 2026: "close", 2027: "close"}, changes="2026 close", changed_in=2026)
+    assert str(office_label(once, texts("en"))) == "Sveg: closed 2026"

@@ -95,7 +95,9 @@ class Instance:
         one group (0) for the national scope, the FA-region index for
         ``"fa_region"`` (-1: a point in no FA-region, in no group)."""
         if self.access_floor_scope == "fa_region":
-            return np.asarray(self.fa_of_point, np.int64), int(self.n_fa)
+            group = np.asarray(self.fa_of_point, np.int64)
+            # n_fa counts the division's FA-regions; a point's region may have no office
+            return group, max(int(self.n_fa), int(group.max(initial=-1)) + 1)
         return np.zeros(self.m, np.int64), 1
 
     @property

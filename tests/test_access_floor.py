@@ -224,3 +224,13 @@ def test_a_floor_the_cut_makes_impossible_is_explained_with_the_highest_floor(sh
     assert plan.summary()["access_floor_share_achieved"] >= highest - 1e-12
     with pytest.raises(InfeasibleError):
         netopt.solve(shipped_network, sc.with_(access_floor_km=10.0, access_floor_share=min(1.0, highest + 1e-6)))
+
+
+def test_a_floor_per_fa_region_counts_a_region_without_an_office():
+    # the division has a region (1) with inhabitants and no office: its share is measured too
+    inst = two_pairs(access_floor_m=5000, access_floor_share=0.5, access_floor_scope="fa_region").with_(
+        fa_of_office=np.array([0, 0, 0, 0]), n_fa=1, fa_of_point=np.array([0, 0, 1, 1]))
+    group, n = inst.floor_groups()
+    assert n == 2 and list(group) == [0, 0, 1, 1]
+    shares = access_shares(inst, evaluate_stage(inst, np.array([KEPT] * 4), 0).dist_m)
+    assert list(shares) == [1.0, 1.0]

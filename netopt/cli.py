@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKEND_NAMES, help="solver backend (overrides the scenario's [solver] backend; default highspy)")
     p.add_argument("--export-model", metavar="FILE.mps|FILE.lp", help="also write the model the optimisation starts from (MPS or LP, readable names), for inspection")
     p.add_argument("--no-map", action="store_true", help="skip map.html")
+    g = p.add_argument_group("decision support for consultations (each figure a real re-solve; they share the scenario's time limit)")
+    g.add_argument("--explain", action="store_true", help="also write keep_costs.csv: for every office the plan closes or turns flexible, the best plan at the same cut that keeps it, and the money that would keep it with nothing else changed")
+    g.add_argument("--alternatives", type=int, default=0, metavar="N", help="also find up to N plans that differ from the optimum (and each other) in which offices are kept, within --within %% of the optimum, best first: alternatives.csv and DIR/alternatives/alt-K/")
+    g.add_argument("--within", type=float, default=1.0, metavar="PCT", help="how far above the optimum's objective an alternative may be, in %% (default 1)")
     _areas_option(p)
 
     p = command("evaluate", help="measure a hand-written plan with the same yardstick", description="Evaluate a plan written by hand: the offices to close and to turn flexible (--close, --flexible, or a --plan file); all others are kept.")
@@ -86,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--close", default="", metavar="ID[,ID...]", help="office IDs to close, comma separated")
     p.add_argument("--flexible", default="", metavar="ID[,ID...]", help="office IDs to turn into flexible offices")
     p.add_argument("--plan", metavar="FILE", help="CSV with office_id, decision (keep, flexible, close; open or not opened for a candidate site): an edited plan.csv, or the CSV a map's what-if panel downloads")
+    p.add_argument("--strict", action="store_true", help="exit 1 when the plan breaks a constraint of the scenario (an FA-region left without an office, the cut not met, ...); the outputs are written either way")
     _out_options(p)
     _data_options(p)
     p.add_argument("--no-map", action="store_true", help="skip map.html")
@@ -194,6 +199,8 @@ def _ids(text: str) -> list[str]:
 
 def cmd_solve(args) -> int:
     from . import io
+    from .consult import consult
+    from .errors import ScenarioError
     from .outputs import write_outputs
     from .plan import build_first_model, solve
 
@@ -205,6 +212,10 @@ def cmd_solve(args) -> int:
             from .errors import OutputError
 
             raise OutputError(f"--export-model {args.export_model}: the file name must end in .mps or .lp. Fix: e.g. --export-model model.mps")
+    if args.alternatives < 0:
+        raise ScenarioError(f"--alternatives {args.alternatives}: a number of plans must be 0 or more. Fix: e.g. --alternatives 5")
+    if not (0 <= args.within <= 100):
+        raise ScenarioError(f"--within {args.within:g}: a percentage above the optimum from 0 to 100. Fix: e.g. --within 1 for 1 %")
     sc = _scenario_for(args, _scenario(args.scenario))
     net = _network(args, sc)
     areas = _areas(args, net)
@@ -212,9 +223,31 @@ def cmd_solve(args) -> int:
     if fmt:
         io.write_text(Path(args.export_model), build_first_model(net, sc, params=params).export_text(fmt))
     plan = solve(net, sc, params=params)
-    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
+    consultation = consult(plan, explain=args.explain, n_alternatives=args.alternatives, within=args.within / 100.0)
+    write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang, consultation=consultation)
     _print_plan(plan, args.out)
+    _print_consultation(consultation)
     return 0
+
+
+def _print_consultation(c) -> None:
+    """One line per part of the consultation that was computed (stdout)."""
+    if c.lock_price is not None:
+        lp = c.lock_price
+        if lp.objective_without is None:
+            print(f"Locks: the re-solve without them found no plan ({lp.status})")
+        else:
+            print(f"Locks: without them the mean distance would be {lp.mean_km_without:.3f} km instead of {lp.mean_km_with:.3f} km "
+                  f"({len(lp.offices_changed)} offices decided otherwise; re-solve {lp.status}, {lp.seconds:.1f} s)")
+    if c.keep_costs is not None:
+        t = c.keep_costs.table
+        proven = int((t["status"] == "OPTIMAL").sum())
+        print(f"keep_costs.csv: {len(t)} offices, {proven} proven optimal, {int((t['status'] == 'INFEASIBLE').sum())} cannot be kept at this cut; {c.keep_costs.seconds:.1f} s")
+    if c.alternatives is not None:
+        a = c.alternatives
+        k, complete = a.count_within()
+        print(f"alternatives.csv: {len(a.table)} alternatives within {100 * a.within:g} % ({a.stopped}); "
+              f"{'' if complete else 'at least '}{k} within 1 %; {a.seconds:.1f} s")
 
 
 def _print_plan(plan, out) -> None:
@@ -274,6 +307,14 @@ def cmd_evaluate(args) -> int:
     plan = evaluate(net, decisions, sc, params=_params(args))
     write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
+    from .consult import plan_breaks
+
+    breaks = plan_breaks(plan)
+    for b in breaks:
+        print(f"netopt: the plan breaks: {b.year}: {b.text}", file=sys.stderr)
+    if breaks and args.strict:
+        print(f"netopt: --strict: the plan breaks {len(breaks)} constraint(s) of the scenario (outputs written to {args.out})", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,5 +1,6 @@
 """Data files of a plan for programs, spreadsheets and GIS: ``plan.csv``,
-``summary.json``, ``plan.xlsx`` and the layers of ``plan.gpkg``.
+``summary.json``, ``municipalities.csv``, ``keep_costs.csv``,
+``alternatives.csv``, ``plan.xlsx`` and the layers of ``plan.gpkg``.
 
 Thin writers over :class:`~netopt.tables.PlanTables`: they choose columns
 and encode; every figure comes from the tables, unrounded (the office table
@@ -17,9 +18,10 @@ import pandas as pd
 
 from .i18n import Texts, texts as texts_of
 from .memo import caveat, conflict_texts
-from .tables import PLAN_CSV_COLUMNS, PlanTables
+from .tables import PLAN_CSV_COLUMNS, PlanTables, changes_text
 
-__all__ = ["plan_csv", "summary_json", "plan_xlsx", "plan_gpkg_layers", "XLSX_SHEETS", "GPKG_LAYERS"]
+__all__ = ["plan_csv", "summary_json", "plan_xlsx", "plan_gpkg_layers", "municipalities_csv", "keep_costs_csv", "alternatives_csv",
+           "XLSX_SHEETS", "GPKG_LAYERS", "MUNICIPALITY_CSV_COLUMNS"]
 
 
 def plan_csv(tables: PlanTables, year: int | None = None) -> str:
@@ -31,6 +33,36 @@ def plan_csv(tables: PlanTables, year: int | None = None) -> str:
     cols.append("public_figure_conflict")
     # figures are rounded once, in the office table; the writer adds no rounding
     return t[cols].to_csv(index=False, lineterminator="\n")
+
+
+#: Columns of ``municipalities.csv`` (one row per municipality), in order.
+MUNICIPALITY_CSV_COLUMNS = (
+    "municipality_code", "municipality", "fa_code", "fa_name", "population", "offices_before", "offices_after",
+    "mean_distance_km_before", "mean_distance_km_after", "changes", "board_decision",
+)
+
+
+def municipalities_csv(tables: PlanTables) -> str:
+    """``municipalities.csv`` (text): per municipality, offices and mean distance (km)
+    before and after, the offices changed, and ``board_decision`` (SSC leaves the
+    municipality: its board decides)."""
+    return tables.municipalities[list(MUNICIPALITY_CSV_COLUMNS)].to_csv(index=False, lineterminator="\n")
+
+
+def keep_costs_csv(tables: PlanTables) -> str | None:
+    """``keep_costs.csv`` (text) when the keep costs were computed
+    (:class:`netopt.consult.KeepCosts`, columns :data:`netopt.consult.KEEP_COST_COLUMNS`), else None."""
+    if tables.keep_costs is None:
+        return None
+    return tables.keep_costs.table.to_csv(index=False, lineterminator="\n")
+
+
+def alternatives_csv(tables: PlanTables) -> str | None:
+    """``alternatives.csv`` (text) when alternatives were searched for
+    (:class:`netopt.consult.Alternatives`, columns :data:`netopt.consult.ALTERNATIVE_COLUMNS`), else None."""
+    if tables.alternatives is None:
+        return None
+    return tables.alternatives.table.to_csv(index=False, lineterminator="\n")
 
 
 def summary_json(tables: PlanTables) -> str:
@@ -45,7 +77,7 @@ def summary_json(tables: PlanTables) -> str:
 XLSX_SHEETS = {
     "offices": ("offices", (
         "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
-        "decision", "changed_in", "visits_before", "visits_after", "receiving_growth", "cost_msek_before", "cost_msek_after",
+        "decision", "changed_in", "changes", "locked", "board_decision", "visits_before", "visits_after", "receiving_growth", "cost_msek_before", "cost_msek_after",
         "cost_per_visit_sek", "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
         "public_figure_conflict",
     )),
@@ -136,6 +168,10 @@ def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
                 t["urban_rural"] = t["urban_rural"].map(lambda v: urban.get(v, v))
             if "changed_in" in t:
                 t["changed_in"] = t["changed_in"].astype("Int64")
+            if "changes" in t:
+                t["changes"] = [changes_text(h, e, words) for h, e in zip(getattr(tables, attr)["history"], getattr(tables, attr)["existing"])]
+            if "locked" in t:
+                t["locked"] = t["locked"].map(lambda v: tx(f"xlsx.locked.{v}") if v else "")
             if "public_figure_conflict" in t:
                 t["public_figure_conflict"] = [conflicts.get(o, "") for o in t["office_id"]]
             t = t.replace([float("inf"), float("-inf")], float("nan"))

@@ -21,10 +21,11 @@ from .costs import CostModel, fit_costs
 from .data import Network, suggest_office_id
 from .errors import Problem, ScenarioError
 from .params import Parameters, load_parameters
-from .scenario import OBJECTIVES, Scenario
+from .scenario import FLOOR_SCOPES, OBJECTIVES, Scenario
 from .visits import VisitModel, existing_offices, fit_visits
 
-__all__ = ["Instance", "Prepared", "prepare", "apply_fa_division", "unknown_office_problems"]
+__all__ = ["Instance", "Prepared", "prepare", "apply_fa_division", "unknown_office_problems", "FLOOR_SCOPES"]
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,10 +72,33 @@ class Instance:
     open_count: int | None = None  # exactly this many offices open (p-median); None = free
     existing: np.ndarray | None = None  # offices open today; None = all (False: extra candidate sites)
     dist_matrix_m: np.ndarray | None = None  # planner's travel distances (m × n, whole metres); None = straight line × detour
+    access_floor_m: int | None = None  # the access floor's distance (whole metres); None = no floor
+    access_floor_share: float | None = None  # share of the population (0–1) within access_floor_m of an open office; None = no floor
+    access_floor_scope: str = "national"  # "national" (one share) or "fa_region" (the share in every FA-region)
+    fa_of_point: np.ndarray | None = None  # int index into fa codes of each demand point, -1 if none
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, not {self.objective!r}")
+        if self.access_floor_scope not in FLOOR_SCOPES:
+            raise ValueError(f"access_floor_scope must be one of {FLOOR_SCOPES}, not {self.access_floor_scope!r}")
+        if self.access_floor_scope == "fa_region" and self.access_floor_m is not None and self.fa_of_point is None:
+            raise ValueError("access_floor_scope 'fa_region' needs fa_of_point (the FA-region of every demand point)")
+
+    @property
+    def has_access_floor(self) -> bool:
+        """Whether the access floor is a constraint (distance and share both set)."""
+        return self.access_floor_m is not None and self.access_floor_share is not None
+
+    def floor_groups(self) -> tuple[np.ndarray, int]:
+        """(group of every demand point, number of groups) of the access floor:
+        one group (0) for the national scope, the FA-region index for
+        ``"fa_region"`` (-1: a point in no FA-region, in no group)."""
+        if self.access_floor_scope == "fa_region":
+            group = np.asarray(self.fa_of_point, np.int64)
+            # n_fa counts the division's FA-regions; a point's region may have no office
+            return group, max(int(self.n_fa), int(group.max(initial=-1)) + 1)
+        return np.zeros(self.m, np.int64), 1
 
     @property
     def detour(self) -> float:
@@ -253,5 +277,9 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
         cover_fa=True,
         existing=existing_offices(network),
         dist_matrix_m=network.distance_matrix_m,
+        access_floor_m=None if c.access_floor_km is None else int(round(c.access_floor_km * 1000)),
+        access_floor_share=c.access_floor_share,
+        access_floor_scope=c.access_floor_scope,
+        fa_of_point=np.array([fa_index.get(code, -1) for code in network.demand["fa_code"]], dtype=np.int64),
     )
     return Prepared(network=network, scenario=scenario, params=params, visits=vm, costs=cm, instance=inst)

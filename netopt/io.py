@@ -214,20 +214,22 @@ def read_toml_bytes(path: str | os.PathLike) -> tuple[dict, bytes]:
 #: folder that holds nothing else, so a mistyped folder (the home folder, a
 #: project, a folder of the planner's own files) is never deleted.
 OUTPUT_FILES = re.compile(r"^(plan(-\d{4})?\.csv|plan\.(xlsx|gpkg)|summary\.json|report\.(md|html)|map\.html|frontier\.(csv|html)|compare\.(csv|md)"
-                          r"|robustness\.(csv|json)|samples\.csv|sample_visits\.csv|uncertainty\.toml)$")
-#: Folders netopt writes into an output folder: a sweep's plan per cut (``cut-150``).
-OUTPUT_FOLDERS = re.compile(r"^cut--?\d+(\.\d+)?$")
+                          r"|robustness\.(csv|json)|samples\.csv|sample_visits\.csv|uncertainty\.toml"
+                          r"|municipalities\.csv|keep_costs\.csv|alternatives\.csv)$")
+#: Folders netopt writes into an output folder: a sweep's plan per cut (``cut-150``),
+#: the near-optimal alternatives (``alternatives/alt-1``).
+OUTPUT_FOLDERS = re.compile(r"^(cut--?\d+(\.\d+)?|alternatives|alt-\d+)$")
 
 
 def is_own_output(path: Path) -> bool:
     """True for a file netopt writes (:data:`OUTPUT_FILES`) or a folder of them
-    (:data:`OUTPUT_FOLDERS`, holding only such files)."""
+    (:data:`OUTPUT_FOLDERS`, holding only such files and folders)."""
     if path.is_symlink():
         return False
     if path.is_file():
         return bool(OUTPUT_FILES.match(path.name))
     if path.is_dir() and OUTPUT_FOLDERS.match(path.name):
-        return all(p.is_file() and not p.is_symlink() and OUTPUT_FILES.match(p.name) for p in path.iterdir())
+        return all(is_own_output(p) for p in path.iterdir())
     return False
 
 

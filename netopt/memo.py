@@ -21,7 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .i18n import Texts, fmt
-from .tables import NEARBY_KM, PlanTables
+from .tables import NEARBY_KM, PlanTables, changes_text
 
 __all__ = ["Format", "Table", "Section", "Memo", "memo", "KeyFigures", "key_figures", "key_figures_more", "caveat"]
 
@@ -276,6 +276,9 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
            objective=_big(tx, s["objective"]), bound=bound, gap=_DASH if gap is None else f"{tx.localize(f'{100 * gap:.4f}')} %", proof=proof),
         tx("memo.does.estimates", visits=str(b["estimated_visits"]), costs=str(b["estimated_costs"]), total=str(b["offices_total"])),
     )
+    if tables.alternative is not None:
+        paragraph = tx("memo.does.alternative", rank=str(tables.alternative["rank"]))
+        return Section("plan", tx("memo.does.title"), paragraphs=(fm.strong(paragraph),), bullets=bullets)
     return Section("plan", tx("memo.does.title"), bullets=bullets)
 
 
@@ -325,10 +328,12 @@ def _closures(tables: PlanTables, tx: Texts, fm: Format) -> Section:
     title = tx("memo.closures.title")
     if cr.empty:
         return Section("closures", title, paragraphs=(tx("memo.closures.none"),))
-    cr = cr.sort_values(["decision", "saving_msek", "office_id"], ascending=[True, False, True])
+    cr = cr.sort_values(["decision", "saving_msek", "office_id"], ascending=[True, False, True]).copy()
     cols = [("office_name", tx("memo.col.office"), None), ("decision", tx("memo.col.decision"), None, _decisions(tx))]
     if tables.staged:
-        cols.append(("changed_in", tx("memo.col.year"), "d"))
+        # the year of each change: "2025 flexible; 2027 close"
+        cr["changes"] = [changes_text(h, e, _decisions(tx)) for h, e in zip(cr["history"], cr["existing"])]
+        cols.append(("changes", tx("memo.col.when"), None))
     cols += [
         ("visits_before", tx("memo.col.visits_yr"), ".0f"),
         ("saving_msek", tx("memo.col.saves_msek"), ".2f"),
@@ -337,8 +342,230 @@ def _closures(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         ("receiver_name", tx("memo.col.visitors_go_to"), None),
         ("receiver_distance_km", tx("memo.col.travel_km"), ".1f"),
     ]
-    return Section("closures", title, paragraphs=(tx("memo.closures.why"),), table=_table(tx, cr, cols, fm),
+    why = tx("memo.closures.why_evaluated") if tables.summary["status"] == "EVALUATED" else tx("memo.closures.why")
+    if cr["board_decision"].any():
+        cols.append(("board_decision", tx("memo.col.board"), None, {True: tx("memo.municipalities.board"), False: ""}))
+    return Section("closures", title, paragraphs=(why,), table=_table(tx, cr, cols, fm),
                    notes=(tx("memo.closures.travel_note", column=tx("memo.col.travel_km"), meaning=fm.escape(receiver_distance_meaning(tables, tx))),))
+
+
+def _km(tx: Texts, x) -> str:
+    """A difference of a national mean distance, with its unit: "0.011 km", or in
+    metres below 1 m's worth of km ("0.2 m"), so that a small difference does not read as 0."""
+    if _missing(x):
+        return _DASH
+    if abs(float(x)) < 0.0005:
+        return f"{tx.num(1000 * float(x), 1)} m"
+    return f"{tx.num(x, 3)} km"
+
+
+def _status_note(tx: Texts, status: str, gap) -> str:
+    """"" for a proven optimum; else "(status, gap X %)"."""
+    if status == "OPTIMAL":
+        return ""
+    label = tx(f"status.{status}") if tx.has(f"status.{status}") else status
+    return " " + tx("memo.resolve.not_proven", status=label, gap=_DASH if gap is None or _missing(gap) else tx.pct(gap, 3))
+
+
+def _breaks(tables: PlanTables, tx: Texts, fm: Format) -> Section:
+    """What an evaluated plan breaks, by name (instead of the optimiser's reasons)."""
+    title = tx("memo.breaks.title")
+    if not tables.breaks:
+        return Section("breaks", title, paragraphs=(tx("memo.breaks.none"),))
+    bullets = []
+    for b in tables.breaks:
+        v = b["values"]
+        items = b["items"]
+        details = b["details"]
+        kind = b["kind"]
+        if kind == "access_floor" and details:
+            shown = [f"{fm.escape(x)} ({tx.pct(d, 2)})" for x, d in zip(items, details)]
+        elif kind == "growth":
+            shown = [f"{fm.escape(x)} ({tx.pct(d, 0, sign=True)})" for x, d in zip(items, details)]
+        elif kind == "flexible_capacity":
+            shown = [f"{fm.escape(x)} ({_big(tx, d)})" for x, d in zip(items, details)]
+        else:
+            shown = [fm.escape(x) for x in items]
+        fields = {"year": str(b["year"]), "items": ", ".join(shown), "n": str(len(items)), "msek": tx("unit.msek")}
+        for key, value in v.items():
+            if key == "scope":
+                continue
+            if key in ("floor", "share", "limit"):
+                fields[key] = tx.pct(value, 2 if key == "share" else 0)
+            elif key in ("km", "cut"):
+                fields[key] = tx.localize(f"{value:g}")
+            elif key in ("people", "points", "closed", "open", "p"):
+                fields[key] = _big(tx, value)
+            else:
+                fields[key] = tx.num(value, 1)
+        key = f"memo.breaks.{kind}" + ("_fa" if kind == "access_floor" and v.get("scope") == "fa_region" else "")
+        bullets.append(fm.strong(tx(key, **fields)) if kind in ("budget", "fa_region") else tx(key, **fields))
+    return Section("breaks", title, paragraphs=(tx("memo.breaks.lead"),), bullets=tuple(bullets))
+
+
+def _planner(tables: PlanTables, tx: Texts, fm: Format) -> Section | None:
+    """The planner's locks, and what they cost (the scenario solved without them)."""
+    locks = tables.locks
+    if locks is None or locks.empty:
+        return None
+    words = _decisions(tx)
+    lock_words = {"open": tx("memo.planner.lock_open"), "closed": tx("memo.planner.lock_closed")}
+    t = locks.copy()
+    cols = [("office_name", tx("memo.col.office"), None), ("municipality", tx("memo.col.municipality"), None), ("lock", tx("memo.col.lock"), None, lock_words),
+            ("decision", tx("memo.col.decision"), None, words)]
+    paragraphs = [tx("memo.planner.lead", n=str(len(t)))]
+    price = tables.lock_price
+    if tables.summary["status"] == "EVALUATED":
+        pass
+    elif price is None:
+        paragraphs.append(tx("memo.planner.not_priced"))
+    elif price.objective_without is None:
+        label = tx(f"status.{price.status}") if tx.has(f"status.{price.status}") else price.status
+        paragraphs.append(tx("memo.planner.no_plan", status=label))
+    else:
+        t = t.merge(price.locks[["office_id", "decision_without"]], on="office_id", how="left")
+        cols.append(("decision_without", tx("memo.col.without_locks"), None, words))
+        rel = price.delta_objective / max(abs(price.objective_without), 1e-9)
+        paragraphs.append(fm.strong(tx("memo.planner.price", km=_km(tx, price.delta_mean_km), with_km=tx.num(price.mean_km_with, 3), without_km=tx.num(price.mean_km_without, 3),
+                                       pct=tx.pct(rel, 2), n=str(len(price.offices_changed))))
+                          + _status_note(tx, price.status, price.gap))
+    return Section("planner", tx("memo.planner.title"), paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))
+
+
+def _verb(tx: Texts, before: str, after: str) -> str:
+    """What happens to an office in a re-solve, in words ("closes", "stays open", ...)."""
+    if after == "keep":
+        return tx("memo.keep.verb.open") if before == "not opened" else tx("memo.keep.verb.keep")
+    return tx(f"memo.keep.verb.{'close' if after in ('close', 'not opened') else 'flexible'}")
+
+
+def _instead(tx: Texts, text: str, fm: Format) -> str:
+    """``"Name: keep → close; …"`` (keep_costs.csv) in words: "Malmö city closes, Södertälje 2 stays open"."""
+    parts = []
+    for item in filter(None, text.split("; ")):
+        name, _, change = item.rpartition(": ")
+        before, _, after = change.partition(" → ")
+        parts.append(f"{fm.escape(name)} {_verb(tx, before, after)}")
+    return ", ".join(parts)
+
+
+def _keep_costs(tables: PlanTables, tx: Texts, fm: Format) -> Section | None:
+    """What keeping each office would cost, one sentence per office."""
+    kc = tables.keep_costs
+    if kc is None:
+        return None
+    msek = tx("unit.msek")
+    bullets = []
+    for _, r in kc.table.iterrows():
+        name = fm.strong(fm.escape(r["office_name"]))
+        if r["status"] == "INFEASIBLE":
+            bullets.append(tx("memo.keep.infeasible", office=name))
+            continue
+        if _missing(r["objective_if_kept"]):
+            bullets.append(tx("memo.keep.not_solved", office=name))
+            continue
+        money = tx("memo.keep.money", msek_value=tx.num(r["cut_smaller_by_msek"], 1), msek=msek) if r["cut_smaller_by_msek"] > 0 else tx("memo.keep.money_none")
+        instead = _instead(tx, r["changes_instead"], fm)
+        bullets.append(tx("memo.keep.sentence", office=name, km=_km(tx, r["delta_mean_km"]), money=money,
+                          instead=tx("memo.keep.instead", changes=instead) if instead else tx("memo.keep.nothing_else"))
+                       + _status_note(tx, r["status"], r["gap"]))
+    notes = [tx("memo.keep.skipped", offices=", ".join(fm.escape(o) for o, _ in kc.skipped))] if kc.skipped else []
+    return Section("keep_costs", tx("memo.keep.title"), paragraphs=(tx("memo.keep.lead", column=fm.code("keep_costs.csv")),), bullets=tuple(bullets), notes=tuple(notes))
+
+
+def _alternatives(tables: PlanTables, tx: Texts, fm: Format) -> Section | None:
+    """Near-optimal alternatives: how many materially different plans lie within 1 %."""
+    alt = tables.alternatives
+    if alt is None:
+        return None
+    k, complete = alt.count_within()
+    count = tx("memo.alternatives.count_exact" if complete else "memo.alternatives.count_at_least", n=str(k), pct=tx.pct(0.01, 0))
+    paragraphs = [count + " " + tx("memo.alternatives.material"),
+                  tx("memo.alternatives.search", n=str(alt.n), within=tx.pct(alt.within, 2 if alt.within < 0.01 else 0), found=str(len(alt.table)),
+                     stopped=tx("memo.alternatives.stopped_exhausted") if alt.exhausted else tx("memo.alternatives.stopped_n") if len(alt.table) >= alt.n else tx("memo.alternatives.stopped_time"))]
+    if alt.table.empty:
+        return Section("alternatives", tx("memo.alternatives.title"), paragraphs=tuple(paragraphs))
+    names = dict(zip(tables.offices["office_id"], tables.offices["office_name"]))
+    muni = dict(zip(tables.offices["office_id"], tables.offices["municipality_code"]))
+    t = alt.table.copy()
+
+    def differs(text: str, sign: str) -> str:
+        return ", ".join(names.get(x[1:], x[1:]) for x in filter(None, text.split("; ")) if x[0] == sign)
+
+    t["kept_here"] = [differs(x, "+") for x in t["differs_from_optimum"]]
+    t["kept_there"] = [differs(x, "-") for x in t["differs_from_optimum"]]
+    swaps = sum(_swaps_within_municipality(x, muni) for x in t["differs_from_optimum"])
+    if swaps:
+        paragraphs.append(tx("memo.alternatives.swaps", n=str(swaps)))
+    cols = [("rank", tx("memo.col.rank"), "d"), ("gap_to_optimum", tx("memo.col.above_optimum"), ".3f"), ("delta_mean_km", tx("memo.col.delta_km"), ".3f"),
+            ("savings_msek", tx("memo.col.saving_msek"), ".1f"), ("offices_closed", tx("memo.col.closed"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"),
+            ("kept_here", tx("memo.col.kept_instead"), None), ("kept_there", tx("memo.col.not_kept_instead"), None), ("folder", tx("memo.col.folder"), None)]
+    t["gap_to_optimum"] = 100 * t["gap_to_optimum"]
+    return Section("alternatives", tx("memo.alternatives.title"), paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))
+
+
+def _swaps_within_municipality(text: str, muni: dict) -> bool:
+    """Whether an alternative only swaps offices within municipalities (as many kept as
+    not kept in each municipality it touches)."""
+    plus = [muni.get(x[1:]) for x in filter(None, text.split("; ")) if x[0] == "+"]
+    minus = [muni.get(x[1:]) for x in filter(None, text.split("; ")) if x[0] == "-"]
+    return bool(plus) and sorted(plus) == sorted(minus)
+
+
+def _receiving(tables: PlanTables, tx: Texts, fm: Format) -> Section:
+    """The offices that take visitors of closed offices: growth, where they come from, flags."""
+    r = tables.receiving
+    limit = tables.context["max_growth"]
+    title = tx("memo.receiving.title")
+    if limit is None:
+        lead = tx("memo.receiving.no_limit", flag=tx.pct(0.5, 0))
+    else:
+        lead = tx("memo.receiving.limit", limit=tx.pct(limit, 0))
+    if r.empty:
+        return Section("receiving", title, paragraphs=(lead, tx("memo.receiving.none")))
+    t = r.copy()
+    t["growth_pct"] = 100 * t["growth"]
+    flag_word = tx("memo.receiving.flag_limit") if limit is not None else tx("memo.receiving.flag_large")
+    flagged = int(t["flag"].sum())
+    paragraphs = [lead]
+    if flagged:
+        names = ", ".join(fm.escape(n) for n in t.loc[t["flag"], "office_name"])
+        paragraphs.append(fm.strong(tx("memo.receiving.flagged_limit" if limit is not None else "memo.receiving.flagged", n=str(flagged), offices=names)))
+    cols = [("office_name", tx("memo.col.office"), None), ("municipality", tx("memo.col.municipality"), None), ("visits_before", tx("memo.col.visits_before"), ".0f"),
+            ("visits_after", tx("memo.col.after"), ".0f"), ("growth_pct", tx("memo.col.growth_pct"), "+.0f"), ("from_offices", tx("memo.col.visitors_from"), None),
+            ("flag", tx("memo.col.flag"), None, {True: flag_word, False: ""})]
+    return Section("receiving", title, paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))
+
+
+def _municipalities(tables: PlanTables, tx: Texts, fm: Format) -> Section:
+    """Municipalities whose offices change: offices and mean distance before and after; board decisions."""
+    m = tables.municipalities
+    title = tx("memo.municipalities.title")
+    changed = m[m["changes"] != ""].copy()
+    if changed.empty:
+        return Section("municipalities", title, paragraphs=(tx("memo.municipalities.none"),))
+    board = changed[changed["board_decision"]]
+    lead = tx("memo.municipalities.lead", n=str(len(changed)), column=fm.code("municipalities.csv"))
+    paragraphs = [lead]
+    if len(board):
+        paragraphs.append(fm.strong(tx("memo.municipalities.board_lead", n=str(len(board)), names=", ".join(fm.escape(x) for x in board["municipality"]))))
+    else:
+        paragraphs.append(tx("memo.municipalities.no_board"))
+    words = _decisions(tx)
+    changed["changes_words"] = ["; ".join(_change_words(x, words)) for x in changed["changes"]]
+    cols = [("municipality", tx("memo.col.municipality"), None), ("offices_before", tx("memo.col.offices_before"), "d"), ("offices_after", tx("memo.col.after"), "d"),
+            ("mean_distance_km_before", tx("memo.col.mean_km_before"), ".2f"), ("mean_distance_km_after", tx("memo.col.after"), ".2f"),
+            ("changes_words", tx("memo.col.changes"), None), ("board_decision", tx("memo.col.board"), None, {True: tx("memo.municipalities.board"), False: ""})]
+    return Section("municipalities", title, paragraphs=tuple(paragraphs), table=_table(tx, changed, cols, fm))
+
+
+def _change_words(text: str, words: dict) -> list[str]:
+    """``"Name close; Name flexible"`` (the municipality table) with the decisions in the memo's language."""
+    out = []
+    for item in filter(None, text.split("; ")):
+        name, _, decision = item.rpartition(" ")
+        out.append(f"{name} ({words.get(decision, decision)})")
+    return out
 
 
 def _urban_rural_section(tables: PlanTables, tx: Texts, fm: Format) -> Section:
@@ -391,10 +618,16 @@ def memo(tables: PlanTables, tx: Texts, fm: Format) -> Memo:
     """The memo of a plan's tables in the language of ``tx``, escaped by ``fm``."""
     s = tables.summary
     ctx = tables.context
-    sections = [_what_the_plan_does(tables, tx, fm), _basis(tables, tx, fm)]
+    sections = [_what_the_plan_does(tables, tx, fm)]
+    if s["status"] == "EVALUATED":
+        sections.append(_breaks(tables, tx, fm))
+    sections += [x for x in (_planner(tables, tx, fm),) if x is not None]
+    sections.append(_basis(tables, tx, fm))
     if tables.staged:
         sections.append(_stages(tables, tx, fm))
-    sections += [_closures(tables, tx, fm), _urban_rural_section(tables, tx, fm), _areas(tables, tx, fm), _ssc(tables, tx, fm), _fa(tables, tx, fm)]
+    sections.append(_closures(tables, tx, fm))
+    sections += [x for x in (_keep_costs(tables, tx, fm), _alternatives(tables, tx, fm)) if x is not None]
+    sections += [_receiving(tables, tx, fm), _municipalities(tables, tx, fm), _urban_rural_section(tables, tx, fm), _areas(tables, tx, fm), _ssc(tables, tx, fm), _fa(tables, tx, fm)]
     footer = tx("memo.footer", solve=tx.localize(f"{s['solve_seconds']:.1f}"), build=tx.localize(f"{s['build_seconds']:.1f}"), inputs=", ".join(fm.escape(v) for v in ctx["inputs"].values()))
     return Memo(
         lang=tx.lang,

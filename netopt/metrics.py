@@ -16,7 +16,7 @@ import numpy as np
 from . import geometry
 from .instance import Instance
 
-__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m"]
+__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m", "access_shares", "floor_met"]
 
 CLOSED, FLEXIBLE, KEPT = 0, 1, 2
 
@@ -39,6 +39,26 @@ def objective_value(inst: Instance, dist_m: np.ndarray) -> float:
     if inst.objective == "coverage":
         return float(int(np.sum(w[dist_m > inst.coverage_m])))
     return float(np.sum(inst.propensity * inst.g(inst.baseline_dist_m)) - np.sum(inst.propensity * inst.g(dist_m)))
+
+
+def access_shares(inst: Instance, dist_m: np.ndarray) -> np.ndarray:
+    """Share of the inhabitants within the access floor's distance
+    (``inst.access_floor_m``) of their nearest open office, per group of the
+    floor (:meth:`Instance.floor_groups`: one national share, or one per
+    FA-region); NaN for a group without inhabitants."""
+    group, n_groups = inst.floor_groups()
+    w = inst.population.astype(float)
+    ok = group >= 0
+    total = np.bincount(group[ok], weights=w[ok], minlength=n_groups)
+    near = ok & (np.asarray(dist_m) <= inst.access_floor_m)
+    within = np.bincount(group[near], weights=w[near], minlength=n_groups)
+    return np.divide(within, total, out=np.full(n_groups, np.nan), where=total > 0)
+
+
+def floor_met(inst: Instance, shares: np.ndarray) -> np.ndarray:
+    """Per group of the access floor: whether its share meets ``inst.access_floor_share``
+    (groups without inhabitants meet it). Tolerance: one part in 10^9."""
+    return ~(shares < inst.access_floor_share - 1e-9)
 
 
 def office_distance_m(inst: Instance, i: int, targets: np.ndarray) -> np.ndarray:
@@ -166,6 +186,18 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
     }
     if inst.max_growth is not None:
         metrics["growth_violations"] = int(np.sum(visits_after > (1 + inst.max_growth) * inst.baseline_visits + 1e-3))
+    if inst.access_floor_m is not None:
+        shares = access_shares(inst, dist)
+        before = access_shares(inst, inst.baseline_dist_m)
+        metrics["access_floor_km"] = inst.access_floor_m / 1000.0
+        metrics["access_floor_scope"] = inst.access_floor_scope
+        metrics["access_floor_share_required"] = inst.access_floor_share
+        # national: the share; fa_region: the lowest FA-region's share
+        metrics["access_floor_share_achieved"] = float(np.nanmin(shares)) if np.isfinite(shares).any() else float("nan")
+        metrics["access_floor_share_before"] = float(np.nanmin(before)) if np.isfinite(before).any() else float("nan")
+        if inst.access_floor_share is not None:
+            metrics["access_floor_met"] = bool(floor_met(inst, shares).all())
+            metrics["access_floor_groups_below"] = int((~floor_met(inst, shares)).sum())
     return StageResult(
         modes=modes,
         nearest=near,

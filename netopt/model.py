@@ -37,6 +37,9 @@ Constraints (per stage; each is one function below, whose docstring repeats its 
   * maximum closures:    :math:`\sum_{i \text{ open today}} o_i \ge |I_0| - C`
   * maximum distance:    :math:`u_{P_j(R)} = 0` for every j within R of an office today,
     :math:`P_j(R)` = j's offices within R
+  * access floor:        :math:`\sum_{j \in g,\, P_j(R_F) \ne \emptyset} w_j (1 - u_{P_j(R_F)}) \ge s\, W_g`
+    for the nation (one group g) or every FA-region g with inhabitants: at least
+    share s of the population :math:`W_g` lives within :math:`R_F` of an open office
   * flexible capacity:   :math:`V_i \le C + M_i y_i` with
     :math:`V_i = \sum_{(j,k): i_{jk} = i} \pi_j g(D_{jk}) (u_{j,k-1} - u_{jk})`
   * growth:              :math:`V_i \le (1+G) V^0_i`
@@ -45,7 +48,9 @@ Constraints (per stage; each is one function below, whose docstring repeats its 
 
 Objective (summed over stages, minimised): population × distance (default),
 population beyond the coverage distance, or visits lost; or, for the
-diagnosis, the total cost; or, for the tie-break, the number of changed
+diagnosis, the total cost, or the highest access floor that can be met
+(:math:`\max t` with :math:`\sum_{j \in g} w_j (1 - u_{P_j(R_F)}) \ge t\, W_g`
+in every group and stage); or, for the tie-break, the number of changed
 offices first and then the cost.
 
 Truncated candidate lists make a *relaxation*: when all of j's candidates are
@@ -412,6 +417,41 @@ def max_distance(p: ModelParts) -> None:
         p.fix(p.u[s][nodes], ub=0.0)
 
 
+def _floor_terms(p: ModelParts):
+    """The access floor's coverage terms: for every demand point j with an office
+    within R_F in its list, (group, prefix-set node P_j(R_F), w_j); and per group
+    the inhabitants W_g and those with some office within R_F, R_g."""
+    inst = p.inst
+    cand = p.cand
+    row_of = p.layout[0]
+    group, n_groups = inst.floor_groups()
+    w = inst.population.astype(float)
+    within = cand.dist_m <= inst.access_floor_m
+    last_within = np.full(inst.m, -1)
+    np.maximum.at(last_within, row_of[within], np.flatnonzero(within))
+    js = np.flatnonzero((last_within >= 0) & (group >= 0))
+    total = np.bincount(group[group >= 0], weights=w[group >= 0], minlength=n_groups)
+    reach = np.bincount(group[js], weights=w[js], minlength=n_groups)
+    return group[js], p.nodes.node[last_within[js]], w[js], total, reach
+
+
+def access_floor(p: ModelParts) -> None:
+    """access floor: Σ_{j∈g, P_j(R_F)≠∅} w_j (1 − u_{P_j(R_F)}) ≥ s W_g for the nation or every
+    FA-region g with inhabitants, written Σ w_j u_{P_j(R_F)} ≤ R_g − s W_g (R_g: the inhabitants
+    of g with an office within R_F in their list, which holds every office within R_F)."""
+    inst = p.inst
+    if not inst.has_access_floor:
+        return
+    g, nodes, w, total, reach = _floor_terms(p)
+    rows = np.flatnonzero(total > 0)
+    remap = np.full(len(total), -1)
+    remap[rows] = np.arange(len(rows))
+    keep = remap[g] >= 0
+    for s in range(p.S):
+        p.stage_rows[("access_floor", s)] = p.add_rows(len(rows), -INF, reach[rows] - inst.access_floor_share * total[rows],
+                                                       (remap[g[keep]], p.u[s][nodes[keep]], w[keep]))
+
+
 def list_holds_every_office(p: ModelParts) -> None:
     """A list that holds every office cannot have them all closed: u = 0 at its end."""
     cand = p.cand
@@ -484,7 +524,7 @@ def locks(p: ModelParts) -> None:
 #: The built-in families, in the order they are added.
 FAMILIES: tuple[Callable[[ModelParts], None], ...] = (
     mode, nearest_office, nearest_office_upper, open_count, budget, allowance, fa_cover,
-    keep_municipalities, max_closures, max_distance, list_holds_every_office, flexible_capacity, growth, nesting, locks,
+    keep_municipalities, max_closures, max_distance, access_floor, list_holds_every_office, flexible_capacity, growth, nesting, locks,
 )
 
 
@@ -558,7 +598,25 @@ def change_objective(p: ModelParts) -> None:
         p.add_objective(p.f[s][~ex], np.full(int((~ex).sum()), CHANGE_WEIGHT_SEK))
 
 
-MODEL_OBJECTIVES = {"plan": access_objective, "cost": cost_objective, "changes": change_objective}
+def floor_objective(p: ModelParts) -> None:
+    """The highest access floor (diagnosis): maximise t ≤ 1 with
+    Σ_{j∈g} w_j (1 − u_{P_j(R_F)}) ≥ t W_g for every group g with inhabitants, in every stage
+    (minimises −t; the instance's own floor, if any, stays a constraint)."""
+    inst = p.inst
+    if inst.access_floor_m is None:
+        raise ValueError("the floor objective needs access_floor_m")
+    g, nodes, w, total, reach = _floor_terms(p)
+    t = p.new_vars(1, 0.0, 1.0, obj=-1.0, names=["access_floor_share"])[0]
+    p.floor_var = t
+    rows = np.flatnonzero(total > 0)
+    remap = np.full(len(total), -1)
+    remap[rows] = np.arange(len(rows))
+    keep = remap[g] >= 0
+    for s in range(p.S):
+        p.add_rows(len(rows), -INF, reach[rows], (remap[g[keep]], p.u[s][nodes[keep]], w[keep]), (np.arange(len(rows)), np.full(len(rows), t), total[rows]))
+
+
+MODEL_OBJECTIVES = {"plan": access_objective, "cost": cost_objective, "changes": change_objective, "floor": floor_objective}
 
 
 # --------------------------------------------------------------------------- the built model
@@ -681,8 +739,9 @@ def build_model(
 
     Args:
       objective: ``"plan"`` (the scenario's objective), ``"cost"`` (net cost:
-        cost less the allowance used, for the largest saving possible) or ``"changes"`` (the tie-break: fewest
-        changed offices, then the largest saving).
+        cost less the allowance used, for the largest saving possible), ``"changes"`` (the tie-break: fewest
+        changed offices, then the largest saving) or ``"floor"`` (the highest access floor, for the
+        diagnosis: needs ``inst.access_floor_m``).
       fixed_open: one boolean array per stage: which offices are open (the
         tie-break phase; only keep-or-flexible is left to choose).
       extra: further constraint families (see :class:`ModelParts`).

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import io
-from .exports import plan_csv, plan_gpkg_layers, plan_xlsx, summary_json
+from .exports import alternatives_csv, keep_costs_csv, municipalities_csv, plan_csv, plan_gpkg_layers, plan_xlsx, summary_json
 from .i18n import LANGUAGES, Texts, check_language, texts as texts_of
 from .report import report_markdown
 from .report_html import Frontier, report_html
@@ -48,6 +48,7 @@ def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool =
     texts = {
         "plan.csv": plan_csv(tables),
         "summary.json": summary_json(tables),
+        "municipalities.csv": municipalities_csv(tables),
         "report.md": report_markdown(tables, tx),
         "report.html": report_html(tables, tx, frontier=frontier),
     }
@@ -58,6 +59,9 @@ def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool =
     if tables.staged:
         for year in list(tables.offices_by_stage)[:-1]:
             texts[f"plan-{year}.csv"] = plan_csv(tables, year)
+    for name, text in (("keep_costs.csv", keep_costs_csv(tables)), ("alternatives.csv", alternatives_csv(tables))):
+        if text is not None:
+            texts[name] = text
     for name, text in texts.items():
         io.write_text(folder / name, text)
     io.write_bytes(folder / "plan.xlsx", plan_xlsx(tables, tx))
@@ -65,19 +69,28 @@ def write_plan_files(tables: PlanTables, folder: str | Path, *, with_map: bool =
     return list(texts) + ["plan.xlsx", "plan.gpkg"]
 
 
-def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None, lang: str | None = None) -> Path:
-    """Write plan.csv, summary.json, report.md, report.html, map.html, plan.xlsx
-    and plan.gpkg (and plan-YEAR.csv for the earlier stages of a staged plan)
-    into ``out`` atomically.
+def write_outputs(plan: Plan, out: str | Path, *, overwrite: bool = False, with_map: bool = True, areas: pd.DataFrame | None = None, lang: str | None = None,
+                  consultation=None) -> Path:
+    """Write plan.csv, summary.json, municipalities.csv, report.md, report.html,
+    map.html, plan.xlsx and plan.gpkg (and plan-YEAR.csv for the earlier stages
+    of a staged plan) into ``out`` atomically.
 
-    ``areas``: areas with high social exclusion for the report (default: the
-    shipped list). ``lang``: ``"en"`` or ``"sv"`` for the files people read
-    (default: the scenario's ``lang``, else English). Raises
+    ``consultation`` (:func:`netopt.consult.consult`): the price of the locks
+    and, when computed, ``keep_costs.csv``, ``alternatives.csv`` and each
+    alternative's own outputs in ``out/alternatives/alt-K/``; the report says
+    what they show. ``areas``: areas with high social exclusion for the report
+    (default: the shipped list). ``lang``: ``"en"`` or ``"sv"`` for the files
+    people read (default: the scenario's ``lang``, else English). Raises
     :class:`~netopt.errors.OutputError` when ``out`` exists (without
     ``overwrite``) or cannot be written, :class:`~netopt.errors.ScenarioError`
     for an unknown language; nothing is left half-written."""
     lang = output_language(plan, lang)
-    tables = plan_tables(plan, areas=areas)
+    tables = plan_tables(plan, areas=areas, consultation=consultation)
+    alts = () if consultation is None or consultation.alternatives is None else consultation.alternatives.plans
     with io.atomic_output_dir(out, overwrite=overwrite) as tmp:
         write_plan_files(tables, tmp, with_map=with_map, lang=lang)
+        for rank, alt in enumerate(alts, 1):
+            folder = Path(tmp) / "alternatives" / f"alt-{rank}"
+            folder.mkdir(parents=True)
+            write_plan_files(plan_tables(alt, areas=areas, fa_geometry=tables.fa_geometry), folder, with_map=with_map, lang=lang)
     return Path(out)

@@ -27,7 +27,7 @@ from .params import Parameters
 from .scenario import Scenario
 from .solver import SolveStatus, diagnose, optimise
 
-__all__ = ["Plan", "solve", "solve_prepared", "evaluate", "build_first_model", "EVALUATED"]
+__all__ = ["Plan", "solve", "solve_prepared", "plan_from_optimum", "evaluate", "build_first_model", "EVALUATED"]
 
 MODE_NAMES = {CLOSED: "close", FLEXIBLE: "flexible", KEPT: "keep"}
 #: Status of a plan written by hand (no optimisation).
@@ -166,6 +166,14 @@ def solve_prepared(prep: Prepared, *, start=None, cutoff: float | None = None, e
         raise diagnose.explain_infeasible(prep, deadline=max(deadline, time.perf_counter() + 5.0))
     if opt.status == SolveStatus.NO_PLAN:
         raise _no_plan(prep, opt)
+    return plan_from_optimum(prep, opt)
+
+
+def plan_from_optimum(prep: Prepared, opt) -> Plan:
+    """The :class:`Plan` of an optimum with a plan (:class:`netopt.solver.Optimum`,
+    status OPTIMAL, WITHIN_GAP or TIME_LIMIT): every stage evaluated
+    independently on ``prep.instance``, the notes on what is proven."""
+    scenario = prep.scenario
     inst = prep.instance
     stages = tuple(evaluate_stage(inst, m, s) for s, m in enumerate(opt.modes))
     objective = float(sum(st.objective for st in stages))

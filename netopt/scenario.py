@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 OBJECTIVES = ("distance", "coverage", "visits_lost")
+#: Scopes of the access floor (``[constraints] access_floor_scope``).
+FLOOR_SCOPES = ("national", "fa_region")
 #: Solver backends (netopt.solver.backends); the first is the default.
 BACKENDS = ("highspy", "ortools-highs", "cp-sat")
 SHIPPED_DIVISION = "fa2015"
@@ -210,6 +212,14 @@ class Constraints:
                                        doc="At most this many offices closed (flexible offices are not closed).")
     require_all_fa_regions: bool = setting(False, kind="bool",
                                            doc="An FA-region with no office in the register makes the scenario infeasible.")
+    access_floor_km: float | None = setting(None, kind="number", low=0.1, high=2000.0, optional=True,
+                                            doc="The access floor's distance: at least access_floor_share of the population lives within it of an open office.")
+    access_floor_share: float | None = setting(
+        None, kind="number", low=0.0, high=1.0, optional=True,
+        doc="The access floor: the share of the population within access_floor_km of an open office, after the plan, is at least this (0.9 = 90 %).",
+        fix="write a share: 0.9 means 90 % (90 would mean 9,000 %); leave the key out for no floor")
+    access_floor_scope: str = setting("national", kind="text", choices=FLOOR_SCOPES,
+                                      doc="Where the access floor holds: national (one share for Sweden) or fa_region (in every FA-region).")
 
     def __post_init__(self):
         _raise_if(self.problems("scenario"))
@@ -222,6 +232,10 @@ class Constraints:
         both = sorted(set(self.lock_open) & set(self.lock_closed))
         if both:
             out.append(Problem(source, None, f"{where}lock_open", repr(list(both)), "names offices that are also in lock_closed", "keep each office in one list"))
+        for given, missing in (("access_floor_km", "access_floor_share"), ("access_floor_share", "access_floor_km")):
+            if getattr(self, given) is not None and getattr(self, missing) is None:
+                out.append(Problem(source, None, f"{where}{given}", repr(getattr(self, given)), f"is given without {missing} (an access floor needs both)",
+                                   f"add {missing} = ... or leave out {given}"))
         return out
 
 

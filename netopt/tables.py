@@ -41,6 +41,7 @@ __all__ = [
     "URBAN_RURAL_LABELS",
     "RECEIVING_GROWTH_FLAG",
     "NEARBY_KM",
+    "changes_text",
 ]
 
 URBAN_RURAL_LABELS = {"1": "metropolitan", "2": "dense", "3": "rural"}
@@ -52,7 +53,8 @@ RECEIVING_GROWTH_FLAG = 0.5
 #: Columns of ``plan.csv`` (one row per office), in order.
 PLAN_CSV_COLUMNS = (
     "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
-    "decision", "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
+    "decision", "changed_in", "changes", "locked", "board_decision",
+    "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
     "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
 )
 
@@ -121,6 +123,15 @@ class PlanTables:
       whatif: what ``map.html`` needs to recompute this stage for other
         decisions (:func:`netopt.whatif.whatif_payload`: JSON-ready, or
         ``{"available": False, ...}`` for a network too large for a page).
+      locks: the planner's locks: ``office_id, office_name, municipality, lock``
+        (``"open"``/``"closed"``), ``decision`` (in this stage).
+      breaks: every hard constraint the plan breaks (:func:`netopt.consult.plan_breaks`,
+        as dicts ``kind, year, text, items``); empty for an optimised plan.
+      lock_price, keep_costs, alternatives: the consultation's results when
+        computed (:mod:`netopt.consult`: :class:`~netopt.consult.LockPrice`,
+        :class:`~netopt.consult.KeepCosts`, :class:`~netopt.consult.Alternatives`), else None.
+      alternative: for a plan that is an alternative (``netopt solve
+        --alternatives``), ``{"rank", "note"}``; else None.
     """
 
     stage: int
@@ -146,16 +157,26 @@ class PlanTables:
     municipality_geometry: object
     distances_km: pd.DataFrame
     whatif: dict
+    locks: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    breaks: tuple = ()
+    lock_price: object = None
+    keep_costs: object = None
+    alternatives: object = None
+    alternative: dict | None = None
 
 
-def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None) -> PlanTables:
+def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None, consultation=None) -> PlanTables:
     """All tables of one stage of ``plan`` (default the last).
 
     ``areas``: areas with high social exclusion (:func:`netopt.areas.load_areas`;
     default: the shipped Police list). ``fa_geometry``: the FA-region polygons
     of another plan on the same network (``PlanTables.fa_geometry``), to share
-    rather than dissolve them again. Raises nothing on a valid plan.
+    rather than dissolve them again. ``consultation``: the plan's
+    :class:`netopt.consult.Consultation` (price of the locks, keep costs,
+    alternatives), when computed. Raises nothing on a valid plan.
     """
+    from .consult import plan_breaks
+
     from .areas import areas_summary, areas_table, load_areas, relate_areas
     from .calibration import calibration_basis, public_figure_checks, public_figure_marks
     from .data import fa_polygons, municipality_polygons, place_names
@@ -170,14 +191,20 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     checks = public_figure_checks(prep.network, prep.visits.baseline_visits)
     marks = public_figure_marks(checks)
     conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
+    c = plan.scenario.constraints
+    locked = {**{o: "open" for o in c.lock_open}, **{o: "closed" for o in c.lock_closed}}
+    raw = [plan.office_table(s) for s in range(n_stages)]
     by_stage = {}
     for s in range(n_stages):
-        t = plan.office_table(s)
+        t = raw[s]
+        t["history"] = [{years[q]: raw[q].at[i, "decision"] for q in range(s + 1)} for i in range(len(t))]
+        t["changed_in"] = pd.array([_first_change(h, e) for h, e in zip(t["history"], t["existing"])], dtype="Int64")
+        t["changes"] = [changes_text(h, e) for h, e in zip(t["history"], t["existing"])]
+        t["locked"] = [locked.get(o, "") for o in t["office_id"]]
+        t["board_decision"] = _leaves_municipality(t)
         t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
         by_stage[years[s]] = t
     offices = by_stage[years[k]].copy()
-    offices["history"] = [{years[s]: by_stage[years[s]].at[i, "decision"] for s in range(k + 1)} for i in range(len(offices))]
-    offices["changed_in"] = [_first_change(h, e) for h, e in zip(offices["history"], offices["existing"])]
 
     rel = None if areas is None else relate_areas(areas, prep.network.demand)
     if rel is None:
@@ -208,7 +235,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         urban_rural=_urban_rural_table(fa),
         closures=_closure_reasons(plan, k, offices),
         receiving=receiving,
-        municipalities=_municipality_table(plan, k),
+        municipalities=_municipality_table(plan, k, offices),
         areas=at,
         areas_summary=areas_summary(at),
         areas_source=None if areas is None else "planner",
@@ -225,7 +252,20 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
             }
         ),
         whatif=whatif_payload(plan, k),
+        locks=_locks(offices, locked),
+        breaks=tuple(b.as_dict() for b in plan_breaks(plan)),
+        lock_price=None if consultation is None else consultation.lock_price,
+        keep_costs=None if consultation is None else consultation.keep_costs,
+        alternatives=None if consultation is None else consultation.alternatives,
+        alternative={"rank": int(plan.phase.split()[-1]), "note": plan.notes[0]} if plan.phase.startswith("alternative ") else None,
     )
+
+
+def _locks(offices: pd.DataFrame, locked: dict) -> pd.DataFrame:
+    """The locked offices (in the order of the office table) with their lock and decision."""
+    t = offices[offices["office_id"].isin(list(locked))]
+    return pd.DataFrame({"office_id": t["office_id"], "office_name": t["office_name"], "municipality": t["municipality"],
+                         "lock": [locked[o] for o in t["office_id"]], "decision": t["decision"]}).reset_index(drop=True)
 
 
 def _first_change(history: dict, existing: bool) -> int | None:
@@ -235,6 +275,29 @@ def _first_change(history: dict, existing: bool) -> int | None:
         if decision != today:
             return int(year)
     return None
+
+
+def changes_text(history: dict, existing: bool, words: dict | None = None) -> str:
+    """Every change of an office, year by year: ``"2025 flexible; 2027 close"``
+    (each stage whose decision differs from the one before, today's first;
+    ``words`` maps a decision to the word shown, default the decision itself)."""
+    words = words or {}
+    before = "keep" if existing else "not opened"
+    out = []
+    for year, decision in history.items():
+        if decision != before:
+            out.append(f"{year} {words.get(decision, decision)}")
+            before = decision
+    return "; ".join(out)
+
+
+def _leaves_municipality(t: pd.DataFrame) -> np.ndarray:
+    """Per office: it closes and its municipality keeps no office (kept or flexible) in
+    this stage, so SSC leaves the municipality: a board decision (SSC's rule: the
+    director-general may close an office only where SSC stays in the municipality)."""
+    open_ = t["decision"].isin(["keep", "flexible"])
+    stays = set(t.loc[open_, "municipality_code"])
+    return (t["existing"].astype(bool) & (t["decision"] == "close") & ~t["municipality_code"].isin(stays)).to_numpy()
 
 
 # --------------------------------------------------------------------------- tables
@@ -312,6 +375,11 @@ def _closure_reasons(plan: Plan, stage: int, t: pd.DataFrame) -> pd.DataFrame:
                 "office_name": t.at[i, "office_name"],
                 "decision": t.at[i, "decision"],
                 "changed_in": t.at[i, "changed_in"],
+                "changes": t.at[i, "changes"],
+                "history": t.at[i, "history"],
+                "existing": True,
+                "board_decision": bool(t.at[i, "board_decision"]),
+                "municipality": t.at[i, "municipality"],
                 "visits_before": t.at[i, "visits_before"],
                 "saving_msek": saving,
                 "population_served_before": int(pop),
@@ -320,7 +388,7 @@ def _closure_reasons(plan: Plan, stage: int, t: pd.DataFrame) -> pd.DataFrame:
                 "receiver_distance_km": t.at[i, "receiver_distance_km"],
             }
         )
-    cols = ["office_id", "office_name", "decision", "changed_in", "visits_before", "saving_msek", "population_served_before", "extra_distance_km", "receiver_name", "receiver_distance_km"]
+    cols = ["office_id", "office_name", "decision", "changed_in", "changes", "history", "existing", "board_decision", "municipality", "visits_before", "saving_msek", "population_served_before", "extra_distance_km", "receiver_name", "receiver_distance_km"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -366,8 +434,9 @@ def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
     return t.sort_values(["growth", "office_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
 
-def _municipality_table(plan: Plan, stage: int) -> pd.DataFrame:
-    """Per municipality: offices before/after, mean distance before/after (km)."""
+def _municipality_table(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
+    """Per municipality: offices before/after, mean distance before/after (km), the
+    offices changed (``changes``: "Name close; Name flexible") and ``board_decision``."""
     prep = plan.prepared
     st = plan.stages[stage]
     dem = prep.network.demand
@@ -392,6 +461,10 @@ def _municipality_table(plan: Plan, stage: int) -> pd.DataFrame:
     )
     t.index.name = "municipality_code"
     t = t.reset_index().sort_values("municipality_code", kind="mergesort").reset_index(drop=True)
+    changed = offices[offices["existing"].astype(bool) & (offices["decision"] != "keep")]
+    text = changed.groupby("municipality_code")["office_name"].apply(list)
+    dec = changed.groupby("municipality_code")["decision"].apply(list)
+    t["changes"] = ["; ".join(f"{n} {d}" for n, d in zip(text[c], dec[c])) if c in text.index else "" for c in t["municipality_code"]]
     t["board_decision"] = (t["offices_before"] > 0) & (t["offices_after"] == 0)
     return t
 
@@ -523,6 +596,9 @@ def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
         st.pop("model_size", None)
     out["phase"] = plan.phase
     out["notes"] = list(plan.notes)
+    from .consult import plan_breaks
+
+    out["breaks"] = [b.as_dict() for b in plan_breaks(plan)]
     sc = prep.scenario
     out["solver"] = {
         "name": SOLVER_NAMES.get(plan.backend, plan.backend or "none"),
@@ -545,6 +621,9 @@ def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
         "max_distance_km": c.max_distance_km,
         "keep_municipalities": c.keep_municipalities,
         "max_closures": c.max_closures,
+        "access_floor_km": c.access_floor_km,
+        "access_floor_share": c.access_floor_share,
+        "access_floor_scope": c.access_floor_scope,
         "parameters": dict(sc.parameters),
         "lang": sc.lang,
     }

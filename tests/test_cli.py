@@ -63,7 +63,7 @@ TIME_LIMIT_30 = "[solver]\ntime_limit_s = 30.0\n"
 
 
 def test_solve_shipped_scenario_writes_four_files(shipped_solution):
-    assert sorted(p.name for p in shipped_solution.iterdir()) == ["map.html", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+    assert sorted(p.name for p in shipped_solution.iterdir()) == ["map.html", "municipalities.csv", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
     s = summary(shipped_solution)
     assert SUMMARY_KEYS <= set(s), SUMMARY_KEYS - set(s)
     assert s["status"] == "OPTIMAL"
@@ -145,7 +145,7 @@ def test_evaluate_closes_exactly_the_named_offices(netopt_cli, tmp_path):
     assert s["offices_closed"] == 2 and s["offices_kept"] == s["offices_open"] == 119
     # Gotland's only office is closed: its FA-region is no longer served
     assert s["fa_regions_served"] == 59
-    assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["municipalities.csv", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
 
 
 def test_evaluate_flexible(netopt_cli, tmp_path):
@@ -206,7 +206,7 @@ def test_sweep_writes_frontier(netopt_cli, tmp_path, shipped_scenario, fast_dema
     assert "<svg" in page and 'xlink:href="cut-50/report.html"' in page and 'href="cut-100/map.html"' in page
     for cut, saving in zip((0, 50, 100), savings):
         folder = out / f"cut-{cut}"
-        assert sorted(p.name for p in folder.iterdir()) == ["map.html", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+        assert sorted(p.name for p in folder.iterdir()) == ["map.html", "municipalities.csv", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
         s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         assert s["cut_msek"] == cut and s["savings_msek"] == saving and s["status"] == "OPTIMAL"
         report = (folder / "report.html").read_text(encoding="utf-8")

@@ -75,7 +75,7 @@ def test_installed_wheel_runs_validate_and_a_solve_from_another_folder(tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     s = json.loads((elsewhere / "plan" / "summary.json").read_text(encoding="utf-8"))
     assert s["status"] == "OPTIMAL" and s["cut_msek"] == 150.0 and s["fa_regions_served"] == 60
-    assert sorted(p.name for p in (elsewhere / "plan").iterdir()) == ["plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+    assert sorted(p.name for p in (elsewhere / "plan").iterdir()) == ["municipalities.csv", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
 
     res = subprocess.run([netopt_exe, "evaluate", "--close", "visby", "--out", "hand", "--no-map"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr  # the default scenario comes from the package too

@@ -34,7 +34,7 @@ def test_library_overwrite_keeps_a_folder_of_the_users_own_files(tmp_path, quick
     own = tmp_path / "own"
     netopt.write_outputs(quick_plan, own, with_map=False)
     netopt.write_outputs(quick_plan, own, overwrite=True, with_map=False)
-    assert sorted(p.name for p in own.iterdir()) == ["plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+    assert sorted(p.name for p in own.iterdir()) == ["municipalities.csv", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
 
 
 def test_library_refuses_the_current_folder(tmp_path, quick_plan, monkeypatch):

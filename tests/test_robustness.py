@@ -265,7 +265,7 @@ def test_killed_process_leaves_no_output_folder(netopt_cli, tmp_path, shipped_sc
     (stale / "plan.csv").write_text("office_id,decision\nhalf", encoding="utf-8")
     res = netopt_cli("evaluate", "--close", "stockholm-kista", "--out", out)
     assert res.code == 0, res.text
-    assert sorted(p.name for p in out.iterdir()) == ["map.html", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["map.html", "municipalities.csv", "plan.csv", "plan.gpkg", "plan.xlsx", "report.html", "report.md", "summary.json"]
     header, rows = read_csv_rows(out / "plan.csv")
     assert len(rows) == 121
 

@@ -108,14 +108,18 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
 
 
 def office_label(row, tx: Texts) -> Markup | None:
-    """The permanent label of a changed office ("Kista: closed 2026") or of a
+    """The permanent label of a changed office ("Kista: closed 2026"; "Sveg:
+    flexible 2025, closed 2027" when it changes twice) or of a
     receiving office that grows a lot ("Kungsholmen: +250 % visits"); None otherwise."""
     decision = row["decision"]
     name = escape(row["office_name"])
     changed_in = _get(row, "changed_in")
     staged = isinstance(_get(row, "history"), dict) and len(_get(row, "history")) > 1
     year = f" {int(changed_in)}" if staged and changed_in is not None else ""
-    if decision in ("close", "flexible"):
+    steps = [x.split(" ", 1) for x in str(_get(row, "changes", "") or "").split("; ") if x] if staged else []
+    if len(steps) > 1 and all(d in ("close", "flexible") for _, d in steps):
+        text = ", ".join(f"{tx(f'label.{d}')} {y}" for y, d in steps)  # flexible 2025, closed 2027
+    elif decision in ("close", "flexible"):
         text = tx(f"label.{decision}") + year
     elif decision == "keep" and not bool(_get(row, "existing", True)):
         text = tx("label.opened") + year

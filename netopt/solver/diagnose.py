@@ -6,8 +6,10 @@ scenario impossible, naming the FA-regions, municipalities and offices.
 infeasible: it solves for the largest saving possible under the constraints
 in force (without the budget), with the same optimisation loop and within the
 caller's time limit, and says which cut cannot be met and which constraints
-were in force. Figures are exact when the solve was proven optimal and are
-said to be bounds otherwise.
+were in force. With an access floor it first solves for the highest floor
+that can be met at the cut (:func:`max_floor`) and, when that is below the
+floor asked, says so. Figures are exact when the solve was proven optimal and
+are said to be bounds otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..instance import Prepared
 from .loop import optimise
 from .result import SolveStatus
 
-__all__ = ["precheck", "explain_infeasible", "max_saving", "constraints_in_force"]
+__all__ = ["precheck", "explain_infeasible", "max_saving", "max_floor", "constraints_in_force", "floor_text"]
 
 
 def _names(prep: Prepared) -> dict:
@@ -50,9 +52,28 @@ def constraints_in_force(prep: Prepared) -> list[str]:
         out.append("keep_municipalities: every municipality with an office today keeps one")
     if c.max_growth is not None:
         out.append(f"max_growth = {c.max_growth:g} (a receiving office grows by at most {100 * c.max_growth:g} %)")
+    if inst.has_access_floor:
+        out.append(floor_text(inst))
     if len(sc.stages) > 1:
         out.append(f"{len(sc.stages)} nested stages (an office closed stays closed; a flexible office gets no staff back)")
     return out
+
+
+def floor_text(inst, share: float | None = None) -> str:
+    """The access floor in words: "access floor: 90 % of the population within 30 km of an office (in every FA-region)"."""
+    share = inst.access_floor_share if share is None else share
+    where = "nationally" if inst.access_floor_scope == "national" else "in every FA-region"
+    return f"access floor: {_pct(share)} of the population within {inst.access_floor_m / 1000:g} km of an office, {where}"
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage with as many decimals as it has (90 %, 80.995 %)."""
+    return f"{100 * share:.3f}".rstrip("0").rstrip(".") + " %"
+
+
+def _floor_pct_down(share: float) -> str:
+    """A highest share, rounded down to 0.001 % (so that "at most" stays true)."""
+    return f"{math.floor(100000 * share + 1e-9) / 1000:.3f} %"
 
 
 def precheck(prep: Prepared) -> None:
@@ -86,6 +107,25 @@ def precheck(prep: Prepared) -> None:
         if stuck:
             problems["municipalities_with_every_office_locked_closed"] = stuck
             parts.append("keep_municipalities is on, but every office of these municipalities is locked closed: " + ", ".join(stuck))
+    if inst.has_access_floor:
+        # the most any plan can reach: every office open that is not locked closed (candidate sites included)
+        from ..metrics import access_shares, floor_met
+
+        best = access_shares(inst, inst.nearest_open(~locked)[1]) if (~locked).any() else np.zeros(inst.floor_groups()[1])
+        below = np.flatnonzero(~floor_met(inst, best))
+        if below.size:
+            highest = float(np.nanmin(best))
+            if inst.access_floor_scope == "national":
+                where = "nationally"
+                problems["access_floor_unreachable"] = {"highest_share": highest}
+            else:
+                fa_codes = sorted(net.fa_regions["fa_code"])
+                regions = [f"{fa_codes[g]} {names.get(fa_codes[g], '')} ({_floor_pct_down(best[g])})" for g in below]
+                where = "in these FA-regions: " + ", ".join(regions)
+                problems["access_floor_unreachable"] = {"highest_share": highest, "fa_regions": regions}
+            parts.append(f"the access floor ({_pct(inst.access_floor_share)} within {inst.access_floor_m / 1000:g} km) cannot be met even with every office open "
+                         f"that is not locked closed, {where}; the highest floor any plan can meet is {_floor_pct_down(highest)}. "
+                         "Fix: lower access_floor_share, raise access_floor_km" + (", or use access_floor_scope = \"national\"" if inst.access_floor_scope == "fa_region" else ""))
     closures = int((locked & existing).sum())
     if sc.constraints.max_closures is not None and closures > sc.constraints.max_closures:
         problems["locked_closed_exceeds_max_closures"] = {"locked_closed": closures, "max_closures": sc.constraints.max_closures}
@@ -114,6 +154,25 @@ def max_saving(prep: Prepared, stage: int, *, cover_fa: bool = True, deadline: f
     return (baseline - opt.bound) / 1e6, False
 
 
+def max_floor(prep: Prepared, *, deadline: float | None = None) -> tuple[float | None, bool]:
+    """The highest access floor (share of the population within ``access_floor_km``
+    of an office, nationally or in the worst FA-region) that a plan can meet under
+    every other constraint of the scenario, budgets included, and whether it is
+    proven (``False``: the value is an upper bound). ``(None, True)`` when no plan
+    meets the other constraints. One solve of the ``"floor"`` objective."""
+    inst = prep.instance
+    relaxed = inst.with_(access_floor_share=None)
+    settings = prep.scenario.solver
+    opt = optimise(relaxed, settings.__class__(**{**_plain(settings), "tie_break": False, "relative_gap": 0.0}), objective="floor", deadline=deadline)
+    if opt.status == SolveStatus.INFEASIBLE:
+        return None, True
+    if opt.status == SolveStatus.OPTIMAL:
+        return -opt.objective, True  # the plan's lowest share, measured exactly
+    if opt.bound is None:
+        return None, False
+    return min(1.0, -opt.bound), False
+
+
 def _plain(settings) -> dict:
     from dataclasses import fields
 
@@ -137,6 +196,18 @@ def explain_infeasible(prep: Prepared, deadline: float | None = None) -> Infeasi
     deadline = deadline if deadline is not None else time.perf_counter() + min(sc.solver.time_limit_s, 60.0)
     force = constraints_in_force(prep)
     info: dict = {"status": "INFEASIBLE", "constraints_in_force": force}
+    inst = prep.instance
+    if inst.has_access_floor:
+        highest, proven = max_floor(prep, deadline=deadline)
+        if highest is not None and highest < inst.access_floor_share - 1e-9:
+            info.update({"access_floor_share": inst.access_floor_share, "highest_access_floor_share": highest, "highest_access_floor_proven": proven})
+            msg = (f"the access floor cannot be met at this cut: at most {_floor_pct_down(highest)} of the population "
+                   + ("" if inst.access_floor_scope == "national" else "of every FA-region ")
+                   + f"can be within {inst.access_floor_m / 1000:g} km of an office"
+                   + ("" if proven else " (an upper bound: the time limit stopped before the highest floor was proven)")
+                   + f", but the scenario asks for {_pct(inst.access_floor_share)}. Constraints in force: " + "; ".join(force)
+                   + f". Fix: lower access_floor_share to {math.floor(100000 * highest + 1e-9) / 100000:.5f} or less, raise access_floor_km, or lower cut_msek")
+            return InfeasibleError(msg, info)
     allowances = {}
     short = []
     for s, st in enumerate(sc.stages):

@@ -98,9 +98,10 @@ class Optimum:
 
 def candidate_sizes(inst: Instance, initial: int = INITIAL_CANDIDATES, extra: Sequence = ()) -> np.ndarray:
     """Candidate-list length per demand point: ``initial``, and every office within
-    the maximum distance (or an extra family's ``radius_m``) plus one."""
+    the maximum distance, the access floor's distance (or an extra family's
+    ``radius_m``) plus one."""
     k = np.full(inst.m, min(initial, inst.n), dtype=np.int64)
-    radii = [r for r in [inst.max_distance_m, *(getattr(e, "radius_m", None) for e in extra)] if r is not None]
+    radii = [r for r in [inst.max_distance_m, inst.access_floor_m, *(getattr(e, "radius_m", None) for e in extra)] if r is not None]
     if radii and inst.m:
         cand = inst.candidates(inst.n)
         within = np.add.reduceat((cand.dist_m <= max(radii)).astype(np.int64), cand.ptr[:-1])
@@ -166,7 +167,8 @@ def optimise(
       sizes: initial candidate-list lengths (default :func:`candidate_sizes`).
       deadline: ``time.perf_counter()`` value by which everything must end
         (default: now + ``settings.time_limit_s``).
-      objective: ``"plan"`` (the instance's objective) or ``"cost"`` (total cost).
+      objective: ``"plan"`` (the instance's objective), ``"cost"`` (total cost) or
+        ``"floor"`` (the highest access floor; the value is minus the share).
       backend: a backend object (default: ``settings.backend``).
 
     Returns:
@@ -228,7 +230,7 @@ def optimise(
         # a plan that is feasible for the full problem and within the requested gap of the bound ends the search
         if best_bound is not None:
             problems, obj_value, net_cost = measure(inst, plan)
-            true = obj_value if objective == "plan" else net_cost
+            true = _value(inst, plan, objective, obj_value, net_cost)
             if not problems and (true - best_bound <= abs_gap or (settings.relative_gap > 0 and relative_gap(true, best_bound) <= settings.relative_gap)):
                 break
         k = np.where(tail, np.minimum(k * 2, inst.n), k)
@@ -293,7 +295,7 @@ def _tie_break(inst, built, plan, value, integer, settings, backend, extra, dead
 def _judge(inst, plan, bound, objective, settings, abs_gap, exact, round_status):
     """Status of the final plan, from its exact measurement and the proven bound."""
     problems, obj_value, net_cost = measure(inst, plan)
-    value = obj_value if objective == "plan" else net_cost
+    value = _value(inst, plan, objective, obj_value, net_cost)
     if problems:
         return SolveStatus.NO_PLAN, value, problems
     tol = abs_gap if abs_gap >= 0.5 else max(abs_gap, 1e-9 * abs(value))
@@ -304,6 +306,26 @@ def _judge(inst, plan, bound, objective, settings, abs_gap, exact, round_status)
     if bound is not None and settings.relative_gap > 0 and relative_gap(value, bound) <= settings.relative_gap + 1e-12:
         return SolveStatus.WITHIN_GAP, value, problems
     return SolveStatus.TIME_LIMIT, value, problems
+
+
+def _value(inst, plan, objective, obj_value, net_cost) -> float:
+    """The exact value of a plan in the objective optimised: the scenario's objective,
+    the net cost, or (``"floor"``) minus the lowest share within the access floor's
+    distance over the groups and stages (:func:`netopt.metrics.access_shares`)."""
+    if objective == "plan":
+        return obj_value
+    if objective == "floor":
+        from ..metrics import access_shares
+
+        lowest = 1.0
+        for m in plan:
+            is_open = np.asarray(m) > 0
+            if not is_open.any():
+                return 0.0
+            # a group without inhabitants does not bound the floor (as in the model: no row)
+            lowest = min(lowest, float(np.min(np.nan_to_num(access_shares(inst, inst.nearest_open(is_open)[1]), nan=1.0))))
+        return -lowest
+    return net_cost
 
 
 def _optimum(status, modes, objective, solver_objective, bound, solve_s, build_s, rounds, built, backend, exact, message, results) -> Optimum:

@@ -79,6 +79,15 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
             far = (inst.baseline_dist_m <= inst.max_distance_m) & (dist > inst.max_distance_m)
             if far.any():
                 out.append(f"{year}{int(far.sum())} demand point(s) end up farther than the maximum distance")
+        if inst.has_access_floor:
+            from ..metrics import access_shares, floor_met
+
+            shares = access_shares(inst, dist)
+            below = ~floor_met(inst, shares)
+            if below.any():
+                where = "nationally" if inst.access_floor_scope == "national" else f"in {int(below.sum())} FA-region(s)"
+                out.append(f"{year}the access floor is missed {where}: {100 * float(np.nanmin(shares)):.2f} % within {inst.access_floor_m / 1000:g} km, "
+                           f"not {100 * inst.access_floor_share:g} %")
         over = (m == FLEXIBLE) & (visits > inst.flex_capacity_visits + 1e-6)
         if over.any():
             out.append(f"{year}flexible office(s) over capacity: " + ", ".join(ids[i] for i in np.flatnonzero(over)))

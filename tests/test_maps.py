@@ -457,6 +457,35 @@ def test_changed_offices_carry_labels_with_the_year_of_the_change(plan):
     assert ranked[-1]["id"] == offices.at[kept, "office_id"]
 
 
+def test_a_staged_plan_has_one_layer_per_year_ringing_the_offices_that_change_then(plan):
+    """Issue 13 item 1: a layer (and a ring style) per year of a staged plan; an
+    office that changes twice is ringed in both years; a one-stage plan has none."""
+    offices, fa, kommun, summary = plan
+    offices = offices.copy()
+    ids = list(offices["office_id"])
+    years = (2025, 2026, 2027)
+    history = {oid: {y: "keep" for y in years} for oid in ids}
+    history[ids[0]] = {2025: "flexible", 2026: "flexible", 2027: "close"}  # changes twice
+    history[ids[1]] = {2025: "keep", 2026: "close", 2027: "close"}
+    history[ids[2]] = {2025: "keep", 2026: "keep", 2027: "flexible"}
+    offices["history"] = [history[o] for o in ids]
+    offices["decision"] = [history[o][2027] for o in ids]
+    groups = maps.change_year_layers(offices, max_visits=1e5)
+    assert [g.layer_name for g in groups] == ["Changes in 2025", "Changes in 2026", "Changes in 2027"]
+    rings = [_call_payloads(g)[0][0] for g in groups]
+    lat = {oid: round(float(v), 5) for oid, v in zip(ids, offices["lat"])}
+    assert [sorted(p["lat"] for p in r) for r in rings] == [[lat[ids[0]]], [lat[ids[1]]], sorted([lat[ids[0]], lat[ids[2]]])]
+    looks = [{(p["style"]["color"], p["style"]["dashArray"]) for p in r} for r in rings]
+    assert all(len(x) == 1 for x in looks) and len(set.union(*looks)) == 3  # one look per year, three distinct
+    assert all(p["style"]["interactive"] is False for r in rings for p in r)  # clicks reach the office beneath
+    html = maps.plan_map_html(offices, fa, kommun, summary, title="Staged")
+    assert "Changes in 2026" in html and "Year of the change" in html
+    # a one-stage plan: no year layers, no year legend
+    one = offices.assign(history=[{2027: d} for d in offices["decision"]])
+    assert maps.change_year_layers(one, max_visits=1e5) == []
+    assert "Year of the change" not in maps.plan_map_html(one, fa, kommun, summary, title="One")
+
+
 def test_panel_states_cut_saving_allowance_and_whether_the_cut_is_met_in_that_order(plan):
     offices, fa, kommun, summary = plan
     met = maps.plan_map_html(offices, fa, kommun, dict(summary, savings_msek=31.25, flexible_allowance_used_msek=10.0, meets_budget=True), title="T")

@@ -24,7 +24,7 @@ from ..i18n import Texts, texts as texts_of
 from ..memo import caveat, conflict_texts
 from .geometry import COORD_DECIMALS, MIN_PART_AREA_KM2, SIMPLIFY_TOLERANCE_M, simplify_for_display
 from .layers import Call as _Call
-from .layers import area_layer, closure_line_layer, fa_region_layer, municipality_layer, office_layer, osm_layer, place_layer
+from .layers import area_layer, change_year_layers, closure_line_layer, fa_region_layer, municipality_layer, office_layer, osm_layer, place_layer
 from .page import FA_COLUMNS, MUNICIPALITY_COLUMNS, OFFICE_COLUMNS, PageExtension, comparison_map_html, plan_map_html
 from .whatif import whatif_extension
 from .style import (
@@ -75,6 +75,7 @@ __all__ = [
     "fa_region_layer",
     "municipality_layer",
     "office_layer",
+    "change_year_layers",
     "closure_line_layer",
     "area_layer",
     "place_layer",

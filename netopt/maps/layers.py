@@ -265,6 +265,41 @@ def closure_line_layer(offices: pd.DataFrame, *, name: str, show: bool = True, c
     return group
 
 
+def change_year_layers(offices: pd.DataFrame, *, max_visits: float, texts: Texts | None = None) -> list[folium.FeatureGroup]:
+    """For a staged plan (offices with a ``history`` of more than one year), one
+    layer per year ("Changes in 2026") ringing each office that changes in that
+    year (:func:`~netopt.maps.style.year_ring_style`, paths ``netopt-year-ring``);
+    an office that changes twice is ringed in both years. [] for a one-stage plan
+    or one without ``history``."""
+    tx = _tx(texts)
+    if "history" not in offices.columns:
+        return []
+    frame = _sorted_offices(offices)
+    histories = [h if isinstance(h, dict) else {} for h in frame["history"]]
+    years = sorted({int(y) for h in histories for y in h})
+    if len(years) < 2:
+        return []
+    rings: dict[int, list] = {y: [] for y in years}
+    for (_, row), history in zip(frame.iterrows(), histories):
+        lat, lon = _float_or_none(row["lat"], 5), _float_or_none(row["lon"], 5)
+        if lat is None or lon is None or not history:
+            continue
+        before = "keep" if bool(panels._get(row, "existing", True)) else "not opened"
+        radius = style.office_style(row["decision"], office_size_visits(row), max_visits)["radius"]
+        for year in sorted(int(y) for y in history):
+            decision = history.get(year, history.get(str(year)))
+            if decision != before:
+                rings[year].append({"lat": lat, "lon": lon, "popup": None, "tooltip": None,
+                                    "style": style.year_ring_style(years.index(year), radius)})
+            before = decision
+    out = []
+    for year in years:
+        group = feature_group(tx("layer.changes_in", year=str(year)))
+        group.add_child(Call("netoptAddPoints", js(rings[year])))
+        out.append(group)
+    return out
+
+
 def area_layer(areas: pd.DataFrame, *, name: str, nearby_km: float, show: bool = True, texts: Texts | None = None) -> folium.FeatureGroup:
     """Areas with high social exclusion at their centroids (paths ``netopt-area``):
     hollow green circles, thicker where the distance to an office grows."""

@@ -307,12 +307,17 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
     if areas is not None and len(areas):
         m.add_child(layers.area_layer(areas, name=tx("layer.areas"), nearby_km=nearby_km, texts=tx))
     m.add_child(layers.office_layer(offices, name=tx("layer.offices"), plan_key="plan", max_visits=top, texts=tx, received_from=received_from))
+    year_layers = layers.change_year_layers(offices, max_visits=top, texts=tx)
+    for group in year_layers:
+        m.add_child(group)
+    years = tuple(sorted({int(y) for h in offices["history"] if isinstance(h, dict) for y in h})) if year_layers else ()
     gotos = _gotos(offices, tx)
     if gotos:
         gotos += _whole(fa_regions, tx)
     page_panels = [
         panels.plan_panel(title, summary, panels.search_box([offices], tx), tx, notes=list(notes), gotos=gotos),
-        panels.legend(tx, areas=areas is not None and len(areas) > 0, places=places is not None and len(places) > 0, growth_threshold=growth_threshold),
+        panels.legend(tx, areas=areas is not None and len(areas) > 0, places=places is not None and len(places) > 0, growth_threshold=growth_threshold,
+                      years=years),
     ]
     return _lang_attr(_finish(m, figure, page_panels, tx, extensions), tx)
 

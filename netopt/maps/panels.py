@@ -266,9 +266,11 @@ def shape_icon(shape: str, fill: str, stroke: str = "#1a1a1a", *, size: int = 14
     return Markup(f'<svg width="{size}" height="{size}" viewBox="0 0 {size} {size}" aria-hidden="true">{body} fill="{fill_attr}" stroke="{stroke}" stroke-width="{weight:g}"{dash_attr}/></svg>')
 
 
-def legend(tx: Texts, *, areas: bool = True, places: bool = True, compare: bool = False, growth_threshold: float | None = None) -> Markup:
+def legend(tx: Texts, *, areas: bool = True, places: bool = True, compare: bool = False, growth_threshold: float | None = None,
+           years: tuple[int, ...] = ()) -> Markup:
     """The legend, from the same style tables the layers use; ``growth_threshold``:
-    the growth (share) above which a receiving office is marked."""
+    the growth (share) above which a receiving office is marked; ``years``: the
+    years of a staged plan, each with its ring (:func:`~netopt.maps.style.year_ring_style`)."""
     decisions = [(shape_icon(style.DECISION_SHAPES[d], style.DECISION_COLOURS[d]), tx(f"decision.{d}")) for d in style.DECISIONS]
     receiving = tx("legend.receiving_any") if growth_threshold is None else tx("legend.receiving", limit=tx.pct(growth_threshold, 0))
     marks = [
@@ -279,6 +281,11 @@ def legend(tx: Texts, *, areas: bool = True, places: bool = True, compare: bool 
         marks.append((shape_icon("circle", style.DECISION_COLOURS["keep"], style.DIFFERS_COLOUR, weight=3), tx("legend.differs")))
     else:
         marks.append((Markup('<span class="netopt-swatch" style="border-radius:3px;background:#fff"></span>'), tx("legend.labels")))
+    if years:
+        marks.append((Markup(""), tx("legend.years")))
+        for k, year in enumerate(years):
+            ring = style.year_ring_style(k, 3.0)
+            marks.append((shape_icon("circle", "#ffffff", ring["color"], weight=2, dash=ring["dashArray"], hollow=True), str(year)))
     bins = [(colour, tx(f"legend.bin.{k}")) for k, (_u, colour, _label) in enumerate(style.DISTANCE_CHANGE_BINS)]
     return _render(
         "legend.html",

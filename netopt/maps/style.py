@@ -30,6 +30,8 @@ __all__ = [
     "RING_WEIGHT",
     "CONFLICT_DASH",
     "CLOSURE_LINE_COLOUR",
+    "YEAR_RING_STYLES",
+    "year_ring_style",
     "decision_colour",
     "decision_shape",
     "distance_change_colour",
@@ -95,6 +97,15 @@ RING_WEIGHT = 3.5
 CONFLICT_DASH = "3 2"
 #: Closure lines (closed office -> receiving office).
 CLOSURE_LINE_COLOUR = "#333333"
+#: Rings around the offices that change in each year of a staged plan: told
+#: apart by lightness and by dash pattern (not by hue), so the years read in
+#: grey scale and for colour-blind readers; beyond the fourth year the styles repeat.
+YEAR_RING_STYLES: tuple[tuple[str, str | None], ...] = (
+    ("#000000", None),
+    ("#555555", "6 3"),
+    ("#8c8c8c", "2 3"),
+    ("#000000", "8 3 2 3"),
+)
 
 
 def decision_colour(decision: str) -> str:
@@ -279,3 +290,12 @@ def place_min_zoom(rank: int, seat: bool, population: float) -> float:
     if population >= 5000:
         return 8
     return 9 if population >= 1000 else 10
+
+
+def year_ring_style(k: int, radius: float) -> dict:
+    """Leaflet path options of the ring around an office that changes in the
+    ``k``-th year (0-based) of a staged plan; ``radius``: the office marker's, px."""
+    colour, dash = YEAR_RING_STYLES[k % len(YEAR_RING_STYLES)]
+    return {"pane": "netoptOffices", "shape": "circle", "radius": round(float(radius) + 4.0, 1), "color": colour,
+            "weight": 2.5, "dashArray": dash, "fill": False, "opacity": 1, "interactive": False,
+            "className": f"netopt-year-ring netopt-year-{k}"}

@@ -135,16 +135,20 @@ def conflict_texts(tables: PlanTables, tx: Texts) -> dict:
     (English: exactly the ``public_figure_conflict`` text of plan.csv)."""
     if tx.lang == "en":
         return dict(tables.basis["public_figure_marks"])
+    from .calibration import comparison_year
+
     out = {}
     for r in tables.basis["public_figure_conflicts"]:
+        when = comparison_year(r)
+        then = "" if when is None else tx("memo.mark.then", year=str(when))
         if r["measure"] == "rank":
-            out[r["office_id"]] = tx("memo.mark.rank", low=f"{r['public_low']:.0f}", year=str(r["year"]), model=f"{r['model']:.0f}")
+            out[r["office_id"]] = tx("memo.mark.rank", low=f"{r['public_low']:.0f}", year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
         else:
             high = r["public_high"]
             open_end = high is None or (isinstance(high, float) and math.isnan(high))
             rng = f"{r['public_low']:.0f}" + ("" if open_end or high == r["public_low"] else f"–{high:.0f}")
             key = "memo.mark.visits_at_least" if open_end else "memo.mark.visits"
-            out[r["office_id"]] = tx(key, range=rng, year=str(r["year"]), model=f"{r['model']:.0f}")
+            out[r["office_id"]] = tx(key, range=rng, year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
     return out
 
 

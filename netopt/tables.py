@@ -167,7 +167,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     summary = plan.summary(k)
     summary["scenario"] = plan.scenario.name
 
-    checks = public_figure_checks(prep.network, prep.visits.baseline_visits)
+    checks = public_figure_checks(prep.network, prep.visits)
     marks = public_figure_marks(checks)
     conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
     by_stage = {}

@@ -71,23 +71,45 @@ class Instance:
     open_count: int | None = None  # exactly this many offices open (p-median); None = free
     existing: np.ndarray | None = None  # offices open today; None = all (False: extra candidate sites)
     dist_matrix_m: np.ndarray | None = None  # planner's travel distances (m × n, whole metres); None = straight line × detour
+    flexible_extra_m: int = 0  # a flexible office counts as this much farther (whole metres; Parameters.flexible_extra_distance_km)
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, not {self.objective!r}")
+        if not (isinstance(self.flexible_extra_m, (int, np.integer)) and self.flexible_extra_m >= 0):
+            raise ValueError(f"flexible_extra_m must be a whole number of metres ≥ 0, not {self.flexible_extra_m!r}")
 
     @property
     def detour(self) -> float:
         """The detour factor (older name of :attr:`detour_factor`)."""
         return self.detour_factor
 
-    def candidates(self, k):
-        """Each demand point's ``k`` nearest offices (k may vary per point), as :class:`~netopt.geometry.Candidates`."""
+    def office_candidates(self, k):
+        """Each demand point's ``k`` nearest offices (k may vary per point) by travel distance,
+        as :class:`~netopt.geometry.Candidates`."""
         from . import geometry
 
         if self.dist_matrix_m is not None:
             return geometry.candidates_from_matrix(self.dist_matrix_m, k)
         return geometry.nearest_candidates(self.dx, self.dy, self.ox, self.oy, k, self.detour_factor)
+
+    def candidates(self, k):
+        """The candidate lists the model is built on, from each demand point's ``k``
+        nearest offices: :meth:`office_candidates`, or, when a flexible office counts
+        as :attr:`flexible_extra_m` farther and some office may become flexible, lists
+        by equivalent distance with a kept and a flexible entry for each such office
+        (:func:`~netopt.geometry.flexible_entries`)."""
+        from . import geometry
+
+        if not self.values_flexible_below_kept:
+            return self.office_candidates(k)
+        k = np.minimum(np.broadcast_to(np.asarray(k, np.int64), (self.m,)), self.n)
+        return geometry.flexible_entries(self.office_candidates(np.minimum(k + 1, self.n)), k, self.flex_possible_mask, int(self.flexible_extra_m))
+
+    @property
+    def values_flexible_below_kept(self) -> bool:
+        """True when a flexible office counts as farther than a kept one and some office may become flexible."""
+        return self.flexible_extra_m > 0 and bool(self.flex_possible_mask.any())
 
     def nearest_open(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(office index, distance in m) of every demand point's nearest open office."""
@@ -96,6 +118,23 @@ class Instance:
         if self.dist_matrix_m is not None:
             return geometry.nearest_open_matrix(self.dist_matrix_m, is_open)
         return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour_factor)
+
+    def nearest_by_modes(self, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(office index, equivalent distance in whole metres) of the office each demand
+        point uses, for office modes (0 closed, 1 flexible, 2 kept): the open office
+        with the smallest distance, a flexible one counted :attr:`flexible_extra_m`
+        farther; ties to the lower office index. With no extra distance this is
+        :meth:`nearest_open` of the open offices."""
+        from . import geometry
+
+        modes = np.asarray(modes)
+        is_open = modes > 0
+        if self.flexible_extra_m <= 0 or not (modes == 1).any():
+            return self.nearest_open(is_open)
+        extra = np.where(modes == 1, int(self.flexible_extra_m), 0).astype(np.int64)
+        if self.dist_matrix_m is not None:
+            return geometry.nearest_open_matrix(self.dist_matrix_m, is_open, extra)
+        return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour_factor, extra_m=extra)
 
     @property
     def existing_mask(self) -> np.ndarray:
@@ -112,6 +151,11 @@ class Instance:
     @property
     def flex_allowed_mask(self) -> np.ndarray:
         return np.ones(self.n, bool) if self.flex_allowed is None else np.asarray(self.flex_allowed, bool)
+
+    @property
+    def flex_possible_mask(self) -> np.ndarray:
+        """Offices a plan may turn into flexible offices (allowed, and not locked open or closed)."""
+        return self.flex_allowed_mask & ~self.lock_closed_mask & ~self.lock_open_mask
 
     @property
     def fa_regions_to_cover(self) -> np.ndarray:
@@ -251,5 +295,6 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
         cover_fa=True,
         existing=existing_offices(network),
         dist_matrix_m=network.distance_matrix_m,
+        flexible_extra_m=int(round(params.flexible_extra_distance_km * 1000)),
     )
     return Prepared(network=network, scenario=scenario, params=params, visits=vm, costs=cm, instance=inst)

@@ -208,8 +208,10 @@ def _print_plan(plan, out) -> None:
         f"{plan.scenario.name}: {s['status']} (gap {gap}); saving {fmt(s['savings_msek'], '.1f')} MSEK"
         + (f" + {fmt(s['flexible_allowance_used_msek'], '.1f')} allowance" if s["flexible_allowance_used_msek"] else "")
         + f" (cut {s['cut_msek']:g}); kept {s['offices_kept']}, flexible {s['offices_flexible']}, closed {s['offices_closed']}; "
-        f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km. "
-        f"Wrote {out}/"
+        f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km"
+        + (f" ({s['population_mean_equivalent_distance_km']:.2f} km counting flexible offices {s['flexible_extra_distance_km']:g} km farther)"
+           if "population_mean_equivalent_distance_km" in s else "")
+        + f". Wrote {out}/"
     )
     _print_basis(plan.prepared)
 

@@ -432,6 +432,8 @@ def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, calibration: dict) 
             "visits_per_day": p.flexible_visits_per_day,
             "site_share": p.flexible_site_share,
             "travel_msek": p.flexible_travel_sek / 1e6,
+            # only when valued below a staffed office, so that with 0 the basis is as before
+            **({"extra_distance_km": p.flexible_extra_distance_km} if prep.instance.flexible_extra_m > 0 else {}),
         },
     }
 

@@ -186,3 +186,99 @@ def test_optimum_equals_brute_force_and_evaluation(inst):
     assert opt.solver_objective == pytest.approx(r.objective, rel=1e-7, abs=1e-6)
     assert r.objective == pytest.approx(best, rel=1e-7, abs=1e-6)
 
+
+
+# --------------------------------------------------------------------------- the what-if page's engine
+
+
+_NODE_EVALUATE = r"""
+const fs = require("fs");
+globalThis.window = globalThis;
+eval(fs.readFileSync(process.argv[2], "utf8"));
+const input = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
+const engine = new NetoptWhatifEngine(input.payload);
+const out = input.modes.map(m => {
+  const r = engine.evaluate(Int8Array.from(m));
+  return {metrics: r.metrics, near: Array.from(r.near), dist: Array.from(r.dist), eq: Array.from(r.eq), visits: Array.from(r.visitsAfter)};
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="needs Node.js to run the page's engine outside a browser")
+def test_the_what_if_page_engine_uses_the_equivalent_distance_as_python_does(tmp_path):
+    import json
+    import subprocess
+    from importlib import resources
+
+    import netopt
+    from conftest import SCENARIOS
+    from netopt.whatif import whatif_payload
+
+    network = netopt.load_network()
+    scenario = netopt.load_scenario(SCENARIOS / "cut-2027.toml")
+    params = netopt.load_parameters().with_overrides(flexible_extra_distance_km=4.5)
+    plan = netopt.evaluate(network, {"stockholm-kista": "flexible", "kiruna": "flexible", "visby": "close", "linkoping-skaggetorp": "flexible"}, scenario, params=params)
+    inst = plan.prepared.instance
+    assert inst.flexible_extra_m == 4500
+    payload = whatif_payload(plan)
+    assert payload["flexible_extra_m"] == 4500
+    rng = np.random.default_rng(4)
+    modes = [plan.stages[-1].modes]
+    for _ in range(3):
+        m = np.where(inst.existing_mask, KEPT, CLOSED)
+        m[rng.choice(inst.n, 25, replace=False)] = FLEXIBLE
+        m[rng.choice(inst.n, 5, replace=False)] = CLOSED
+        modes.append(m)
+    (tmp_path / "in.json").write_text(json.dumps({"payload": payload, "modes": [[int(v) for v in m] for m in modes]}))
+    script = tmp_path / "run.js"
+    script.write_text(_NODE_EVALUATE)
+    engine = resources.files("netopt") / "static" / "netopt-whatif.js"
+    out = json.loads(subprocess.run(["node", str(script), str(engine), str(tmp_path / "in.json")], check=True, capture_output=True, text=True).stdout)
+    used_flexible = passed_by = 0
+    for m, got in zip(modes, out):
+        r = evaluate_stage(inst, m, len(inst.budgets_sek) - 1)
+        assert got["near"] == r.nearest.tolist()
+        assert got["dist"] == r.dist_m.tolist() and got["eq"] == r.equivalent_dist_m.tolist()
+        assert got["metrics"]["objective"] == r.objective
+        assert got["metrics"]["population_mean_equivalent_distance_km"] == r.metrics["population_mean_equivalent_distance_km"]
+        assert got["metrics"]["population_mean_distance_km"] == r.metrics["population_mean_distance_km"]
+        assert np.allclose(got["visits"], r.visits_after, rtol=1e-9, atol=1e-9)
+        assert got["metrics"]["visits_after"] == pytest.approx(r.metrics["visits_after"], rel=1e-12)
+        used_flexible += int(np.sum(m[r.nearest] == FLEXIBLE))
+        passed_by += int(np.sum(r.dist_m > inst.nearest_open(m > 0)[1]))  # a flexible office passed for a staffed one farther away
+    assert used_flexible > 0 and passed_by > 0
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_the_report_states_the_extra_distance_and_with_zero_is_unchanged(tmp_path):
+    import json
+
+    import netopt
+    from conftest import SCENARIOS
+
+    network = netopt.load_network()
+    scenario = netopt.load_scenario(SCENARIOS / "cut-2027.toml")
+    decisions = {"kiruna": "flexible", "stockholm-kista": "flexible", "visby": "close"}
+    params = netopt.load_parameters()
+    folders = {}
+    for name, p in (("default", params), ("zero", params.with_overrides(flexible_extra_distance_km=0.0)), ("five", params.with_overrides(flexible_extra_distance_km=5.0))):
+        plan = netopt.evaluate(network, decisions, scenario, params=p)
+        folders[name] = netopt.write_outputs(plan, tmp_path / name, with_map=True)
+    for f in ("plan.csv", "map.html"):
+        assert (folders["zero"] / f).read_bytes() == (folders["default"] / f).read_bytes(), f
+
+    def untimed(folder):  # the report's last line says how long the evaluation took
+        return [line for line in (folder / "report.md").read_text().splitlines() if not line.startswith("_Solved in")]
+
+    assert untimed(folders["zero"]) == untimed(folders["default"])
+    report = (folders["five"] / "report.md").read_text()
+    summary = json.loads((folders["five"] / "summary.json").read_text())
+    assert summary["flexible_extra_distance_km"] == 5.0
+    eq = summary["population_mean_equivalent_distance_km"]
+    assert eq > summary["population_mean_distance_km"]  # someone uses a flexible office
+    assert "valued 5 km farther than a staffed office (`flexible_extra_distance_km`" in report
+    assert f"{eq:.2f} km (travel distance: {summary['population_mean_distance_km']:.2f} km)" in report
+    assert "counts as full access" not in report and "counts as full access" in (folders["zero"] / "report.md").read_text()

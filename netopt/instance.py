@@ -104,12 +104,37 @@ class Instance:
         if not self.values_flexible_below_kept:
             return self.office_candidates(k)
         k = np.minimum(np.broadcast_to(np.asarray(k, np.int64), (self.m,)), self.n)
-        return geometry.flexible_entries(self.office_candidates(np.minimum(k + 1, self.n)), k, self.flex_possible_mask, int(self.flexible_extra_m))
+        return geometry.flexible_entries(self.office_candidates(np.minimum(k + 1, self.n)), k, self.flex_viable_mask, int(self.flexible_extra_m))
 
     @property
     def values_flexible_below_kept(self) -> bool:
         """True when a flexible office counts as farther than a kept one and some office may become flexible."""
-        return self.flexible_extra_m > 0 and bool(self.flex_possible_mask.any())
+        return self.flexible_extra_m > 0 and bool(self.flex_viable_mask.any())
+
+    @property
+    def flex_viable_mask(self) -> np.ndarray:
+        """Offices that may become flexible (:attr:`flex_possible_mask`) and, when a flexible
+        office counts :attr:`flexible_extra_m` > 0 farther, are not certainly over the
+        flexible capacity as flexible offices.
+
+        A demand point whose nearest office i is more than the extra distance nearer
+        than every other office (d_i + δ < d_second) uses i whenever i is open,
+        whatever else is open, and visits it π·g(d_i + δ) times a year; when these
+        visits alone exceed the capacity, i can never be flexible. A presolve: it
+        removes no feasible plan and only keeps such offices' flexible entries out
+        of the candidate lists (the model fixes their f to 0). With δ = 0 it is
+        :attr:`flex_possible_mask`.
+        """
+        possible = self.flex_possible_mask
+        if self.flexible_extra_m <= 0 or not possible.any():
+            return possible
+        two = self.office_candidates(min(2, self.n))
+        first = two.office[two.ptr[:-1]]
+        d1 = two.dist_m[two.ptr[:-1]] + int(self.flexible_extra_m)
+        d2 = np.where(two.sizes >= 2, two.dist_m[np.minimum(two.ptr[:-1] + 1, len(two.dist_m) - 1)], np.iinfo(np.int64).max)
+        sure = (two.sizes >= 1) & (d1 < d2)
+        lower = np.bincount(first[sure], weights=(self.propensity * self.g(d1))[sure], minlength=self.n)
+        return possible & ~(lower > self.flex_capacity_visits + 1e-6)
 
     def nearest_open(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(office index, distance in m) of every demand point's nearest open office."""

@@ -42,6 +42,7 @@ Constraints (per stage; each is one function below, whose docstring repeats its 
   * growth:              :math:`V_i \le (1+G) V^0_i`
   * stages nested:       :math:`y_{i,s+1} \le y_{is}`, :math:`o_{i,s+1} \le o_{is}`
   * locks:               bounds on y and f.
+  * flexible presolve:   :math:`f_i = 0` where i as a flexible office is certainly over capacity (δ > 0 only)
 
 Objective (summed over stages, minimised): population × distance (default),
 population beyond the coverage distance, or visits lost; or, for the
@@ -521,10 +522,23 @@ def locks(p: ModelParts) -> None:
         p.fix(p.f[s][lc | lo | ~fx], ub=0.0)
 
 
+def flexible_presolve(p: ModelParts) -> None:
+    """flexible presolve (δ > 0 only): f_i = 0 for every office whose visits as a flexible
+    office certainly exceed the capacity (:attr:`~netopt.instance.Instance.flex_viable_mask`;
+    its candidate lists carry no flexible entry, so f_i must not open its entries)."""
+    inst = p.inst
+    if inst.flexible_extra_m <= 0:
+        return
+    out = inst.flex_possible_mask & ~inst.flex_viable_mask
+    for s in range(p.S):
+        p.fix(p.f[s][out], ub=0.0)
+
+
 #: The built-in families, in the order they are added.
 FAMILIES: tuple[Callable[[ModelParts], None], ...] = (
     mode, nearest_office, nearest_office_upper, open_count, budget, allowance, fa_cover,
     keep_municipalities, max_closures, max_distance, list_holds_every_office, flexible_capacity, growth, nesting, locks,
+    flexible_presolve,
 )
 
 

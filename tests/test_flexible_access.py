@@ -75,6 +75,23 @@ def test_a_large_extra_distance_sends_visitors_past_a_flexible_office():
     assert r.nearest[0] == 1 and r.visits_after[0] == 0.0 and r.dist_m[0] == 12000
 
 
+def test_an_office_certainly_over_capacity_as_flexible_gets_no_flexible_entries():
+    # Office 0 alone in its town (1 000 inhabitants, 100 km from office 1); office 1
+    # shares its town with office 2, 1 km apart. With capacity 100 visits and δ = 5 km,
+    # the town of office 0 would use it whatever else is open: it can never be flexible.
+    # Office 1's neighbours are within δ, so it may be.
+    ox, oy = [0, 100000, 101000], [0, 0, 0]
+    inst = with_extra(make_instance(ox, oy, [0, 100000, 101000], [0, 0, 0], [1000, 1000, 1000], cap=100.0), 5000)
+    assert inst.flex_viable_mask.tolist() == [False, True, True]
+    cand = inst.candidates(3)
+    assert not ((cand.office == 0) & (cand.kind == geometry.FLEXIBLE_ONLY)).any()
+    assert ((cand.office == 1) & (cand.kind == geometry.FLEXIBLE_ONLY)).any()
+    # the presolve removes no plan: as a flexible office, office 0 is over capacity
+    r = evaluate_stage(inst, np.array([FLEXIBLE, KEPT, KEPT]), 0)
+    assert r.visits_after[0] > inst.flex_capacity_visits
+    assert with_extra(inst, 0).flex_viable_mask.tolist() == [True, True, True]
+
+
 # --------------------------------------------------------------------------- the pseudo-site lists
 
 

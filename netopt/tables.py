@@ -305,7 +305,7 @@ def _closure_reasons(plan: Plan, stage: int, t: pd.DataFrame) -> pd.DataFrame:
         js = base_near == i
         pop = float(w[js].sum())
         extra = float((w[js] * (st.dist_m[js] - prep.visits.baseline_dist_m[js])).sum() / max(pop, 1.0) / 1000.0)
-        saving = (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)) / 1e6
+        saving = (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.equivalent_dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)) / 1e6
         rows.append(
             {
                 "office_id": t.at[i, "office_id"],
@@ -335,7 +335,7 @@ def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
     inst = prep.instance
     st = plan.stages[stage]
     base_near = prep.visits.baseline_office
-    visits_j = inst.propensity * inst.g(st.dist_m)
+    visits_j = inst.propensity * inst.g(st.equivalent_dist_m)  # a flexible office counts δ farther
     closed = set(np.flatnonzero((st.modes == 0) & inst.existing_mask).tolist())
     moved = np.array([b in closed for b in base_near.tolist()], dtype=bool) & (st.nearest != base_near)
     limit = prep.scenario.constraints.max_growth

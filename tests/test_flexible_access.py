@@ -278,12 +278,23 @@ def test_the_report_states_the_extra_distance_and_with_zero_is_unchanged(tmp_pat
 
     network = netopt.load_network()
     scenario = netopt.load_scenario(SCENARIOS / "cut-2027.toml")
-    decisions = {"kiruna": "flexible", "stockholm-kista": "flexible", "visby": "close"}
+    decisions = {"kiruna": "flexible", "stockholm-kista": "flexible", "visby": "close", "linkoping-city": "close", "linkoping-skaggetorp": "flexible"}
     params = netopt.load_parameters()
-    folders = {}
+    folders, plans = {}, {}
     for name, p in (("default", params), ("zero", params.with_overrides(flexible_extra_distance_km=0.0)), ("five", params.with_overrides(flexible_extra_distance_km=5.0))):
-        plan = netopt.evaluate(network, decisions, scenario, params=p)
+        plans[name] = plan = netopt.evaluate(network, decisions, scenario, params=p)
         folders[name] = netopt.write_outputs(plan, tmp_path / name, with_map=True)
+    # the tables' visits moved to receiving offices are at the equivalent distance, as the evaluator's
+    from netopt.tables import plan_tables
+
+    plan = plans["five"]
+    inst, st = plan.prepared.instance, plan.stages[-1]
+    base = plan.prepared.visits.baseline_office
+    closed = np.flatnonzero((st.modes == CLOSED) & inst.existing_mask)
+    moved = np.isin(base, closed) & (st.nearest != base)
+    assert np.any(moved & (st.modes[st.nearest] == FLEXIBLE)), "the case needs visitors moving to a flexible office"
+    received = plan_tables(plan, -1).receiving["visits_received"].sum()
+    assert received == pytest.approx(float(np.sum((inst.propensity * inst.g(st.dist_m + np.where(st.modes[st.nearest] == FLEXIBLE, 5000, 0)))[moved])), rel=1e-12)
     for f in ("plan.csv", "map.html"):
         assert (folders["zero"] / f).read_bytes() == (folders["default"] / f).read_bytes(), f
 

@@ -310,3 +310,11 @@ def test_the_report_states_the_extra_distance_and_with_zero_is_unchanged(tmp_pat
     assert "valued 5 km farther than a staffed office (`flexible_extra_distance_km`" in report
     assert f"{eq:.2f} km (travel distance: {summary['population_mean_distance_km']:.2f} km)" in report
     assert "counts as full access" not in report and "counts as full access" in (folders["zero"] / "report.md").read_text()
+    # compare shows both plans' mean with flexible offices counted farther, each at its own δ
+    from netopt.compare import compare_dirs
+
+    both = (compare_dirs(folders["default"], folders["five"], tmp_path / "cmp") / "compare.md").read_text()
+    plain_mean = json.loads((folders["default"] / "summary.json").read_text())["population_mean_distance_km"]
+    assert f"| Mean distance with flexible offices counted farther (km; the extra distance in brackets) | {plain_mean:.2f} (+0 km) | {eq:.2f} (+5 km) |" in both
+    plain = (compare_dirs(folders["default"], folders["zero"], tmp_path / "cmp0") / "compare.md").read_text()
+    assert "counted farther" not in plain

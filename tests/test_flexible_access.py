@@ -297,6 +297,9 @@ def test_the_report_states_the_extra_distance_and_with_zero_is_unchanged(tmp_pat
     assert received == pytest.approx(float(np.sum((inst.propensity * inst.g(st.dist_m + np.where(st.modes[st.nearest] == FLEXIBLE, 5000, 0)))[moved])), rel=1e-12)
     for f in ("plan.csv", "map.html"):
         assert (folders["zero"] / f).read_bytes() == (folders["default"] / f).read_bytes(), f
+    # the what-if panel has a row for the mean with flexible offices counted farther only then
+    assert 'data-key="mean_equivalent"' not in (folders["zero"] / "map.html").read_text()
+    assert '<tr data-key="mean_equivalent"><th>Mean, flexible offices +5 km</th>' in (folders["five"] / "map.html").read_text()
 
     def untimed(folder):  # the report's last line says how long the evaluation took
         return [line for line in (folder / "report.md").read_text().splitlines() if not line.startswith("_Solved in")]

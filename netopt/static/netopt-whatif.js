@@ -590,6 +590,7 @@
       lost: function (mt) { return num(mt.visits_lost, 0); },
       fa: function (mt) { return T("whatif.of", {part: num(mt.fa_regions_served, 0), whole: num(mt.fa_regions_total, 0)}); },
       mean: function (mt) { return num(mt.population_mean_distance_km, 2) + " km"; },
+      mean_equivalent: function (mt) { return num(mt.population_mean_equivalent_distance_km, 2) + " km"; },
       p90: function (mt) { return num(mt.population_p90_distance_km, 1) + " km"; },
       within: function (mt) { return pct(mt.population_share_within_coverage); },
       capacity: function (mt) { return num(mt.flexible_over_capacity, 0); },

@@ -5,7 +5,11 @@ what the baseline was calibrated to (and flags when the register is far from
 the national reference), predicted visits per SSC region against table 25, the
 national total, the total cost against 1 003.1 MSEK, cost per visit by office
 size, and every public per-office figure (``data/offices/public_figures.csv``)
-against the model's estimate, with whether it lies within ±25 %.
+against the model's estimate, with whether it lies within ±25 %. A figure is
+compared like for like: with the model on the register's offices open in the
+figure's year, at that year's visits per SSC region (table 25 of the annual
+report gives 2022–2024, ``data/model/visits_by_region.csv``), and the model on
+today's network is reported beside it.
 
 Small pure functions do the work, so reports and ``plan.csv`` use the same
 figures: :func:`calibration_basis`, :func:`public_figure_checks` and
@@ -15,6 +19,7 @@ figures: :func:`calibration_basis`, :func:`public_figure_checks` and
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +30,7 @@ from .costs import CostModel, fit_costs
 from .data import Network
 from .errors import DataError, Problem
 from .params import REGIONS, Parameters
-from .visits import VisitModel, existing_offices, fit_visits
+from .visits import VisitModel, existing_offices, fit_visits, office_visits
 
 __all__ = [
     "calibration_report",
@@ -33,10 +38,18 @@ __all__ = [
     "load_public_figures",
     "public_figure_checks",
     "public_figure_marks",
+    "figure_year",
+    "comparison_year",
+    "offices_open_in",
+    "visit_level",
+    "load_visits_by_year",
+    "REFERENCE_YEAR",
     "OPEN_DAYS_PER_YEAR",
     "TOLERANCE",
 ]
 
+#: The year the calibration reproduces (the annual report 2024: table 25, 1 003.1 MSEK).
+REFERENCE_YEAR = 2024
 #: Days an office is open per year (weekdays less public holidays), for visits per day.
 OPEN_DAYS_PER_YEAR = 250
 #: A model value "agrees" with a public figure [low, high] when it lies in
@@ -106,26 +119,109 @@ def _deviation(value: float, low: float, high: float) -> float:
     return 0.0
 
 
-def public_figure_checks(network: Network, visits: np.ndarray, figures: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each public figure against the model's 2024 visits.
+def figure_year(text) -> int | None:
+    """The year a public figure describes: the first year in its ``year`` text
+    ("2023", "c. 2021", "2008 (plan)"); None when it names none."""
+    m = re.search(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", str(text))
+    return int(m.group(1)) if m else None
+
+
+def offices_open_in(network: Network, year: int | None) -> np.ndarray:
+    """The register's offices open in ``year``: those open today that had opened
+    *before* that year (``opened_year`` < year). An office without an opening
+    year counts as open; ``year`` None gives today's network.
+
+    A figure describes a year (visit statistics, or an article's "a day"):
+    an office that opened during that year served only part of it and is
+    not counted; docs/calibration.md says what that changes.
+    """
+    existing = existing_offices(network)
+    off = network.offices
+    if year is None or "opened_year" not in off.columns:
+        return existing.copy()
+    opened = pd.to_numeric(off["opened_year"].astype(str).str.strip().replace("", np.nan), errors="coerce").to_numpy(float)
+    return existing & ~(opened >= year)
+
+
+def load_visits_by_year(path: str | Path | None = None) -> pd.DataFrame:
+    """Visits per SSC region and year (default ``data/model/visits_by_region.csv``:
+    the annual report 2024, table 25, for 2022–2024). Columns ``ssc_region, year, visits``."""
+    path = Path(path) if path else io.DATA_DIR / "model" / "visits_by_region.csv"
+    frame = io.read_table(path, required=("ssc_region", "year", "visits"))
+    problems = []
+    for idx, r in frame.iterrows():
+        for col in ("year", "visits"):
+            if not str(r[col]).strip().isdigit():
+                problems.append(Problem(str(path), int(idx) + 2, col, r[col], f"{col} is not a whole number", f"write the {col} as digits"))
+    if problems:
+        raise DataError(problems)
+    return pd.DataFrame({"ssc_region": frame["ssc_region"], "year": frame["year"].astype(int), "visits": frame["visits"].astype(int)})
+
+
+def visit_level(network: Network, year: int | None, table: pd.DataFrame | None = None) -> tuple[np.ndarray | None, int]:
+    """Per demand point, the visits of ``year`` relative to the reference year
+    (:data:`REFERENCE_YEAR`) in its SSC region, from table 25; and the year
+    whose level that is. ``(None, REFERENCE_YEAR)`` when the table has no
+    such year (the calibrated level stays)."""
+    table = load_visits_by_year() if table is None else table
+    have = table.pivot_table(index="ssc_region", columns="year", values="visits", aggfunc="sum")
+    if year is None or year == REFERENCE_YEAR or year not in have.columns or REFERENCE_YEAR not in have.columns:
+        return None, REFERENCE_YEAR
+    ratio = (have[year] / have[REFERENCE_YEAR]).to_dict()
+    national = float(have[year].sum() / have[REFERENCE_YEAR].sum())
+    return np.array([ratio.get(r, national) for r in network.demand["ssc_region"]], float), year
+
+
+def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each public figure against the visit model, like for like.
+
+    A figure describes its own year: an office that opened since then did not
+    take its visitors, and SSC's visits were at that year's level. So the
+    figure is compared with the calibrated model (the optimiser's) evaluated
+    on the register's offices open in that year (:func:`offices_open_in`),
+    at that year's visits per SSC region where table 25 gives them
+    (:func:`visit_level`; 2022–2024). The model's value on today's network
+    is given beside it.
 
     Args:
-      network: the network (offices in the same order as ``visits``).
-      visits: visits per year per office (the baseline).
+      network: the network.
+      model: its calibrated :class:`~netopt.visits.VisitModel`.
       figures: from :func:`load_public_figures` (default: the shipped table).
 
-    Returns one row per figure whose office is in the register: ``office_id,
-    office_name, figure, year, measure, scope, use, how, public_low,
-    public_high, model, deviation_pct, within_tolerance`` (visits per day at
-    250 open days, or a rank; ``within_tolerance`` is None for figures that
-    are not about visits).
+    Returns one row per figure whose office is in the register and open
+    today: ``office_id, office_name, figure, year, measure, scope, use, how,
+    public_low, public_high, model, deviation_pct, within_tolerance,
+    network_year, offices_opened_since, visit_level_year, model_2024,
+    deviation_pct_2024, within_tolerance_2024``. ``model`` is visits per day
+    at 250 open days (or a rank among the offices open then);
+    ``within_tolerance`` is None for figures that are not about visits;
+    ``offices_opened_since`` lists the registered offices not yet open in
+    ``network_year`` (None: today's network).
     """
     figures = load_public_figures() if figures is None else figures
     off = network.offices
     existing = existing_offices(network)
     ids = off["office_id"].tolist()
-    v = np.where(existing, np.asarray(visits, float), np.nan)
-    rank = pd.Series(v).rank(ascending=False, method="min").to_numpy()
+    muni = off["municipality_code"].to_numpy()
+    table = load_visits_by_year()
+    cache: dict = {}
+
+    def visits_in(year, office=None):
+        """(offices open, visits per office with NaN where closed, level year) in ``year`` (None: today),
+        with ``office`` open in any case (a figure about an office is about a year it was open)."""
+        mask = offices_open_in(network, year)
+        if office is not None:
+            mask[office] = True
+        key = (year, mask.tobytes())
+        if key not in cache:
+            level, level_year = visit_level(network, year, table)
+            if level is not None or not np.array_equal(mask, existing):
+                v = office_visits(network, model, mask, level)
+            else:
+                v = np.asarray(model.baseline_visits, float)
+            cache[key] = (mask, np.where(mask, v, np.nan), level_year)
+        return cache[key]
+
     rows = []
     for _, f in figures.iterrows():
         if f["office_id"] not in ids:
@@ -133,24 +229,13 @@ def public_figure_checks(network: Network, visits: np.ndarray, figures: pd.DataF
         i = ids.index(f["office_id"])
         if not existing[i]:
             continue
-        model = None
-        if f["measure"] == "rank":
-            model = float(rank[i])
-        elif f["measure"] == "visits_per_day":
-            if f["scope"] == "municipality":
-                same = existing & (off["municipality_code"].to_numpy() == off["municipality_code"].iat[i])
-                model = float(np.nansum(v[same])) / OPEN_DAYS_PER_YEAR
-            else:
-                model = float(v[i]) / OPEN_DAYS_PER_YEAR
-        within = dev = None
-        if model is not None:
-            lo, hi = float(f["low"]), float(f["high"])
-            if f["measure"] == "rank":  # a rank has no ± share: it is met or not
-                within = bool(lo <= model <= (hi if hi == hi else np.inf))
-            else:
-                d = _deviation(model, lo, hi)
-                dev = 100.0 * d
-                within = bool((1 - TOLERANCE) * lo <= model <= ((1 + TOLERANCE) * hi if hi == hi else np.inf))
+        year = figure_year(f.get("year", ""))
+        mask, v, level_year = visits_in(year, i)
+        _, v_now, _ = visits_in(None)
+        lo, hi = float(f["low"]), float(f["high"])
+        model_then, dev, within = _compare(f, i, mask, v, muni, lo, hi)
+        model_now, dev_now, within_now = _compare(f, i, existing, v_now, muni, lo, hi)
+        changed = year is not None and not np.array_equal(mask, existing)
         rows.append(
             {
                 "office_id": f["office_id"],
@@ -161,31 +246,80 @@ def public_figure_checks(network: Network, visits: np.ndarray, figures: pd.DataF
                 "scope": f["scope"],
                 "use": f["use"],
                 "how": f.get("how", ""),
-                "public_low": float(f["low"]),
-                "public_high": None if f["high"] != f["high"] else float(f["high"]),
-                "model": None if model is None else round(model, 1),
-                "deviation_pct": None if dev is None else round(dev, 1),
+                "public_low": lo,
+                "public_high": None if hi != hi else hi,
+                "model": model_then,
+                "deviation_pct": dev,
                 "within_tolerance": within,
+                "network_year": year if changed else None,
+                "offices_opened_since": [ids[k] for k in np.flatnonzero(existing & ~mask)] if changed else None,
+                "visit_level_year": level_year,
+                "model_2024": model_now,
+                "deviation_pct_2024": dev_now,
+                "within_tolerance_2024": within_now,
             }
         )
-    return pd.DataFrame(rows, columns=["office_id", "office_name", "figure", "year", "measure", "scope", "use", "how", "public_low", "public_high", "model", "deviation_pct", "within_tolerance"])
+    columns = ["office_id", "office_name", "figure", "year", "measure", "scope", "use", "how", "public_low", "public_high", "model",
+               "deviation_pct", "within_tolerance", "network_year", "offices_opened_since", "visit_level_year", "model_2024",
+               "deviation_pct_2024", "within_tolerance_2024"]
+    return pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(columns=columns)
+
+
+def _compare(f, i: int, mask: np.ndarray, v: np.ndarray, muni: np.ndarray, lo: float, hi: float):
+    """(model value, deviation %, within tolerance) of one figure for visits ``v`` (NaN at offices not open)."""
+    model = None
+    if f["measure"] == "rank":
+        rank = pd.Series(v).rank(ascending=False, method="min").to_numpy()
+        model = float(rank[i])
+    elif f["measure"] == "visits_per_day":
+        if f["scope"] == "municipality":
+            model = float(np.nansum(v[mask & (muni == muni[i])])) / OPEN_DAYS_PER_YEAR
+        else:
+            model = float(v[i]) / OPEN_DAYS_PER_YEAR
+    within = dev = None
+    if model is not None:
+        if f["measure"] == "rank":  # a rank has no ± share: it is met or not
+            within = bool(lo <= model <= (hi if hi == hi else np.inf))
+        else:
+            dev = round(100.0 * _deviation(model, lo, hi), 1)
+            within = bool((1 - TOLERANCE) * lo <= model <= ((1 + TOLERANCE) * hi if hi == hi else np.inf))
+    return (None if model is None else round(model, 1)), dev, within
 
 
 def public_figure_marks(checks: pd.DataFrame) -> dict[str, str]:
     """office_id → a short mark for offices whose estimate contradicts a public
-    figure about the office itself (for ``plan.csv`` and the report)."""
+    figure about the office itself (for ``plan.csv`` and the report), judged
+    like for like (:func:`public_figure_checks`)."""
     marks = {}
     bad = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
     for _, r in bad.iterrows():
+        then = _then(r)
         if r["measure"] == "rank":
-            text = f"public figure: {r['figure']} ({r['year']}); estimate ranks it {r['model']:.0f}"
+            text = f"public figure: {r['figure']} ({r['year']}); estimate ranks it {r['model']:.0f}{then}"
         else:
             open_end = r["public_high"] is None or pd.isna(r["public_high"])
             rng = f"{r['public_low']:.0f}" + ("" if open_end or r["public_high"] == r["public_low"] else f"–{r['public_high']:.0f}")
             bound = "at least " if open_end else ""
-            text = f"public figure: {bound}{rng} visits a day ({r['year']}); estimate {r['model']:.0f} a day"
+            text = f"public figure: {bound}{rng} visits a day ({r['year']}); estimate {r['model']:.0f} a day{then}"
         marks[r["office_id"]] = text
     return marks
+
+
+def comparison_year(row) -> int | None:
+    """The year a check's model value is for, when it is not today's network at
+    the reference level (None otherwise)."""
+    year = row.get("network_year")
+    level = row.get("visit_level_year")
+    if year is not None and year == year:
+        return int(year)
+    if level is not None and level == level and int(level) != REFERENCE_YEAR:
+        return int(level)
+    return None
+
+
+def _then(row) -> str:
+    year = comparison_year(row)
+    return "" if year is None else f" in {year}"
 
 
 def calibration_basis(network: Network, vm: VisitModel, cm: CostModel, params: Parameters) -> dict:
@@ -279,7 +413,7 @@ def calibration_report(network: Network, params: Parameters) -> dict:
         for k, r in tab.iterrows()
     }
     ids = list(off["office_id"])
-    checks = public_figure_checks(network, vm.baseline_visits)
+    checks = public_figure_checks(network, vm)
     figures = [{k: (None if isinstance(x, float) and x != x else x) for k, x in r.items()} for r in checks.to_dict("records")]
     targets = checks[checks["use"] == "target"]
     order = np.argsort(-v, kind="stable")

@@ -259,8 +259,10 @@ def _print_plan(plan, out) -> None:
         f"{plan.scenario.name}: {s['status']} (gap {gap}); saving {fmt(s['savings_msek'], '.1f')} MSEK"
         + (f" + {fmt(s['flexible_allowance_used_msek'], '.1f')} allowance" if s["flexible_allowance_used_msek"] else "")
         + f" (cut {s['cut_msek']:g}); kept {s['offices_kept']}, flexible {s['offices_flexible']}, closed {s['offices_closed']}; "
-        f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km. "
-        f"Wrote {out}/"
+        f"FA-regions served {s['fa_regions_served']}/{s['fa_regions_total']}; mean distance {s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km"
+        + (f" ({s['population_mean_equivalent_distance_km']:.2f} km counting flexible offices {s['flexible_extra_distance_km']:g} km farther)"
+           if "population_mean_equivalent_distance_km" in s else "")
+        + f". Wrote {out}/"
     )
     _print_basis(plan.prepared)
 
@@ -433,7 +435,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from .calibration import calibration_report
+    from .calibration import calibration_report, comparison_year
     from .params import load_parameters
 
     net = _network(args)
@@ -451,16 +453,21 @@ def cmd_calibrate(args) -> int:
     for k, d in rep["cost_per_visit_by_office_size"].items():
         print(f"  {k:<8} {d['offices']:>3} offices  {d['cost_per_visit_sek'] if d['cost_per_visit_sek'] is not None else '–':>8} SEK")
     t = rep["public_figure_targets"]
-    print(f"Public per-office figures ({t['within_tolerance']} of {t['total']} calibration targets within ±25 %):")
+    print(f"Public per-office figures, each against the model for its year ({t['within_tolerance']} of {t['total']} calibration targets within ±25 %):")
     for c in rep["public_figures"]:
         if c["model"] is None:
             continue
         verdict = "within ±25 %" if c["within_tolerance"] else "NOT within ±25 %"
         if c["measure"] == "rank":
             value, verdict = f"rank {c['model']:.0f}", ("met" if c["within_tolerance"] else "NOT met")
+            now = f"rank {c['model_2024']:.0f}"
         else:
             value = f"{c['model']:.0f} visits/day" + (" (all offices of the municipality)" if c["scope"] == "municipality" else "")
-        print(f"  {c['office_name']}: {c['figure']} ({c['year']}, {c['use']}): model {value}; {verdict}")
+            now = f"{c['model_2024']:.0f}"
+        when = comparison_year(c)
+        then = "" if when is None else f" in {when}" + (f" ({len(c['offices_opened_since'])} registered offices not yet open)" if c["offices_opened_since"] else "")
+        today = "" if when is None else f"; on today's network {now}"
+        print(f"  {c['office_name']}: {c['figure']} ({c['year']}, {c['use']}): model {value}{then}; {verdict}{today}")
     basis = rep["calibration_basis"]
     print(basis["statement"])
     for flag in basis["flags"]:

@@ -250,6 +250,11 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
         else:
             cells = [tx.localize(fmt(s[key], spec)) for s in (sa, sb)]
         lines.append(f"| {tx(f'compare.row.{key}', msek=msek)} | {cells[0]} | {cells[1]} |")
+        if key == "population_mean_distance_km" and any("population_mean_equivalent_distance_km" in s for s in (sa, sb)):
+            # a plan valuing flexible offices below staffed ones (flexible_extra_distance_km); the other counts them as full access
+            cells = [tx.localize(fmt(s.get("population_mean_equivalent_distance_km", s[key]), ".2f")) + f" (+{tx.localize(fmt(s.get('flexible_extra_distance_km', 0.0), 'g'))} km)"
+                     for s in (sa, sb)]
+            lines.append(f"| {tx('compare.row.population_mean_equivalent_distance_km')} | {cells[0]} | {cells[1]} |")
     diff = t[t["differs"]]
     lines.append(f"\n## {tx('compare.md.differ', n=str(len(diff)))}\n")
     if diff.empty:

@@ -527,7 +527,7 @@ def plan_breaks(plan: Plan) -> list[Break]:
                 out.append(Break("max_distance", year, f"{values['people']} inhabitants ({values['points']} demand points) end up farther than "
                                  f"max_distance_km = {values['km']:g}", values=values))
         if inst.has_access_floor:
-            shares = access_shares(inst, st.dist_m)
+            shares = access_shares(inst, st.dist_m if st.equivalent_dist_m is None else st.equivalent_dist_m)
             below = np.flatnonzero(~floor_met(inst, shares))
             if below.size:
                 values = {"floor": inst.access_floor_share, "km": inst.access_floor_m / 1000, "share": float(np.nanmin(shares)), "scope": inst.access_floor_scope}

@@ -76,6 +76,7 @@ class Instance:
     access_floor_share: float | None = None  # share of the population (0–1) within access_floor_m of an open office; None = no floor
     access_floor_scope: str = "national"  # "national" (one share) or "fa_region" (the share in every FA-region)
     fa_of_point: np.ndarray | None = None  # int index into fa codes of each demand point, -1 if none
+    flexible_extra_m: int = 0  # a flexible office counts as this much farther (whole metres; Parameters.flexible_extra_distance_km)
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
@@ -99,19 +100,65 @@ class Instance:
             # n_fa counts the division's FA-regions; a point's region may have no office
             return group, max(int(self.n_fa), int(group.max(initial=-1)) + 1)
         return np.zeros(self.m, np.int64), 1
+        if not (isinstance(self.flexible_extra_m, (int, np.integer)) and self.flexible_extra_m >= 0):
+            raise ValueError(f"flexible_extra_m must be a whole number of metres ≥ 0, not {self.flexible_extra_m!r}")
 
     @property
     def detour(self) -> float:
         """The detour factor (older name of :attr:`detour_factor`)."""
         return self.detour_factor
 
-    def candidates(self, k):
-        """Each demand point's ``k`` nearest offices (k may vary per point), as :class:`~netopt.geometry.Candidates`."""
+    def office_candidates(self, k):
+        """Each demand point's ``k`` nearest offices (k may vary per point) by travel distance,
+        as :class:`~netopt.geometry.Candidates`."""
         from . import geometry
 
         if self.dist_matrix_m is not None:
             return geometry.candidates_from_matrix(self.dist_matrix_m, k)
         return geometry.nearest_candidates(self.dx, self.dy, self.ox, self.oy, k, self.detour_factor)
+
+    def candidates(self, k):
+        """The candidate lists the model is built on, from each demand point's ``k``
+        nearest offices: :meth:`office_candidates`, or, when a flexible office counts
+        as :attr:`flexible_extra_m` farther and some office may become flexible, lists
+        by equivalent distance with a kept and a flexible entry for each such office
+        (:func:`~netopt.geometry.flexible_entries`)."""
+        from . import geometry
+
+        if not self.values_flexible_below_kept:
+            return self.office_candidates(k)
+        k = np.minimum(np.broadcast_to(np.asarray(k, np.int64), (self.m,)), self.n)
+        return geometry.flexible_entries(self.office_candidates(np.minimum(k + 1, self.n)), k, self.flex_viable_mask, int(self.flexible_extra_m))
+
+    @property
+    def values_flexible_below_kept(self) -> bool:
+        """True when a flexible office counts as farther than a kept one and some office may become flexible."""
+        return self.flexible_extra_m > 0 and bool(self.flex_viable_mask.any())
+
+    @property
+    def flex_viable_mask(self) -> np.ndarray:
+        """Offices that may become flexible (:attr:`flex_possible_mask`) and, when a flexible
+        office counts :attr:`flexible_extra_m` > 0 farther, are not certainly over the
+        flexible capacity as flexible offices.
+
+        A demand point whose nearest office i is more than the extra distance nearer
+        than every other office (d_i + δ < d_second) uses i whenever i is open,
+        whatever else is open, and visits it π·g(d_i + δ) times a year; when these
+        visits alone exceed the capacity, i can never be flexible. A presolve: it
+        removes no feasible plan and only keeps such offices' flexible entries out
+        of the candidate lists (the model fixes their f to 0). With δ = 0 it is
+        :attr:`flex_possible_mask`.
+        """
+        possible = self.flex_possible_mask
+        if self.flexible_extra_m <= 0 or not possible.any():
+            return possible
+        two = self.office_candidates(min(2, self.n))
+        first = two.office[two.ptr[:-1]]
+        d1 = two.dist_m[two.ptr[:-1]] + int(self.flexible_extra_m)
+        d2 = np.where(two.sizes >= 2, two.dist_m[np.minimum(two.ptr[:-1] + 1, len(two.dist_m) - 1)], np.iinfo(np.int64).max)
+        sure = (two.sizes >= 1) & (d1 < d2)
+        lower = np.bincount(first[sure], weights=(self.propensity * self.g(d1))[sure], minlength=self.n)
+        return possible & ~(lower > self.flex_capacity_visits + 1e-6)
 
     def nearest_open(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(office index, distance in m) of every demand point's nearest open office."""
@@ -120,6 +167,23 @@ class Instance:
         if self.dist_matrix_m is not None:
             return geometry.nearest_open_matrix(self.dist_matrix_m, is_open)
         return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour_factor)
+
+    def nearest_by_modes(self, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(office index, equivalent distance in whole metres) of the office each demand
+        point uses, for office modes (0 closed, 1 flexible, 2 kept): the open office
+        with the smallest distance, a flexible one counted :attr:`flexible_extra_m`
+        farther; ties to the lower office index. With no extra distance this is
+        :meth:`nearest_open` of the open offices."""
+        from . import geometry
+
+        modes = np.asarray(modes)
+        is_open = modes > 0
+        if self.flexible_extra_m <= 0 or not (modes == 1).any():
+            return self.nearest_open(is_open)
+        extra = np.where(modes == 1, int(self.flexible_extra_m), 0).astype(np.int64)
+        if self.dist_matrix_m is not None:
+            return geometry.nearest_open_matrix(self.dist_matrix_m, is_open, extra)
+        return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour_factor, extra_m=extra)
 
     @property
     def existing_mask(self) -> np.ndarray:
@@ -136,6 +200,11 @@ class Instance:
     @property
     def flex_allowed_mask(self) -> np.ndarray:
         return np.ones(self.n, bool) if self.flex_allowed is None else np.asarray(self.flex_allowed, bool)
+
+    @property
+    def flex_possible_mask(self) -> np.ndarray:
+        """Offices a plan may turn into flexible offices (allowed, and not locked open or closed)."""
+        return self.flex_allowed_mask & ~self.lock_closed_mask & ~self.lock_open_mask
 
     @property
     def fa_regions_to_cover(self) -> np.ndarray:
@@ -281,5 +350,6 @@ def prepare(network: Network, scenario: Scenario, params: Parameters | None = No
         access_floor_share=c.access_floor_share,
         access_floor_scope=c.access_floor_scope,
         fa_of_point=np.array([fa_index.get(code, -1) for code in network.demand["fa_code"]], dtype=np.int64),
+        flexible_extra_m=int(round(params.flexible_extra_distance_km * 1000)),
     )
     return Prepared(network=network, scenario=scenario, params=params, visits=vm, costs=cm, instance=inst)

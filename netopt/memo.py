@@ -135,16 +135,20 @@ def conflict_texts(tables: PlanTables, tx: Texts) -> dict:
     (English: exactly the ``public_figure_conflict`` text of plan.csv)."""
     if tx.lang == "en":
         return dict(tables.basis["public_figure_marks"])
+    from .calibration import comparison_year
+
     out = {}
     for r in tables.basis["public_figure_conflicts"]:
+        when = comparison_year(r)
+        then = "" if when is None else tx("memo.mark.then", year=str(when))
         if r["measure"] == "rank":
-            out[r["office_id"]] = tx("memo.mark.rank", low=f"{r['public_low']:.0f}", year=str(r["year"]), model=f"{r['model']:.0f}")
+            out[r["office_id"]] = tx("memo.mark.rank", low=f"{r['public_low']:.0f}", year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
         else:
             high = r["public_high"]
             open_end = high is None or (isinstance(high, float) and math.isnan(high))
             rng = f"{r['public_low']:.0f}" + ("" if open_end or high == r["public_low"] else f"–{high:.0f}")
             key = "memo.mark.visits_at_least" if open_end else "memo.mark.visits"
-            out[r["office_id"]] = tx(key, range=rng, year=str(r["year"]), model=f"{r['model']:.0f}")
+            out[r["office_id"]] = tx(key, range=rng, year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
     return out
 
 
@@ -308,11 +312,16 @@ def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         shown = [f"{fm.escape(t.at[o, 'office_name'])} ({words.get(t.at[o, 'decision'], t.at[o, 'decision'])}; {fm.escape(m)})" for o, m in sorted(marks.items()) if o in t.index]
         bullets.append(tx("memo.basis.conflicts", column=fm.code("public_figure_conflict"), offices="; ".join(shown)))
     f = b["flexible"]
-    bullets.append(
-        tx("memo.basis.flexible", days=tx.localize(f"{f['days_per_week']:g}"), weeks=tx.localize(f"{f['weeks_per_year']:g}"), open_days=tx.localize(f"{f['open_days']:g}"),
-           capacity=_big(tx, f["capacity_visits"]), per_day=tx.localize(f"{f['visits_per_day']:g}"), site=f"{100 * f['site_share']:.0f}",
-           travel=tx.localize(f"{f['travel_msek']:.2f}"), msek=tx("unit.msek"))
-    )
+    text = tx("memo.basis.flexible", days=tx.localize(f"{f['days_per_week']:g}"), weeks=tx.localize(f"{f['weeks_per_year']:g}"), open_days=tx.localize(f"{f['open_days']:g}"),
+              capacity=_big(tx, f["capacity_visits"]), per_day=tx.localize(f"{f['visits_per_day']:g}"), site=f"{100 * f['site_share']:.0f}",
+              travel=tx.localize(f"{f['travel_msek']:.2f}"), msek=tx("unit.msek"))
+    if "extra_distance_km" in f:  # valued below a staffed office: say so, with the figure it gives
+        s = tables.summary
+        text += " " + tx("memo.basis.flexible_extra", extra=tx.localize(f"{f['extra_distance_km']:g}"), parameter=fm.code("flexible_extra_distance_km"),
+                         equivalent=tx.localize(_f(s["population_mean_equivalent_distance_km"], ".2f")), travel=tx.localize(_f(s["population_mean_distance_km"], ".2f")))
+    else:
+        text += " " + tx("memo.basis.flexible_full")
+    bullets.append(text)
     return Section("basis", tx("memo.basis.title"), bullets=tuple(bullets))
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from . import geometry
 from .instance import Instance
 
-__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m", "access_shares", "floor_met"]
+__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m", "access_shares", "floor_met", "offices_used"]
 
 CLOSED, FLEXIBLE, KEPT = 0, 1, 2
 
@@ -31,8 +31,27 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[order][min(k, len(order) - 1)])
 
 
+def offices_used(inst: Instance, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(office used, travel distance, equivalent distance) of every demand point, in
+    whole metres, for office modes (0 closed, 1 flexible, 2 kept), by brute force.
+
+    A demand point uses the open office with the smallest *equivalent distance*:
+    the travel distance, plus ``inst.flexible_extra_m`` (δ) when the office is
+    flexible; ties go to the lower office index. With δ = 0 both distances are
+    the travel distance to the nearest open office.
+
+    Raises:
+      ValueError: no office is open.
+    """
+    modes = np.asarray(modes, np.int64)
+    near, eq = inst.nearest_by_modes(modes)
+    dist = eq - np.where(modes[near] == FLEXIBLE, int(inst.flexible_extra_m), 0)
+    return near, dist.astype(np.int64), eq.astype(np.int64)
+
+
 def objective_value(inst: Instance, dist_m: np.ndarray) -> float:
-    """The objective of one stage from nearest distances (exact for integers)."""
+    """The objective of one stage from the distances to the offices used (exact for
+    integers): the equivalent distances when flexible offices count as farther."""
     w = inst.population.astype(np.int64)
     if inst.objective == "distance":
         return float(int(np.sum(w * dist_m.astype(np.int64))))
@@ -43,8 +62,10 @@ def objective_value(inst: Instance, dist_m: np.ndarray) -> float:
 
 def access_shares(inst: Instance, dist_m: np.ndarray) -> np.ndarray:
     """Share of the inhabitants within the access floor's distance
-    (``inst.access_floor_m``) of their nearest open office, per group of the
-    floor (:meth:`Instance.floor_groups`: one national share, or one per
+    (``inst.access_floor_m``) of their nearest open office. ``dist_m``: the *equivalent* distance of :func:`offices_used` (a
+    flexible office counts ``flexible_extra_m`` farther, as in the model's
+    candidate lists; equal to the travel distance when that is 0); one share
+    per group of the floor (:meth:`Instance.floor_groups`: one national share, or one per
     FA-region); NaN for a group without inhabitants."""
     group, n_groups = inst.floor_groups()
     w = inst.population.astype(float)
@@ -114,6 +135,7 @@ class StageResult:
     receiver_dist_m: np.ndarray  # travel distance to it, whole metres (office_distance_m), -1 otherwise
     objective: float
     metrics: dict
+    equivalent_dist_m: np.ndarray | None = None  # dist_m + δ where the office used is flexible (offices_used)
 
 
 def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult:
@@ -126,8 +148,8 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
     """
     modes = np.asarray(modes, dtype=np.int64)
     open_ = modes > 0
-    near, dist = inst.nearest_open(open_)
-    visits_j = inst.propensity * inst.g(dist)
+    near, dist, eq = offices_used(inst, modes)
+    visits_j = inst.propensity * inst.g(eq)  # a flexible office is visited as an office δ farther
     visits_after = np.bincount(near, weights=visits_j, minlength=inst.n)
     base_j = inst.propensity * inst.g(inst.baseline_dist_m)
     fixed = np.where(modes == KEPT, inst.fixed_full_sek, np.where(modes == FLEXIBLE, inst.fixed_flex_sek, 0.0))
@@ -184,10 +206,13 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
         "visits_lost": float(base_j.sum() - visits_j.sum()),
         "flexible_over_capacity": cap_violations,
     }
+    if inst.flexible_extra_m > 0:  # only then: with δ = 0 the figures and files are as before
+        metrics["flexible_extra_distance_km"] = inst.flexible_extra_m / 1000.0
+        metrics["population_mean_equivalent_distance_km"] = float(np.sum(w * eq) / W / 1000.0)
     if inst.max_growth is not None:
         metrics["growth_violations"] = int(np.sum(visits_after > (1 + inst.max_growth) * inst.baseline_visits + 1e-3))
     if inst.access_floor_m is not None:
-        shares = access_shares(inst, dist)
+        shares = access_shares(inst, eq)  # a flexible office counts δ farther, as in the model (and max_distance)
         before = access_shares(inst, inst.baseline_dist_m)
         metrics["access_floor_km"] = inst.access_floor_m / 1000.0
         metrics["access_floor_scope"] = inst.access_floor_scope
@@ -206,6 +231,7 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
         cost_after_sek=cost,
         receiver=receiver,
         receiver_dist_m=receiver_d,
-        objective=objective_value(inst, dist),
+        objective=objective_value(inst, eq),
         metrics=metrics,
+        equivalent_dist_m=eq,
     )

@@ -45,6 +45,7 @@ Constraints (per stage; each is one function below, whose docstring repeats its 
   * growth:              :math:`V_i \le (1+G) V^0_i`
   * stages nested:       :math:`y_{i,s+1} \le y_{is}`, :math:`o_{i,s+1} \le o_{is}`
   * locks:               bounds on y and f.
+  * flexible presolve:   :math:`f_i = 0` where i as a flexible office is certainly over capacity (δ > 0 only)
 
 Objective (summed over stages, minimised): population × distance (default),
 population beyond the coverage distance, or visits lost; or, for the
@@ -59,6 +60,19 @@ optimistically (that distance for the objective, the floor visit rate for the
 budget). If an optimal solution uses no tail, it is optimal for the full model;
 otherwise the lists of the points concerned are widened and the model re-solved
 (:mod:`netopt.solver.loop`).
+
+Flexible offices valued below kept ones (``Instance.flexible_extra_m`` = δ > 0):
+the lists hold *pseudo-sites*. An office that may become flexible appears
+twice, kept at :math:`D` (open iff :math:`y_i`) and flexible at :math:`D + δ`
+(open iff :math:`f_i`); other offices once (open iff :math:`o_i`); the lists are
+sorted by this *equivalent distance*, the prefix sets are sets of pseudo-sites,
+and :math:`o_c` in the nearest-office rows is the pseudo-site's own variable.
+The nearest open pseudo-site is then at :math:`\min(D \text{ kept}, D + δ \text{ flexible})`,
+and every per-entry value above (objective, visits, budget, capacity, growth)
+is taken at the equivalent distance, so a flexible office's visitors also visit
+as often as at an office δ farther, and the maximum distance holds for the
+equivalent distance (a flexible office within R − δ keeps a demand point
+within R). With δ = 0 the lists are the office lists and the model is unchanged.
 
 Extending the model: :func:`build_model` takes ``extra``, a sequence of
 functions ``family(parts: ModelParts) -> None`` that add variables, rows and
@@ -78,7 +92,7 @@ from typing import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .geometry import Candidates
+from .geometry import FLEXIBLE_ONLY, KEPT_ONLY, Candidates, entry_open
 from .instance import Instance
 
 __all__ = ["BuiltModel", "ModelParts", "build_model", "prefix_nodes", "access_at_most", "OBJECTIVES", "CHANGE_WEIGHT_SEK"]
@@ -106,7 +120,10 @@ class PrefixNodes:
     ``node[e]`` is the prefix set of candidate entry e (an index < ``count``);
     ``depth[q]`` the size of set q; ``edges`` the distinct steps
     ``(parent, child, added office)`` the lists take; ``roots`` the one-office
-    sets ``(node, office)``.
+    sets ``(node, office)``. With flexible offices valued below kept ones the
+    lists hold *pseudo-sites* (an office kept or flexible, :attr:`Candidates.kind`),
+    and ``edge_kind``/``root_kind`` say which (None: every entry is an office,
+    open when kept or flexible).
     """
 
     node: np.ndarray
@@ -117,20 +134,25 @@ class PrefixNodes:
     edge_office: np.ndarray
     root_node: np.ndarray
     root_office: np.ndarray
+    edge_kind: np.ndarray | None = None
+    root_kind: np.ndarray | None = None
 
 
 def prefix_nodes(cand: Candidates, n_offices: int) -> PrefixNodes:
-    """Group the candidate entries by the set of offices up to and including them."""
+    """Group the candidate entries by the set of offices (pseudo-sites) up to and including them."""
     E = cand.n_entries
     sizes = cand.sizes
     row = np.repeat(np.arange(len(sizes)), sizes)
     pos = np.arange(E) - cand.ptr[row]
     rng = np.random.Generator(np.random.PCG64(_KEY_SEED))
-    keys = rng.bit_generator.random_raw((2, n_offices)).astype(np.uint64)
+    # a site: the office, or with pseudo-sites office + n × kind
+    site = cand.office if cand.kind is None else cand.office + n_offices * cand.kind
+    n_sites = n_offices if cand.kind is None else 3 * n_offices
+    keys = rng.bit_generator.random_raw((2, n_sites)).astype(np.uint64)
     start = cand.ptr[row]
     hashes = []
     for k in keys:
-        c = np.cumsum(k[cand.office], dtype=np.uint64)  # wraps modulo 2^64
+        c = np.cumsum(k[site], dtype=np.uint64)  # wraps modulo 2^64
         before = np.where(start > 0, c[np.maximum(start - 1, 0)], np.uint64(0))
         hashes.append(c - before)
     table = np.stack([pos.astype(np.uint64), hashes[0], hashes[1]], axis=1)
@@ -145,11 +167,15 @@ def prefix_nodes(cand: Candidates, n_offices: int) -> PrefixNodes:
     depth = np.zeros(count, np.int64)
     depth[node] = pos + 1
     first = pos == 0
-    roots = np.unique(np.stack([node[first], cand.office[first]], axis=1), axis=0)
+    roots = np.unique(np.stack([node[first], site[first]], axis=1), axis=0)
     nf = np.flatnonzero(~first)
-    steps = np.unique(np.stack([node[nf - 1], node[nf], cand.office[nf]], axis=1), axis=0)
-    return PrefixNodes(node=node, count=count, depth=depth, edge_parent=steps[:, 0], edge_child=steps[:, 1], edge_office=steps[:, 2],
-                       root_node=roots[:, 0], root_office=roots[:, 1])
+    steps = np.unique(np.stack([node[nf - 1], node[nf], site[nf]], axis=1), axis=0)
+    if cand.kind is None:
+        return PrefixNodes(node=node, count=count, depth=depth, edge_parent=steps[:, 0], edge_child=steps[:, 1], edge_office=steps[:, 2],
+                           root_node=roots[:, 0], root_office=roots[:, 1])
+    return PrefixNodes(node=node, count=count, depth=depth, edge_parent=steps[:, 0], edge_child=steps[:, 1],
+                       edge_office=steps[:, 2] % n_offices, root_node=roots[:, 0], root_office=roots[:, 1] % n_offices,
+                       edge_kind=steps[:, 2] // n_offices, root_kind=roots[:, 1] // n_offices)
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -267,6 +293,17 @@ class ModelParts:
         """The terms ``coef × (y_i + f_i)`` for offices ``offices`` in rows ``rows``."""
         return (rows, self.y[s][offices], coef), (rows, self.f[s][offices], coef)
 
+    def site_terms(self, s: int, offices: np.ndarray, kinds: np.ndarray | None, rows: np.ndarray, coef: float = 1.0):
+        """The terms "site open" × ``coef`` for candidate sites (``offices``, ``kinds``)
+        in rows ``rows``: y_i + f_i for an office (kind None or ANY), y_i for a kept
+        pseudo-site, f_i for a flexible one (:data:`~netopt.geometry.KEPT_ONLY`,
+        :data:`~netopt.geometry.FLEXIBLE_ONLY`)."""
+        if kinds is None:
+            return self.open_terms(s, offices, rows, coef)
+        rows, offices = np.asarray(rows, np.int64), np.asarray(offices, np.int64)
+        ky, kf = kinds != FLEXIBLE_ONLY, kinds != KEPT_ONLY
+        return (rows[ky], self.y[s][offices[ky]], coef), (rows[kf], self.f[s][offices[kf]], coef)
+
 
 def _layout(inst: Instance, cand: Candidates):
     """Per candidate entry: its demand point, whether it is the first or last of
@@ -294,13 +331,14 @@ def mode(p: ModelParts) -> None:
 
 def nearest_office(p: ModelParts) -> None:
     """nearest office: u_P ≥ u_{P∖c} − o_c for every step a list takes (u_∅ = 1):
-    a prefix set with no office open is "none open"."""
+    a prefix set with no office open is "none open". With pseudo-sites o_c is
+    y_i for office i kept and f_i for office i flexible."""
     nd = p.nodes
     r1 = np.arange(len(nd.root_node))
     r2 = np.arange(len(nd.edge_child))
     for s in range(p.S):
-        p.add_rows(len(r1), 1.0, INF, (r1, p.u[s][nd.root_node], 1.0), *p.open_terms(s, nd.root_office, r1))
-        p.add_rows(len(r2), 0.0, INF, (r2, p.u[s][nd.edge_child], 1.0), (r2, p.u[s][nd.edge_parent], -1.0), *p.open_terms(s, nd.edge_office, r2))
+        p.add_rows(len(r1), 1.0, INF, (r1, p.u[s][nd.root_node], 1.0), *p.site_terms(s, nd.root_office, nd.root_kind, r1))
+        p.add_rows(len(r2), 0.0, INF, (r2, p.u[s][nd.edge_child], 1.0), (r2, p.u[s][nd.edge_parent], -1.0), *p.site_terms(s, nd.edge_office, nd.edge_kind, r2))
 
 
 def nearest_office_upper(p: ModelParts) -> None:
@@ -311,12 +349,14 @@ def nearest_office_upper(p: ModelParts) -> None:
     nd = p.nodes
     r1 = np.arange(len(nd.root_node))
     r2 = np.arange(len(nd.edge_child))
-    cs = np.unique(np.stack([nd.edge_child, nd.edge_office], axis=1), axis=0)
+    kind = np.zeros(len(nd.edge_child), np.int64) if nd.edge_kind is None else nd.edge_kind
+    cs = np.unique(np.stack([nd.edge_child, nd.edge_office, kind], axis=1), axis=0)
+    cs_kind = None if nd.edge_kind is None else cs[:, 2]
     r3 = np.arange(len(cs))
     for s in range(p.S):
-        p.add_rows(len(r1), -INF, 1.0, (r1, p.u[s][nd.root_node], 1.0), *p.open_terms(s, nd.root_office, r1))
+        p.add_rows(len(r1), -INF, 1.0, (r1, p.u[s][nd.root_node], 1.0), *p.site_terms(s, nd.root_office, nd.root_kind, r1))
         p.add_rows(len(r2), -INF, 0.0, (r2, p.u[s][nd.edge_child], 1.0), (r2, p.u[s][nd.edge_parent], -1.0))
-        p.add_rows(len(r3), -INF, 1.0, (r3, p.u[s][cs[:, 0]], 1.0), *p.open_terms(s, cs[:, 1], r3))
+        p.add_rows(len(r3), -INF, 1.0, (r3, p.u[s][cs[:, 0]], 1.0), *p.site_terms(s, cs[:, 1], cs_kind, r3))
 
 
 def open_count(p: ModelParts) -> None:
@@ -401,7 +441,8 @@ def max_closures(p: ModelParts) -> None:
 
 def max_distance(p: ModelParts) -> None:
     """maximum distance: u_{P_j(R)} = 0 for every demand point j within R of an
-    office today, P_j(R) = j's offices within R (one of them stays open)."""
+    office today, P_j(R) = j's offices within R (one of them stays open); with
+    pseudo-sites, within R in equivalent distance."""
     inst = p.inst
     if inst.max_distance_m is None:
         return
@@ -521,10 +562,23 @@ def locks(p: ModelParts) -> None:
         p.fix(p.f[s][lc | lo | ~fx], ub=0.0)
 
 
+def flexible_presolve(p: ModelParts) -> None:
+    """flexible presolve (δ > 0 only): f_i = 0 for every office whose visits as a flexible
+    office certainly exceed the capacity (:attr:`~netopt.instance.Instance.flex_viable_mask`;
+    its candidate lists carry no flexible entry, so f_i must not open its entries)."""
+    inst = p.inst
+    if inst.flexible_extra_m <= 0:
+        return
+    out = inst.flex_possible_mask & ~inst.flex_viable_mask
+    for s in range(p.S):
+        p.fix(p.f[s][out], ub=0.0)
+
+
 #: The built-in families, in the order they are added.
 FAMILIES: tuple[Callable[[ModelParts], None], ...] = (
     mode, nearest_office, nearest_office_upper, open_count, budget, allowance, fa_cover,
     keep_municipalities, max_closures, max_distance, access_floor, list_holds_every_office, flexible_capacity, growth, nesting, locks,
+    flexible_presolve,
 )
 
 
@@ -786,13 +840,18 @@ def _fix_open(p: ModelParts, fixed_open: Sequence) -> None:
         p.fix(p.y[s][~is_open], ub=0.0)
         p.fix(p.f[s][~is_open], ub=0.0)
         p.add_rows(int(is_open.sum()), 1.0, 1.0, *p.open_terms(s, np.flatnonzero(is_open), np.arange(int(is_open.sum()))))
+        if p.cand.kind is not None:
+            continue  # with pseudo-sites u also depends on kept-or-flexible, which is left to choose
         value = none_open_values(p.cand, p.nodes, is_open)
         p.fix(p.u[s], lb=value, ub=value)
 
 
-def none_open_values(cand: Candidates, nodes: PrefixNodes, is_open: np.ndarray) -> np.ndarray:
-    """The value of every prefix-set variable for an open set: 1.0 where none of its offices is open."""
-    hit = is_open[cand.office].astype(np.int64)
+def none_open_values(cand: Candidates, nodes: PrefixNodes, is_open: np.ndarray, flexible: np.ndarray | None = None) -> np.ndarray:
+    """The value of every prefix-set variable for an open set: 1.0 where none of its offices is open.
+    With pseudo-sites (``cand.kind``) give ``flexible`` too (which open offices are flexible)."""
+    is_open = np.asarray(is_open, bool)
+    flexible = np.zeros_like(is_open) if flexible is None else np.asarray(flexible, bool) & is_open
+    hit = entry_open(cand, is_open & ~flexible, flexible).astype(np.int64)
     c = np.cumsum(hit)
     row = np.repeat(np.arange(len(cand.sizes)), cand.sizes)
     start = cand.ptr[row]

@@ -52,6 +52,7 @@ class Parameters:
     flexible_weeks_per_year: float = 46
     flexible_travel_cost_per_day_sek: float = 6000
     flexible_visits_per_day: float = 40
+    flexible_extra_distance_km: float = 0.0  # access to a flexible office counts as this many km farther (0: like a kept office)
     staff_cost_factor: float = 1.0  # multiplies staff cost per visit (sensitivity runs)
 
     # ---- derived figures (SEK, visits per year)
@@ -135,6 +136,7 @@ PARAMETER_RANGES: dict[str, tuple[str, float | None, float | None]] = {
     "flexible_weeks_per_year": ("number", 1.0, 52.0),
     "flexible_travel_cost_per_day_sek": ("number", 0.0, 1e6),
     "flexible_visits_per_day": ("number", 1.0, 1e4),
+    "flexible_extra_distance_km": ("number", 0.0, 500.0),
     "staff_cost_factor": ("number", 0.1, 10.0),
 }
 

@@ -188,7 +188,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     summary = plan.summary(k)
     summary["scenario"] = plan.scenario.name
 
-    checks = public_figure_checks(prep.network, prep.visits.baseline_visits)
+    checks = public_figure_checks(prep.network, prep.visits)
     marks = public_figure_marks(checks)
     conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
     c = plan.scenario.constraints
@@ -368,7 +368,7 @@ def _closure_reasons(plan: Plan, stage: int, t: pd.DataFrame) -> pd.DataFrame:
         js = base_near == i
         pop = float(w[js].sum())
         extra = float((w[js] * (st.dist_m[js] - prep.visits.baseline_dist_m[js])).sum() / max(pop, 1.0) / 1000.0)
-        saving = (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)) / 1e6
+        saving = (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.equivalent_dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)) / 1e6
         rows.append(
             {
                 "office_id": t.at[i, "office_id"],
@@ -403,7 +403,7 @@ def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
     inst = prep.instance
     st = plan.stages[stage]
     base_near = prep.visits.baseline_office
-    visits_j = inst.propensity * inst.g(st.dist_m)
+    visits_j = inst.propensity * inst.g(st.equivalent_dist_m)  # a flexible office counts δ farther
     closed = set(np.flatnonzero((st.modes == 0) & inst.existing_mask).tolist())
     moved = np.array([b in closed for b in base_near.tolist()], dtype=bool) & (st.nearest != base_near)
     limit = prep.scenario.constraints.max_growth
@@ -505,6 +505,8 @@ def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, calibration: dict) 
             "visits_per_day": p.flexible_visits_per_day,
             "site_share": p.flexible_site_share,
             "travel_msek": p.flexible_travel_sek / 1e6,
+            # only when valued below a staffed office, so that with 0 the basis is as before
+            **({"extra_distance_km": p.flexible_extra_distance_km} if prep.instance.flexible_extra_m > 0 else {}),
         },
     }
 

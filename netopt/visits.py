@@ -44,7 +44,7 @@ from .data import Network
 from .errors import DataError, Problem
 from .params import REGIONS, Parameters
 
-__all__ = ["VisitModel", "decay", "fit_visits", "existing_offices"]
+__all__ = ["VisitModel", "decay", "fit_visits", "existing_offices", "office_visits"]
 
 
 def existing_offices(network: Network) -> np.ndarray:
@@ -157,6 +157,30 @@ def fit_visits(network: Network, params: Parameters, visit_factor: np.ndarray | 
         visits_estimated=~has,
         calibrated_to="reference" if params.calibrate_to_reference else "register",
     )
+
+
+def office_visits(network: Network, model: VisitModel, is_open: np.ndarray, level: np.ndarray | None = None) -> np.ndarray:
+    """Visits per year per office when only the offices ``is_open`` are open.
+
+    The calibrated model as the optimiser uses it: every demand point makes
+    π_j·g(d_j) visits at its nearest open office (straight line × detour
+    factor, or the network's distance matrix), times ``level`` (one factor
+    per demand point; default 1). With every office of today open and no
+    level this is ``model.baseline_visits``.
+
+    Raises:
+      ValueError: no office is open.
+    """
+    is_open = np.asarray(is_open, bool)
+    if network.distance_matrix_m is not None:
+        near, dist = geometry.nearest_open_matrix(network.distance_matrix_m, is_open)
+    else:
+        off, dem = network.offices, network.demand
+        near, dist = geometry.nearest_open(dem["x_m"].to_numpy(), dem["y_m"].to_numpy(), off["x_m"].to_numpy(), off["y_m"].to_numpy(), is_open, model.params.detour_factor)
+    v = model.propensity * decay(dist, model.params)
+    if level is not None:
+        v = v * np.asarray(level, float)
+    return np.bincount(near, weights=v, minlength=len(network.offices))
 
 
 def _check_given_visits(network: Network, params: Parameters, given, estimated, near) -> None:

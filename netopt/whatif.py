@@ -30,6 +30,10 @@ offices, the shipped network):
   way.
 * **Arrays** as base64 of little-endian typed arrays (float64 exactly as in
   Python; population int32; FA-region index int16).
+* **Flexible offices valued below kept ones**: ``flexible_extra_m`` (δ, whole
+  metres; present only when δ > 0): the page adds it to the distance of every
+  flexible office when it picks the office a demand point uses, as
+  :func:`netopt.metrics.offices_used` does.
 * **Scalars** as JSON numbers (Python's shortest round-trip repr, read back to
   the same double by ``JSON.parse``).
 
@@ -191,6 +195,10 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
 
     check = {k: _plain(st.metrics[k]) for k in CHECK_KEYS}
     check["objective"] = float(st.objective)
+    flexible_extra: dict = {}
+    if inst.flexible_extra_m > 0:  # only then, so that with δ = 0 the page is byte for byte as before
+        flexible_extra = {"flexible_extra_m": int(inst.flexible_extra_m)}
+        check["population_mean_equivalent_distance_km"] = _plain(st.metrics["population_mean_equivalent_distance_km"])
     return {
         "available": True,
         "scenario": str(prep.scenario.name),
@@ -209,6 +217,7 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
         "staff_per_visit_sek": float(inst.staff_per_visit_sek),
         "flex_capacity_visits": float(inst.flex_capacity_visits),
         "max_growth": None if inst.max_growth is None else float(inst.max_growth),
+        **flexible_extra,
         "m": int(inst.m),
         "n": int(inst.n),
         "offices": {

@@ -315,44 +315,45 @@ MALMO_2010_OPEN_DAYS = int(np.busday_count("2010-05-17", "2010-08-07", holidays=
 #: office_name). measure: visits_per_day (low, high; high empty = a lower bound),
 #: rank (1 = the most visited office) or days_open_per_week. scope: the office
 #: itself, or all offices of its municipality (a figure from when the office was
-#: the town's only one). use: "target" = the visit model is calibrated to
-#: reproduce it within ±25 % (docs/calibration.md); "compare" = compared and
-#: reported, not fitted, for the reason in ``how``; "info" = not a visit figure.
+#: the town's only one). use: "target" = the visit model should reproduce it
+#: within ±25 %, compared like for like (the network and visit level of the
+#: figure's year; nothing is fitted to it; docs/calibration.md); "compare" =
+#: compared and reported, for the reason in ``how``; "info" = not a visit figure.
 PUBLIC_FIGURES = {
     "Stockholm Kista": dict(
         measure="rank", low=1, high=1, year="2023", scope="office", use="target",
         figure="the most visited office in Sweden",
-        how="rank of the office's 2024 visits among all offices"),
+        how="rank of the office's modelled visits among the offices open in 2023 (opened before 2023), at the 2023 level"),
     "Linköping city": dict(
         measure="visits_per_day", low=250, high=300, year="c. 2021", scope="office", use="target",
         figure="250–300 visits a day; about 15 staff",
-        how="the office's 2024 visits / 250 open days"),
+        how="the office's modelled visits / 250 open days on the 2021 network (offices opened before 2021), at the 2024 level"),
     "Skellefteå": dict(
         measure="visits_per_day", low=95, high=95, year="2023", scope="office", use="target",
         figure="about 95 visitors a day; staff cut from 5 to 3",
-        how="the office's 2024 visits / 250 open days"),
+        how="the office's modelled visits / 250 open days on the 2023 network (offices opened before 2023), at the 2023 level"),
     "Haninge Brandbergen": dict(
         measure="visits_per_day", low=100, high=100, year="2025", scope="office", use="target",
         figure="about 100 visitors a day",
-        how="the office's 2024 visits / 250 open days"),
+        how="the office's modelled visits / 250 open days on today's network, at the 2024 level"),
     "Göteborg city": dict(
         measure="visits_per_day", low=800, high=800, year="2008 (plan)", scope="municipality", use="compare",
         figure="planned for about 800 visitors a day; 22 staff",
         how=("a 2008 plan for what was then Göteborg's only office: compared with the"
-             " 2024 visits of all Göteborg offices / 250 open days; not fitted (a plan,"
+             " modelled visits of all Göteborg offices open in 2008 / 250 open days; not fitted (a plan,"
              " 16 years old, before online services took over many errands)")),
     "Malmö city": dict(
         measure="visits_per_day", low=round(40300 / MALMO_2010_OPEN_DAYS), high=round(40300 / MALMO_2010_OPEN_DAYS),
         year="2010", scope="municipality", use="compare",
         figure=f"40,300 visitors between 17 May and 6 August 2010 (= {40300 / MALMO_2010_OPEN_DAYS:.0f} a day"
                f" over {MALMO_2010_OPEN_DAYS} open weekdays); 30 staff",
-        how=("from 2010, when it was Malmö's only office: compared with the 2024 visits of all"
-             " Malmö offices / 250 open days; not fitted (14 years old, a summer period)")),
+        how=("from 2010, when it was Malmö's only office: compared with the modelled visits of all"
+             " Malmö offices open in 2010 / 250 open days; not fitted (14 years old, a summer period)")),
     "Hallunda": dict(
         measure="visits_per_day", low=400, high="", year="2016", scope="office", use="compare",
         figure="'thousands of visitors a week'; 'one of the most visited offices in the country'",
         how=("a lower bound (2,000 a week = 400 a day) from a 2016 opinion piece: compared with"
-             " the office's 2024 visits / 250 open days; not fitted (qualitative, 8 years old)")),
+             " the office's modelled visits in 2016 / 250 open days; not fitted (qualitative, 8 years old)")),
     "Vimmerby": dict(
         measure="days_open_per_week", low=2, high=2, year="2026", scope="office", use="info",
         figure="open 2 days a week (5 in 2018)", how="not a visit figure; what a flexible office keeps in practice"),

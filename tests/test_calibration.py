@@ -13,6 +13,7 @@ from netopt.data import shipped_paths
 from netopt.visits import decay, fit_visits
 
 TABLE_25 = {"Nord": 223422, "Mitt": 528152, "Väst": 531306, "Syd": 511766, "Stockholm-Gotland": 676974, "Öst": 287138}
+TABLE_25_2023 = {"Nord": 211331, "Mitt": 540887, "Väst": 514888, "Syd": 500589, "Stockholm-Gotland": 601170, "Öst": 277034}
 
 
 @pytest.fixture(scope="module")
@@ -282,34 +283,126 @@ def test_calibration_target_is_a_parameter_and_a_scenario_key(tmp_path):
 # --------------------------------------------------------------------------- public per-office figures
 
 
+def _visits_by_brute_force(network, params, is_open, level=None):
+    """Visits per office with only ``is_open`` open, recomputed here from the calibrated
+    propensities and every demand point × office distance (nearest open office, ties
+    to the lower index)."""
+    from netopt.geometry import distance_m
+
+    vm = fit_visits(network, params)
+    dem, off = network.demand, network.offices
+    d = distance_m(dem["x_m"].to_numpy()[:, None], dem["y_m"].to_numpy()[:, None], off["x_m"].to_numpy()[None, :], off["y_m"].to_numpy()[None, :], params.detour_factor)
+    d = np.where(np.asarray(is_open)[None, :], d, np.iinfo(np.int64).max)
+    near = np.argmin(d, axis=1)
+    v = vm.propensity * decay(d[np.arange(len(near)), near], params) * (1.0 if level is None else level)
+    return np.bincount(near, weights=v, minlength=len(off))
+
+
 def test_every_public_figure_is_reported_with_its_fit(network, params):
+    """Each figure against the model on the network of its year (the register's offices
+    that had opened before it) at that year's visits per SSC region (table 25 gives
+    2022–2024), and beside it the model on today's network. Until 2026-11 only today's
+    network was compared, which set a 2021 figure for Linköping city (then the town's
+    only office) against the 2024 visits of an office that has shared the town with
+    Skäggetorp since 2022."""
     rep = calibration_report(network, params)
     figs = {f["office_id"]: f for f in rep["public_figures"]}
     assert set(figs) == {"stockholm-kista", "linkoping-city", "skelleftea", "haninge-brandbergen",
                          "goteborg-city", "malmo-city", "botkyrka-hallunda", "vimmerby", "oskarshamn"}
-    vm = fit_visits(network, params)
-    ids = list(network.offices.office_id)
-    v = dict(zip(ids, vm.baseline_visits))
-    # recomputed here: visits a day at 250 open days, ±25 % around the public range
+    off = network.offices
+    ids = list(off.office_id)
+    opened = pd.to_numeric(off["opened_year"].replace("", np.nan)).to_numpy(float)
+    today = fit_visits(network, params).baseline_visits
+    v = dict(zip(ids, today))
+    # today's network: visits a day at 250 open days, ±25 % around the public range
     for oid, lo, hi in [("linkoping-city", 250, 300), ("skelleftea", 95, 95), ("haninge-brandbergen", 100, 100)]:
         per_day = v[oid] / 250
-        assert figs[oid]["model"] == round(per_day, 1)
-        assert figs[oid]["within_tolerance"] == (0.75 * lo <= per_day <= 1.25 * hi)
-    kista_rank = 1 + sum(x > v["stockholm-kista"] for x in v.values())
-    assert figs["stockholm-kista"]["model"] == kista_rank
-    assert figs["stockholm-kista"]["within_tolerance"] == (kista_rank == 1)
-    malmo = sum(x for o, x in v.items() if network.offices.set_index("office_id").at[o, "municipality_code"] == "1280") / 250
-    assert figs["malmo-city"]["model"] == round(malmo, 1) and figs["malmo-city"]["scope"] == "municipality"
+        assert figs[oid]["model_2024"] == round(per_day, 1)
+        assert figs[oid]["within_tolerance_2024"] == (0.75 * lo <= per_day <= 1.25 * hi)
+    assert figs["stockholm-kista"]["model_2024"] == 1 + sum(x > v["stockholm-kista"] for x in v.values())
+    # Linköping city, about 2021: Skäggetorp (2022) and every office opened in 2021 or later not yet open; 2024 level (no 2021 column)
+    then = (opened < 2021) | np.isnan(opened)
+    assert not then[ids.index("linkoping-skaggetorp")]
+    per_day = _visits_by_brute_force(network, params, then)[ids.index("linkoping-city")] / 250
+    f = figs["linkoping-city"]
+    assert (f["network_year"], f["visit_level_year"]) == (2021, 2024) and "linkoping-skaggetorp" in f["offices_opened_since"]
+    assert f["model"] == round(per_day, 1) and f["within_tolerance"] == (187.5 <= per_day <= 375.0)
+    assert f["model"] > 1.3 * f["model_2024"]  # Skäggetorp took a third of the city office's visitors
+    # Stockholm Kista, 2023: its neighbours Rinkeby (opened 2023), Järfälla and Sollentuna (2024) not yet open; 2023 level per SSC region
+    then = (opened < 2023) | np.isnan(opened)
+    ratio = {r: TABLE_25_2023[r] / TABLE_25[r] for r in TABLE_25}
+    level = np.array([ratio[r] for r in network.demand["ssc_region"]])
+    v23 = np.where(then, _visits_by_brute_force(network, params, then, level), -1.0)
+    f = figs["stockholm-kista"]
+    assert {"stockholm-rinkeby", "jarfalla", "sollentuna"} <= set(f["offices_opened_since"])
+    assert f["model"] == 1 + int((v23 > v23[ids.index("stockholm-kista")]).sum())
+    assert f["within_tolerance"] == (f["model"] == 1) and (f["network_year"], f["visit_level_year"]) == (2023, 2023)
+    # Skellefteå, 2023: Nord's 2023 level (211 331 visits, 5.4 % below 2024)
+    f = figs["skelleftea"]
+    assert f["model"] == round(v23[ids.index("skelleftea")] / 250, 1)
+    # a figure of 2025: today's network and level
+    f = figs["haninge-brandbergen"]
+    assert f["network_year"] is None and f["offices_opened_since"] is None and f["model"] == f["model_2024"]
+    # a municipality's figure sums the offices of the town open then; the office itself counts even when it opened that year
+    f = figs["goteborg-city"]
+    assert f["network_year"] == 2008 and "goteborg-city" not in f["offices_opened_since"]
+    malmo = figs["malmo-city"]
+    then = (opened < 2010) | np.isnan(opened)
+    v10 = _visits_by_brute_force(network, params, then)
+    in_malmo = then & (off["municipality_code"].to_numpy() == "1280")
+    assert malmo["model"] == round(float(v10[in_malmo].sum()) / 250, 1) and malmo["scope"] == "municipality"
     assert figs["botkyrka-hallunda"]["public_high"] is None  # a lower bound
     assert figs["vimmerby"]["model"] is None and figs["vimmerby"]["within_tolerance"] is None
     t = rep["public_figure_targets"]
     assert t["total"] == 4 and t["within_tolerance"] == sum(figs[o]["within_tolerance"] for o in ("stockholm-kista", "linkoping-city", "skelleftea", "haninge-brandbergen"))
 
 
+def test_the_fit_to_the_public_figures_is_what_docs_calibration_says(network, params):
+    """The shipped data, like for like: Kista first and Linköping city within ±25 %;
+    Skellefteå just outside (−26.6 %) and Haninge Brandbergen far above (+114 %).
+    On today's network only Skellefteå would be within. docs/calibration.md states
+    these numbers; a change to the data or the model that moves them must update it."""
+    figs = {f["office_id"]: f for f in calibration_report(network, params)["public_figures"]}
+    got = {o: (figs[o]["model"], figs[o]["within_tolerance"], figs[o]["model_2024"], figs[o]["within_tolerance_2024"])
+           for o in ("stockholm-kista", "linkoping-city", "skelleftea", "haninge-brandbergen")}
+    assert got == {
+        "stockholm-kista": (1.0, True, 64.0, False),
+        "linkoping-city": (204.3, True, 142.5, False),
+        "skelleftea": (69.7, False, 73.7, True),
+        "haninge-brandbergen": (214.2, False, 214.2, False),
+    }
+
+
+def test_figure_years_and_visit_levels():
+    from netopt.calibration import figure_year, load_visits_by_year
+
+    assert [figure_year(t) for t in ("2023", "c. 2021", "2008 (plan)", "", "about 100", "12345")] == [2023, 2021, 2008, None, None, None]
+    t = load_visits_by_year()
+    by = t.pivot_table(index="ssc_region", columns="year", values="visits")
+    assert by[2024].to_dict() == TABLE_25 and by[2023].to_dict() == TABLE_25_2023
+    assert by.sum().to_dict() == {2022: 2647187, 2023: 2645899, 2024: 2758758}  # the annual report's totals
+    assert TABLE_25 == load_parameters().reference_visits_by_region
+
+
+def test_a_register_without_opening_years_is_compared_with_today(tmp_path, shipped_offices, params):
+    """Without ``opened_year`` every office counts as open in every year: only the visit level follows the figure's year."""
+    from conftest import write_csv_rows
+
+    header, rows = shipped_offices
+    k = header.index("opened_year")
+    reg = write_csv_rows(tmp_path / "offices.csv", [h for i, h in enumerate(header) if i != k], [[c for i, c in enumerate(r) if i != k] for r in rows])
+    net = load_network(offices=reg)
+    figs = {f["office_id"]: f for f in calibration_report(net, params)["public_figures"]}
+    assert all(f["network_year"] is None for f in figs.values())
+    assert figs["linkoping-city"]["model"] == figs["linkoping-city"]["model_2024"]
+    assert figs["skelleftea"]["visit_level_year"] == 2023
+    assert figs["skelleftea"]["model"] == round(figs["skelleftea"]["model_2024"] * TABLE_25_2023["Nord"] / TABLE_25["Nord"], 1)
+
+
 def test_public_figure_marks_name_only_contradicted_office_figures(network, params):
     from netopt.calibration import public_figure_checks, public_figure_marks
 
-    checks = public_figure_checks(network, fit_visits(network, params).baseline_visits)
+    checks = public_figure_checks(network, fit_visits(network, params))
     marks = public_figure_marks(checks)
     bad = checks[(checks.scope == "office") & (checks.within_tolerance == False)]  # noqa: E712
     assert set(marks) == set(bad.office_id)
@@ -361,10 +454,26 @@ def test_report_and_plan_csv_say_what_the_figures_rest_on(tmp_path, network, par
     assert "1 uncertain (Hultsfred)" in section and "The other 27 offices are missing" in section
     assert "estimates unless the register gives them" in section and "calibrated to the national reference" in section
     assert "2 days a week, 46 weeks a year (92 open days), and it takes at most 3 680 visits a year (40 a day)" in section
-    marks = public_figure_marks(public_figure_checks(network, plan.prepared.visits.baseline_visits))
+    marks = public_figure_marks(public_figure_checks(network, plan.prepared.visits))
     with open(out / "plan.csv", encoding="utf-8") as fh:
         rows = {r["office_id"]: r for r in csv.DictReader(fh)}
     assert {o for o, r in rows.items() if r["public_figure_conflict"]} == set(marks)
     for oid, text in marks.items():
         assert rows[oid]["public_figure_conflict"] == text
         assert rows[oid]["office_name"].replace("(", "\\(") in section
+
+
+def test_a_mark_says_the_year_its_estimate_is_for_in_either_language(network):
+    """plan.csv's mark and the Swedish memo name the year of a like-for-like estimate
+    (Skellefteå: 70 a day in 2023), and none for an estimate on today's network."""
+    import netopt
+    from netopt.i18n import texts
+    from netopt.memo import conflict_texts
+    from netopt.tables import plan_tables
+
+    tables = plan_tables(netopt.evaluate(network, {}, netopt.Scenario(name="t")))
+    en, sv = conflict_texts(tables, texts("en")), conflict_texts(tables, texts("sv"))
+    assert en["skelleftea"] == "public figure: 95 visits a day (2023); estimate 70 a day in 2023"
+    assert sv["skelleftea"] == "offentlig uppgift: 95 besök om dagen (2023); skattningen 70 om dagen år 2023"
+    assert en["haninge-brandbergen"] == "public figure: 100 visits a day (2025); estimate 214 a day"
+    assert "stockholm-kista" not in en and "linkoping-city" not in en

@@ -59,3 +59,16 @@ def test_sensitivity(tmp_path):
     km = dict(zip(frame["run"], frame["mean_km"]))
     assert km["detour factor 1.2"] < km["base"] < km["detour factor 1.45"]
     assert "wrote" in out
+
+
+def test_visit_mechanisms_gives_the_table_of_docs_calibration(tmp_path):
+    """The measurements docs/calibration.md reports, as the script prints them (it
+    checks itself that its first row is netopt calibrate's own like-for-like figures)."""
+    out = run("visit_mechanisms.py", "--out", str(tmp_path / "m.csv"))
+    table = out[: out.index("\n\n")]
+    assert table.startswith("| Mechanism |") and table.count("\n") == 12
+    assert table in (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
+    frame = pd.read_csv(tmp_path / "m.csv")
+    assert frame["met like for like"].max() == frame.loc[0, "met like for like"] == 2
+    assert "needs a share of at least 0.16 of all visits" in out
+    assert "with an office in Tyresö centrum (not in the register): Haninge Brandbergen 127 a day" in out

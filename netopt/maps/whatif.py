@@ -33,7 +33,7 @@ __all__ = ["whatif_extension", "WHATIF_ROWS", "WHATIF_FA_ROWS"]
 #: Rows of the what-if table (keys of ``whatif.row.*``; ``within`` is
 #: ``whatif.within``), in order; ``candidates`` only with candidate sites,
 #: ``growth`` only with a growth limit.
-WHATIF_ROWS = ("cut", "savings", "allowance", "met", "cost", "offices", "candidates", "visits", "moved", "lost", "fa", "mean", "p90", "within", "capacity", "growth")
+WHATIF_ROWS = ("cut", "savings", "allowance", "met", "cost", "offices", "candidates", "visits", "moved", "lost", "fa", "mean", "mean_equivalent", "p90", "within", "capacity", "growth")
 #: Rows of the table of the FA-region changed last.
 WHATIF_FA_ROWS = ("offices", "mean", "p90", "within")
 
@@ -76,6 +76,10 @@ def whatif_extension(tables, texts: Texts | None = None) -> page.PageExtension:
     rows = []
     for key in WHATIF_ROWS:
         if (key == "candidates" and not candidates) or (key == "growth" and payload["max_growth"] is None):
+            continue
+        if key == "mean_equivalent":  # only when flexible offices count farther (parameters.flexible_extra_distance_km)
+            if "flexible_extra_m" in payload:
+                rows.append((key, tx("whatif.row.mean_equivalent", km=tx.localize(f"{payload['flexible_extra_m'] / 1000:g}"))))
             continue
         rows.append((key, _within_label(tx, payload["coverage_m"]) if key == "within" else tx(f"whatif.row.{key}")))
     fa_rows = [(key, _within_label(tx, payload["coverage_m"]) if key == "within" else tx(f"whatif.fa_row.{key}")) for key in WHATIF_FA_ROWS]

@@ -38,6 +38,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..geometry import entry_open
 from ..instance import Instance
 from ..model import build_model
 from ..scenario import SolverSettings
@@ -134,8 +135,8 @@ def _tail(values: np.ndarray, built, inst: Instance) -> np.ndarray:
     cand = built.cand
     tail = np.zeros(inst.m, bool)
     for s in range(inst.n_stages):
-        open_now = (values[built.y[s]] + values[built.f[s]]) > 0.5
-        covered = np.add.reduceat(open_now[cand.office].astype(np.int64), cand.ptr[:-1]) > 0
+        hit = entry_open(cand, values[built.y[s]] > 0.5, values[built.f[s]] > 0.5)
+        covered = np.add.reduceat(hit.astype(np.int64), cand.ptr[:-1]) > 0
         tail |= ~covered & (cand.next_m >= 0)
     return tail
 

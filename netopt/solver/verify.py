@@ -39,7 +39,7 @@ def violations(inst: Instance, modes: list) -> list[str]:
 
 def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
     """(violations, objective, net cost) of a plan, each stage's nearest offices found once."""
-    from ..metrics import objective_value
+    from ..metrics import objective_value, offices_used
 
     out: list[str] = []
     ids = inst.office_ids
@@ -54,9 +54,9 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
             out.append(f"{year}every office is closed")
             objective, net_cost = float("inf"), float("inf")
             continue
-        near, dist = inst.nearest_open(is_open)
-        objective += objective_value(inst, dist)
-        visits = np.bincount(near, weights=inst.propensity * inst.g(dist), minlength=inst.n)
+        near, dist, eq = offices_used(inst, m)
+        objective += objective_value(inst, eq)
+        visits = np.bincount(near, weights=inst.propensity * inst.g(eq), minlength=inst.n)
         fixed = np.where(m == KEPT, inst.fixed_full_sek, np.where(m == FLEXIBLE, inst.fixed_flex_sek, 0.0))
         cost = float(np.sum(np.where(is_open, fixed + inst.staff_per_visit_sek * visits, 0.0)))
         allowance = min(float(inst.allowances_sek[s]), float(np.sum(np.where(m == FLEXIBLE, inst.fixed_flex_sek, 0.0))))
@@ -76,13 +76,13 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
         if inst.max_closures is not None and closed > inst.max_closures:
             out.append(f"{year}{closed} offices closed, more than max_closures = {inst.max_closures}")
         if inst.max_distance_m is not None:
-            far = (inst.baseline_dist_m <= inst.max_distance_m) & (dist > inst.max_distance_m)
+            far = (inst.baseline_dist_m <= inst.max_distance_m) & (eq > inst.max_distance_m)  # a flexible office counts δ farther
             if far.any():
                 out.append(f"{year}{int(far.sum())} demand point(s) end up farther than the maximum distance")
         if inst.has_access_floor:
             from ..metrics import access_shares, floor_met
 
-            shares = access_shares(inst, dist)
+            shares = access_shares(inst, eq)  # a flexible office counts δ farther, as in the model
             below = ~floor_met(inst, shares)
             if below.any():
                 where = "nationally" if inst.access_floor_scope == "national" else f"in {int(below.sum())} FA-region(s)"

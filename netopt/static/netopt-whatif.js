@@ -179,21 +179,24 @@
     return this.floor + (1.0 - this.floor) * Math.exp(-d / 1000.0 / this.decay);
   };
 
-  /* Nearest open office of every demand point; ties to the lower office index. */
+  /* The office every demand point uses (metrics.offices_used): the open office
+   * with the smallest equivalent distance (the travel distance, plus
+   * flexible_extra_m at a flexible office); ties to the lower office index.
+   * Returns the office, the travel distance and the equivalent distance (m). */
   Engine.prototype.nearest = function (modes) {
-    var n = this.n, m = this.m, D = this.D, near = new Int32Array(m), dist = new Int32Array(m), j, i, row, best, bd;
-    var open = [];
-    for (i = 0; i < n; i++) { if (modes[i] > 0) { open.push(i); } }
+    var n = this.n, m = this.m, D = this.D, near = new Int32Array(m), dist = new Int32Array(m), eq = new Int32Array(m), j, i, row, best, bd, e;
+    var open = [], add = [], extra = this.p.flexible_extra_m || 0;
+    for (i = 0; i < n; i++) { if (modes[i] > 0) { open.push(i); add.push(modes[i] === FLEXIBLE ? extra : 0); } }
     if (open.length === 0) { throw new Error("the plan closes every office: nobody can be served"); }
     for (j = 0; j < m; j++) {
-      row = j * n; best = open[0]; bd = D[row + best];
+      row = j * n; best = 0; bd = D[row + open[0]] + add[0];
       for (var k = 1; k < open.length; k++) {
-        i = open[k];
-        if (D[row + i] < bd) { bd = D[row + i]; best = i; }
+        e = D[row + open[k]] + add[k];
+        if (e < bd) { bd = e; best = k; }
       }
-      near[j] = best; dist[j] = bd;
+      near[j] = open[best]; eq[j] = bd; dist[j] = bd - add[best];
     }
-    return {near: near, dist: dist};
+    return {near: near, dist: dist, eq: eq};
   };
 
   /* The office receiving most of ``weights`` over the demand points ``js``
@@ -225,17 +228,19 @@
   /* Everything one stage of a plan does: evaluate_stage for these modes. */
   Engine.prototype.evaluate = function (modes) {
     var p = this.p, n = this.n, m = this.m, i, j, k;
-    var nd = this.nearest(modes), near = nd.near, dist = nd.dist;
+    var nd = this.nearest(modes), near = nd.near, dist = nd.dist, eq = nd.eq, weq = 0, outsideEq = 0;
     var visitsJ = new Float64Array(m), visitsAfter = new Float64Array(n);
     var visitsBefore = 0, visitsTotal = 0, moved = 0, wd = 0, wdBefore = 0, within = 0, within30 = 0;
-    var withinBefore = 0, within30Before = 0, maxDist = 0, cov = p.coverage_m, outside = 0;
+    var withinBefore = 0, within30Before = 0, maxDist = 0, cov = p.coverage_m;
     for (j = 0; j < m; j++) {
-      visitsJ[j] = this.prop[j] * this.g(dist[j]);
+      visitsJ[j] = this.prop[j] * this.g(eq[j]);  // a flexible office is visited as an office flexible_extra_m farther
       visitsAfter[near[j]] += visitsJ[j];
       visitsBefore += this.baseJ[j]; visitsTotal += visitsJ[j];
       if (near[j] !== this.baseNear[j]) { moved += visitsJ[j]; }
       wd += this.pop[j] * dist[j]; wdBefore += this.pop[j] * this.baseDist[j];
-      if (dist[j] <= cov) { within += this.pop[j]; } else { outside += this.pop[j]; }
+      if (dist[j] <= cov) { within += this.pop[j]; }
+      weq += this.pop[j] * eq[j];
+      if (eq[j] > cov) { outsideEq += this.pop[j]; }
       if (dist[j] <= 30000) { within30 += this.pop[j]; }
       if (this.baseDist[j] <= cov) { withinBefore += this.pop[j]; }
       if (this.baseDist[j] <= 30000) { within30Before += this.pop[j]; }
@@ -291,15 +296,15 @@
     }
     var objective;
     if (p.objective === "distance") {
-      objective = wd;
+      objective = weq;
     } else if (p.objective === "coverage") {
-      objective = outside;
+      objective = outsideEq;
     } else {
       objective = visitsBefore - visitsTotal;
     }
     var W = this.Wdiv;
     return {
-      modes: modes, near: near, dist: dist, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
+      modes: modes, near: near, dist: dist, eq: eq, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
       receiverDist: receiverDist, faAfter: faAfter, faWithout: without,
       metrics: {
         baseline_cost_msek: this.baselineCost / 1e6,
@@ -333,6 +338,7 @@
         visits_moved: moved,
         flexible_over_capacity: overCap,
         growth_violations: p.max_growth === null ? null : growth,
+        population_mean_equivalent_distance_km: weq / W / 1000.0,
         objective: objective
       }
     };
@@ -464,7 +470,7 @@
 
     // ---- the page's own evaluation of the plan must show Python's figures
     var DISPLAY = {
-      savings_msek: 1, cost_msek: 1, flexible_allowance_used_msek: 1, population_mean_distance_km: 2,
+      savings_msek: 1, cost_msek: 1, flexible_allowance_used_msek: 1, population_mean_distance_km: 2, population_mean_equivalent_distance_km: 2,
       population_p90_distance_km: 1, visits_after: 0, visits_lost: 0
     };
     var mismatches = [];
@@ -584,6 +590,7 @@
       lost: function (mt) { return num(mt.visits_lost, 0); },
       fa: function (mt) { return T("whatif.of", {part: num(mt.fa_regions_served, 0), whole: num(mt.fa_regions_total, 0)}); },
       mean: function (mt) { return num(mt.population_mean_distance_km, 2) + " km"; },
+      mean_equivalent: function (mt) { return num(mt.population_mean_equivalent_distance_km, 2) + " km"; },
       p90: function (mt) { return num(mt.population_p90_distance_km, 1) + " km"; },
       within: function (mt) { return pct(mt.population_share_within_coverage); },
       capacity: function (mt) { return num(mt.flexible_over_capacity, 0); },

@@ -57,7 +57,7 @@ def test_office_visits_sigma_is_the_fit_to_the_public_figures():
 
     net = netopt.load_network()
     vm = fit_visits(net, netopt.load_parameters())
-    checks = public_figure_checks(net, vm.baseline_visits).set_index("office_id")
+    checks = public_figure_checks(net, vm).set_index("office_id")
     logs = []
     for oid in ("skelleftea", "linkoping-city", "haninge-brandbergen", "malmo-city"):
         row = checks.loc[oid]

@@ -261,6 +261,10 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
     proof_key = f"memo.proof.{status}"
     gap_text = tx("memo.proof.gap_unknown") if gap is None else f"{tx.localize(f'{100 * gap:.3f}')} %"
     requested = tx.localize(f"{100 * ctx['relative_gap']:g}") + " %"
+    if status == "WITHIN_GAP" and not ctx["relative_gap"] and gap is not None:
+        # no gap was requested: the solver's proof holds up to its numerical tolerance
+        proof_key = "memo.proof.WITHIN_TOLERANCE"
+        gap_text = f"{tx.localize(f'{100 * gap:.2g}')} %"
     proof = tx(proof_key, gap=gap_text, requested=requested) if tx.has(proof_key) else status
     unit = tx(f"memo.objective_unit.{ctx['objective']}", km=tx.localize(f"{ctx['coverage_km']:g}"))
     bound = _DASH if s["best_bound"] is None else _big(tx, s["best_bound"])

@@ -144,3 +144,17 @@ def test_the_memo_says_what_each_status_proves(fast_demand, status, gap, english
     plan = dataclasses.replace(plan, status=SolveStatus(status), gap=gap, best_bound=bound)
     assert english in report_markdown(plan_tables(plan))
     assert swedish in report_markdown(plan_tables(plan), texts("sv"))
+
+
+def test_a_proof_up_to_the_solvers_tolerance_is_said_so(fast_demand):
+    """WITHIN_GAP with no gap requested: the solver ended with its proof, the exact plan
+    lies a hair above its bound; the memo says that, not "within the requested gap of 0 %"."""
+    import dataclasses
+
+    from netopt.solver import SolveStatus
+
+    plan = netopt.evaluate(netopt.load_network(demand=fast_demand), {"visby": "close"}, netopt.Scenario(name="t"))
+    plan = dataclasses.replace(plan, status=SolveStatus.WITHIN_GAP, gap=5e-7, best_bound=plan.objective * (1 - 5e-7))
+    md = report_markdown(plan_tables(plan))
+    assert "lies 5e-05 % above the solver's bound, within the solver's numerical tolerance" in md and "requested gap" not in md
+    assert "inom lösarens numeriska tolerans" in report_markdown(plan_tables(plan), texts("sv"))

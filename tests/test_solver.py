@@ -242,3 +242,28 @@ def test_the_solver_log_goes_through_logging_and_nothing_to_standard_output(capl
     with caplog.at_level(logging.WARNING, logger="netopt.solver"):
         optimise(_inst(), FAST)
     assert not [r for r in caplog.records if r.getMessage().startswith("highs:")]
+
+
+def test_a_proof_that_holds_only_to_the_solvers_tolerance_is_within_gap_not_time_limit():
+    """A 6-office instance (found by the property test of candidate sites) on which
+    HiGHS ends with its proof while the exact plan lies one unit (5e-7) above its
+    bound: it was labelled TIME_LIMIT although no limit was reached. Each branch of
+    the judgement is pinned on the same plan."""
+    from netopt.scenario import SolverSettings
+    from netopt.solver.loop import SOLVER_TOLERANCE_GAP, _judge
+    from netopt.solver.verify import measure
+    from test_model import make_instance
+
+    inst = make_instance([0, 100000, 200000], [0, 0, 0], [0, 100000, 200000], [0, 0, 0], [1000, 100, 1000], budget=0.9e6, fa=[0, 0, 0])
+    plan = (np.array([2, 0, 2]),)
+    problems, value, _ = measure(inst, plan)
+    assert not problems and value == 1e7  # 100 people 100 km farther, in inhabitant-metres
+    exact = SolverSettings(relative_gap=0.0)
+    judge = lambda bound, round_status, settings=exact: _judge(inst, plan, bound, "plan", settings, 0.999, True, round_status)[0]
+    assert judge(value, SolveStatus.OPTIMAL) == SolveStatus.OPTIMAL
+    assert judge(value - 0.5, SolveStatus.OPTIMAL) == SolveStatus.OPTIMAL  # a whole-number objective: within 1 is proof
+    off = value * (1 - SOLVER_TOLERANCE_GAP / 2)
+    assert judge(off, SolveStatus.OPTIMAL) == SolveStatus.WITHIN_GAP  # the solver ended with its proof: its tolerance
+    assert judge(off, SolveStatus.TIME_LIMIT) == SolveStatus.TIME_LIMIT  # the solver was stopped: no proof at all
+    assert judge(value * (1 - 10 * SOLVER_TOLERANCE_GAP), SolveStatus.OPTIMAL) == SolveStatus.TIME_LIMIT  # beyond tolerance
+    assert judge(value * 0.99, SolveStatus.OPTIMAL, SolverSettings(relative_gap=0.05)) == SolveStatus.WITHIN_GAP

@@ -19,7 +19,9 @@ class SolveStatus(enum.StrEnum):
 
     #: the plan is proven optimal: its objective equals the best bound
     OPTIMAL = "OPTIMAL"
-    #: stopped because the plan is proven within the requested relative gap (> 0): not proven optimal
+    #: stopped because the plan is proven within the requested relative gap (> 0), or the solver
+    #: ended with its proof but the exact plan lies above its bound by no more than its
+    #: numerical tolerance (relative gap <= 1e-6): not proven optimal
     WITHIN_GAP = "WITHIN_GAP"
     #: stopped by the time limit with a plan that meets every constraint, not proven within the requested gap
     TIME_LIMIT = "TIME_LIMIT"

@@ -54,7 +54,7 @@ def run_block(r: dict) -> str:
         f"Command: `{r.get('command', 'python benchmarks/run.py')}`; started {r.get('started', '–')}, finished {r.get('finished', '–')} (local time); "
         f"netopt at commit `{m.get('netopt_commit') or '–'}`.",
         "",
-        ("All sections below come from this one run." if one_run else
+        ("No run recorded yet: run `python benchmarks/run.py`." if not secs else "All sections below come from this one run." if one_run else
          "**The sections below come from different runs** (see the table): rerun `python benchmarks/run.py` for figures from one run."),
         "",
         "| section | run | started | finished | load average before → after (1, 5, 15 min) |",

@@ -154,7 +154,8 @@ def stage_block(r: dict) -> str:
     lines = [f"One more run of the command with `--verbose` (its log carries these timings; the HiGHS log going through `logging` makes it a little slower): "
              f"{_num(b['wall'])} s in all.", "", "| part | seconds |", "|---|---:|"]
     names = {"load": "reading the scenario, loading and validating the network", "solve": "`netopt.solve` (calibration, model, HiGHS, tie-break, evaluation)",
-             "outputs": "writing the seven outputs (tables, report.md, report.html with its figures, map.html with the what-if, plan.xlsx, plan.gpkg)"}
+             "outputs": "writing the seven outputs (tables, report.md, report.html with its figures, map.html with the what-if, plan.xlsx, plan.gpkg), "
+                        "including any wait for the writers' libraries still being imported after the solve"}
     for key, label in names.items():
         lines.append(f"| {label} | {_num(b.get(key))} |")
     lines.append(f"| interpreter start, importing netopt, exit (the rest) | {_num(b.get('start, imports, exit (the rest)'))} |")

@@ -49,8 +49,10 @@ def _ratio(x: dict) -> str:
 def _stopped(x: dict) -> str:
     if not x.get("ratio_is_lower_bound"):
         return ""
+    if str(x.get("status", "")).startswith("killed"):
+        return f"; spopt {x['status']}, so at least this long"
     gap = f", gap {100 * x['gap']:.2f} %" if x.get("gap") is not None else ""
-    return f"; spopt stopped at its {_num(x.get('time_limit_s'), 0)} s limit without proving its plan{gap}"
+    return f"; spopt stopped at its {x.get('time_limit_s', 0):g} s limit without proving its plan{gap}"
 
 
 def _verdict(ok: bool | None) -> str:
@@ -197,7 +199,7 @@ def h2h_block(r: dict) -> str:
         lines.append(f"| {key} | {_num(ph['heuristic'], 3)}, {_num(ph['lagrangian'], 3)}, {_num(ph['build'], 3)}, {_num(ph['solve'], 3)} "
                      f"| {ms.get('variables', '–')} variables, {ms.get('constraints', '–')} rows |"
                      f" {_num(c.get('build_seconds'), 1)}, {_num(c.get('solve_seconds'), 1)}, {c.get('status')} | {_num(g.get('build_seconds'), 1)}, {_num(g.get('solve_seconds'), 1)}, {g.get('status')} "
-                     f"| {c.get('variables', 0):,} variables, {c.get('constraints', 0):,} rows |")
+                     f"| {c.get('variables') or 0:,} variables, {c.get('constraints') or 0:,} rows |")
     return "\n".join(lines)
 
 

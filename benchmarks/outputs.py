@@ -7,7 +7,8 @@ Solves the shipped 2027 scenario once, then times, on that plan, the tables
 writer: plan.csv, summary.json, report.md, report.html, map.html (with the
 what-if, as netopt solve writes it), plan.xlsx, plan.gpkg, in English and
 Swedish (median of --repeat runs, after one warm-up run that pays the
-imports). Prints JSON; not part of the unit tests.
+imports). Prints JSON; ``python benchmarks/run.py`` runs it as its
+``outputs`` section. Not part of the unit tests.
 """
 
 from __future__ import annotations
@@ -44,13 +45,12 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(runs), out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
+def measure(repeat: int = 5) -> dict:
+    """Solve the shipped 2027 scenario once; the time (median of ``repeat`` after a
+    warm-up run) and size of its tables and of each writer, in English and Swedish."""
     plan = netopt.solve(netopt.load_network(), netopt.load_scenario(HERE.parent / "scenarios" / "cut-2027.toml"))
-    seconds, tables = timed(lambda: plan_tables(plan), args.repeat)
-    result = {"plan_tables_s": round(seconds, 3), "writers": {}}
+    seconds, tables = timed(lambda: plan_tables(plan), repeat)
+    result = {"repeat": repeat, "plan_tables_s": round(seconds, 4), "writers": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in ("en", "sv"):
             tx = texts(lang)
@@ -71,10 +71,17 @@ def main() -> None:
                 "plan.gpkg": gpkg,
             }
             for name, fn in writers.items():
-                s, out = timed(fn, args.repeat)
+                s, out = timed(fn, repeat)
                 size = len(out.encode("utf-8")) if isinstance(out, str) else len(out)
-                result["writers"][f"{lang} {name}"] = {"seconds": round(s, 3), "bytes": size}
-    print(json.dumps(result, indent=2))
+                result["writers"][f"{lang} {name}"] = {"seconds": round(s, 4), "bytes": size}
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    print(json.dumps(measure(args.repeat), indent=2))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from . import __version__
@@ -22,6 +24,35 @@ from .io import SCENARIOS_DIR
 from .scenario import BACKENDS as BACKEND_NAMES
 
 DEFAULT_SCENARIO = str(SCENARIOS_DIR / "cut-2027.toml")
+
+log = logging.getLogger("netopt.cli")
+
+#: What the writers import on first use: report.html's figures (matplotlib), map.html
+#: (:mod:`netopt.maps`: folium, branca), plan.xlsx (openpyxl), plan.gpkg (pyogrio).
+WRITER_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_svg", "matplotlib.backends.backend_agg", "matplotlib.ticker",
+                  "matplotlib.lines", "matplotlib.patches", "openpyxl", "pyogrio")
+MAP_MODULES = ("netopt.maps",)
+
+
+def _import_meanwhile(modules) -> threading.Thread:
+    """Import ``modules`` in a background thread, so that importing the writers'
+    libraries (about half a second) overlaps the solve, during which HiGHS
+    releases the GIL. The caller joins the thread before writing, so no import
+    runs in two threads at once while the files are written. A module that
+    fails to import here is left alone: the writer that needs it imports it
+    again and reports the error itself."""
+    import importlib
+
+    def work():
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the writer raises it, with its context
+                pass
+
+    thread = threading.Thread(target=work, name="netopt-import-writers", daemon=True)
+    thread.start()
+    return thread
 
 
 def _data_options(p: argparse.ArgumentParser, *, compare: bool = False) -> None:
@@ -216,15 +247,23 @@ def cmd_solve(args) -> int:
         raise ScenarioError(f"--alternatives {args.alternatives}: a number of plans must be 0 or more. Fix: e.g. --alternatives 5")
     if not (0 <= args.within <= 100):
         raise ScenarioError(f"--within {args.within:g}: a percentage above the optimum from 0 to 100. Fix: e.g. --within 1 for 1 %")
+    t0 = time.perf_counter()
     sc = _scenario_for(args, _scenario(args.scenario))
     net = _network(args, sc)
     areas = _areas(args, net)
     params = _params(args)
+    log.info("scenario and network loaded in %.2f s", time.perf_counter() - t0)
     if fmt:
         io.write_text(Path(args.export_model), build_first_model(net, sc, params=params).export_text(fmt))
+    t0 = time.perf_counter()
+    importing = _import_meanwhile(WRITER_MODULES + (() if args.no_map else MAP_MODULES))
     plan = solve(net, sc, params=params)
+    log.info("solved in %.2f s", time.perf_counter() - t0)
     consultation = consult(plan, explain=args.explain, n_alternatives=args.alternatives, within=args.within / 100.0)
+    t0 = time.perf_counter()
+    importing.join()
     write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang, consultation=consultation)
+    log.info("wrote %s in %.2f s", args.out, time.perf_counter() - t0)
     _print_plan(plan, args.out)
     _print_consultation(consultation)
     return 0

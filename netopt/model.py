@@ -138,6 +138,20 @@ class PrefixNodes:
     root_kind: np.ndarray | None = None
 
 
+def _unique_rows(a: np.ndarray):
+    """``np.unique(a, axis=0, return_index=True, return_inverse=True)`` of a 2-D integer
+    array: its distinct rows in lexicographic order, the index of each one's first
+    occurrence, and each row's index among them. The same three arrays by one stable
+    lexicographic sort, several times faster than ``np.unique`` with ``axis``."""
+    order = np.lexsort(a.T[::-1])  # stable: equal rows keep their order, so the first of each run is its first occurrence
+    s = a[order]
+    new = np.ones(len(a), bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    inverse = np.empty(len(a), np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return s[new], order[new], inverse
+
+
 def prefix_nodes(cand: Candidates, n_offices: int) -> PrefixNodes:
     """Group the candidate entries by the set of offices (pseudo-sites) up to and including them."""
     E = cand.n_entries
@@ -156,8 +170,7 @@ def prefix_nodes(cand: Candidates, n_offices: int) -> PrefixNodes:
         before = np.where(start > 0, c[np.maximum(start - 1, 0)], np.uint64(0))
         hashes.append(c - before)
     table = np.stack([pos.astype(np.uint64), hashes[0], hashes[1]], axis=1)
-    _, first_at, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    _, first_at, inverse = _unique_rows(table)
     # number the sets in order of first appearance (readable, and independent of the hash values)
     order = np.argsort(first_at, kind="stable")
     rank = np.empty(len(order), np.int64)
@@ -167,9 +180,9 @@ def prefix_nodes(cand: Candidates, n_offices: int) -> PrefixNodes:
     depth = np.zeros(count, np.int64)
     depth[node] = pos + 1
     first = pos == 0
-    roots = np.unique(np.stack([node[first], site[first]], axis=1), axis=0)
+    roots = _unique_rows(np.stack([node[first], site[first]], axis=1))[0]
     nf = np.flatnonzero(~first)
-    steps = np.unique(np.stack([node[nf - 1], node[nf], site[nf]], axis=1), axis=0)
+    steps = _unique_rows(np.stack([node[nf - 1], node[nf], site[nf]], axis=1))[0]
     if cand.kind is None:
         return PrefixNodes(node=node, count=count, depth=depth, edge_parent=steps[:, 0], edge_child=steps[:, 1], edge_office=steps[:, 2],
                            root_node=roots[:, 0], root_office=roots[:, 1])

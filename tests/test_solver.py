@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netopt.metrics import CLOSED, KEPT, evaluate_stage
-from netopt.model import build_model, prefix_nodes
+from netopt.model import _unique_rows, build_model, prefix_nodes
 from netopt.solver import SolverSettings, SolveStatus, optimise
 from netopt.solver import backends
 from netopt.solver.result import SolveResult
@@ -47,6 +47,22 @@ def test_prefix_sets_group_exactly_the_lists_with_the_same_offices(n, m, k, seed
     assert all(len(v) == 1 for v in by_node.values()), "a prefix-set variable stands for two different sets"
     assert len(by_node) == len(set(sets)) == nodes.count, "equal sets got different variables"
     assert all(nodes.depth[q] == len(next(iter(v))) for q, v in by_node.items())
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=st.integers(0, 60), cols=st.integers(1, 3), high=st.sampled_from([2, 5, 2**63 - 1]), seed=st.integers(0, 10**6))
+def test_unique_rows_equals_numpy_unique(rows, cols, high, seed):
+    """prefix_nodes groups its rows with _unique_rows: the same rows, first indices and inverse as np.unique(axis=0)."""
+    a = np.random.default_rng(seed).integers(0, high, (rows, cols), dtype=np.int64)
+    a = a.astype(np.uint64) if seed % 2 else a
+    got = _unique_rows(a)
+    if rows == 0:
+        assert [x.shape for x in got] == [(0, cols), (0,), (0,)]
+        return
+    want = np.unique(a, axis=0, return_index=True, return_inverse=True)
+    assert np.array_equal(got[0], want[0]) and got[0].dtype == a.dtype
+    assert np.array_equal(got[1], want[1])
+    assert np.array_equal(got[2], want[2].reshape(-1))
 
 
 # --------------------------------------------------------------------------- backends

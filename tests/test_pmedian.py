@@ -115,7 +115,7 @@ def test_after_the_lagrangian_stage_a_solver_without_a_plan_leaves_the_best_plan
         demand, sites = rng.uniform(0, 20_000, (m, 2)), rng.uniform(0, 20_000, (n, 2))
         w = rng.integers(0, 50, m)
         best, _ = brute(demand, w, sites, p)
-        r = solve_pmedian(demand, w, sites, p)
+        r = solve_pmedian(demand, w, sites, p, lagrangian=True)
         assert len(r.open_sites) == p and r.objective >= best
         assert r.best_bound == r.lagrangian_bound <= best and r.solver_objective is None
         if r.objective - r.best_bound < 1:

@@ -300,7 +300,7 @@ def test_solve_with_the_bound_is_exact_when_gap_zero_is_asked(inst):
     dxy, w, sxy, p, detour = inst
     D = matrix(dxy, sxy, detour)
     best, _ = optimum(D, w, p)
-    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT, lagrangian=True)
     assert r.objective == cost_of(D, w, r.open_sites) == best
     assert r.status == "OPTIMAL" and r.gap == 0.0
     assert r.best_bound <= best
@@ -335,6 +335,21 @@ def test_the_reported_gap_is_honest(inst, target):
     else:
         assert r.gap == pytest.approx((r.objective - r.best_bound) / r.objective, abs=1e-12)
         assert r.gap <= target + 1e-12
+
+
+@PROPERTY
+@given(pmedians(max_m=14, max_n=7))
+def test_the_default_path_is_exact_and_takes_the_bound_only_when_few_sites_open(inst):
+    """The default (lagrangian=None) takes the Lagrangian stage when p < n / 2 and the
+    MIP alone otherwise (faster there: measured in uses_lagrangian's docstring); exact either way."""
+    from netopt.pmedian import uses_lagrangian
+
+    dxy, w, sxy, p, detour = inst
+    D = matrix(dxy, sxy, detour)
+    best, _ = optimum(D, w, p)
+    r = solve_pmedian(dxy, w, sxy, p, detour=detour, settings=EXACT)
+    assert r.objective == cost_of(D, w, r.open_sites) == best and r.status == "OPTIMAL"
+    assert (r.lagrangian_bound is not None) == uses_lagrangian(len(sxy), p) == (p < len(sxy) / 2)
 
 
 def test_a_clustered_instance_reaches_its_gap_without_a_mip_and_the_numbers_agree():
@@ -440,7 +455,7 @@ def test_a_reduced_instance_too_large_for_the_mip_is_reported_with_its_bound(mon
         dxy = rng.uniform(0, 20_000, (m, 2))
         sxy = rng.uniform(0, 20_000, (n, 2))
         w = rng.integers(0, 50, m)
-        r = solve_pmedian(dxy, w, sxy, p, settings=EXACT)
+        r = solve_pmedian(dxy, w, sxy, p, settings=EXACT, lagrangian=True)
         best, _ = optimum(matrix(dxy, sxy), w, p)
         assert r.rounds == 0 and r.best_bound == r.lagrangian_bound <= best <= r.objective
         if r.status == "OPTIMAL":

@@ -185,12 +185,13 @@ def _windows_1252(raw: bytes) -> str | None:
     return text
 
 
-def read_toml(path: str | os.PathLike) -> dict:
-    """Read a TOML file; errors become :class:`ScenarioError` naming the file."""
-    return read_toml_bytes(path)[0]
+def read_toml(path: str | os.PathLike, docs: str = "docs/scenarios.md") -> dict:
+    """Read a TOML file; errors become :class:`ScenarioError` naming the file
+    (and ``docs``, the page that describes the file, in the fix)."""
+    return read_toml_bytes(path, docs)[0]
 
 
-def read_toml_bytes(path: str | os.PathLike) -> tuple[dict, bytes]:
+def read_toml_bytes(path: str | os.PathLike, docs: str = "docs/scenarios.md") -> tuple[dict, bytes]:
     """(the parsed TOML, the file's bytes as read): :func:`read_toml` for a
     file that is also kept as it was (the uncertainty file of a robustness run)."""
     path = Path(path)
@@ -207,7 +208,7 @@ def read_toml_bytes(path: str | os.PathLike) -> tuple[dict, bytes]:
     try:
         return tomllib.loads(text), raw
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see docs/scenarios.md") from None
+        raise ScenarioError(f"{path}: not valid TOML ({exc}). Fix: see {docs}") from None
 
 
 #: Files netopt writes into an output folder: ``overwrite`` replaces only a

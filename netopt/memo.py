@@ -284,6 +284,11 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
            objective=_big(tx, s["objective"]), bound=bound, gap=_DASH if gap is None else f"{tx.localize(f'{100 * gap:.4f}')} %", proof=proof),
         tx("memo.does.estimates", visits=str(b["estimated_visits"]), costs=str(b["estimated_costs"]), total=str(b["offices_total"])),
     )
+    if s.get("access_floor_km") is not None and s.get("access_floor_share_required") is not None:
+        scope = "fa" if s.get("access_floor_scope") == "fa_region" else "national"
+        bullets += (tx(f"memo.does.floor_{scope}", share=tx.pct(s["access_floor_share_required"], 1), km=tx.localize(f"{s['access_floor_km']:g}"),
+                       achieved=tx.pct(s["access_floor_share_achieved"], 1), before=tx.pct(s["access_floor_share_before"], 1),
+                       met=tx("memo.does.met") if s.get("access_floor_met") else fm.strong(tx("memo.does.not_met"))),)
     if tables.alternative is not None:
         paragraph = tx("memo.does.alternative", rank=str(tables.alternative["rank"]))
         return Section("plan", tx("memo.does.title"), paragraphs=(fm.strong(paragraph),), bullets=bullets)
@@ -439,8 +444,11 @@ def _planner(tables: PlanTables, tx: Texts, fm: Format) -> Section | None:
         t = t.merge(price.locks[["office_id", "decision_without"]], on="office_id", how="left")
         cols.append(("decision_without", tx("memo.col.without_locks"), None, words))
         rel = price.delta_objective / max(abs(price.objective_without), 1e-9)
+        name = dict(zip(tables.offices["office_id"], tables.offices["office_name"]))
+        changed = fm.escape(", ".join(sorted(str(name.get(o, o)) for o in price.offices_changed)) or _DASH)
         paragraphs.append(fm.strong(tx("memo.planner.price", km=_km(tx, price.delta_mean_km), with_km=tx.num(price.mean_km_with, 3), without_km=tx.num(price.mean_km_without, 3),
                                        pct=tx.pct(rel, 2), n=str(len(price.offices_changed))))
+                          + " " + tx("memo.planner.changed", offices=changed)
                           + _status_note(tx, price.status, price.gap))
     return Section("planner", tx("memo.planner.title"), paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))
 
@@ -545,7 +553,7 @@ def _receiving(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         names = ", ".join(fm.escape(n) for n in t.loc[t["flag"], "office_name"])
         paragraphs.append(fm.strong(tx("memo.receiving.flagged_limit" if limit is not None else "memo.receiving.flagged", n=str(flagged), offices=names)))
     cols = [("office_name", tx("memo.col.office"), None), ("municipality", tx("memo.col.municipality"), None), ("visits_before", tx("memo.col.visits_before"), ".0f"),
-            ("visits_after", tx("memo.col.after"), ".0f"), ("growth_pct", tx("memo.col.growth_pct"), "+.0f"), ("from_offices", tx("memo.col.visitors_from"), None),
+            ("visits_after", tx("memo.col.after"), ".0f"), ("growth_pct", tx("memo.col.growth_pct"), "+.1f"), ("from_offices", tx("memo.col.visitors_from"), None),
             ("flag", tx("memo.col.flag"), None, {True: flag_word, False: ""})]
     return Section("receiving", title, paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))
 

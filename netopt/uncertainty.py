@@ -250,7 +250,7 @@ def load_uncertainty(path: str | Path | None = None) -> Uncertainty:
       ScenarioError: the file is missing, not TOML, or has problems (all of them, each with its fix).
     """
     path = Path(path) if path else shipped_path()
-    raw, file_bytes = io.read_toml_bytes(path)
+    raw, file_bytes = io.read_toml_bytes(path, "docs/robustness.md")
     return uncertainty_from_dict(raw, source=str(path), file_bytes=file_bytes)
 
 
@@ -262,7 +262,7 @@ def check_values_in_force(unc: Uncertainty, params: Parameters) -> None:
     for d in unc.parameters:
         v = float(getattr(params, d.name))
         if not (d.low <= v <= d.high):
-            problems.append(Problem(unc.source, None, d.name, f"{v:g}", f"the value in force ({v:g}, from the parameters with the scenario's overrides) lies outside the range sampled ({d.low:g} – {d.high:g})",
+            problems.append(Problem(unc.source, None, d.name, f"{v:g}", f"is the value in force (from the parameters with the scenario's overrides) and lies outside the range sampled ({d.low:g} – {d.high:g})",
                                     f"widen [{d.name}] low/high to include {v:g}, or pass an uncertainty file written for these parameters (--uncertainty)"))
     if unc.office_visits is not None and not (unc.office_visits.low <= 1.0 <= unc.office_visits.high):
         d = unc.office_visits

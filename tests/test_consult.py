@@ -113,6 +113,12 @@ def test_locks_are_visible_and_priced_by_a_real_re_solve(fast_network, scenario_
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Decided by the planner" in report
     assert f"{price.mean_km_with:.3f} km" in report.replace(",", "") or f"{price.mean_km_without:.3f}" in report
+    # every office decided otherwise without the locks is named, not only the locked ones
+    off = plan.prepared.network.offices
+    names = dict(zip(off["office_id"], off["office_name"]))
+    assert set(price.offices_changed) >= {closed, kept}
+    line = next(x for x in report.splitlines() if "Decided otherwise without the locks:" in x)
+    assert all(str(names.get(o, o)) in line for o in price.offices_changed)
     # a scenario without locks has no price and no section
     assert lock_price(plan_2027) is None
 

@@ -158,3 +158,19 @@ def test_a_proof_up_to_the_solvers_tolerance_is_said_so(fast_demand):
     md = report_markdown(plan_tables(plan))
     assert "lies 5e-05 % above the solver's bound, within the solver's numerical tolerance" in md and "requested gap" not in md
     assert "inom lösarens numeriska tolerans" in report_markdown(plan_tables(plan), texts("sv"))
+
+
+def test_the_memo_states_an_access_floor_and_whether_it_holds(fast_demand):
+    """A floor in force is a constraint of the scenario: the memo says it, what the plan
+    reaches and whether it holds (it was only in summary.json)."""
+    net = netopt.load_network(demand=fast_demand)
+    for share, met in ((0.5, "met"), (0.99, "not met")):
+        sc = netopt.Scenario(name="t").with_(access_floor_km=30.0, access_floor_share=share)
+        plan = netopt.evaluate(net, {"visby": "close"}, sc)
+        s = plan.summary()
+        md = report_markdown(plan_tables(plan))
+        line = next(x for x in md.splitlines() if "Access floor" in x).replace("\u00a0", " ")
+        assert f"at least {100 * share:.1f} % of the population within 30 km" in line
+        assert f"after the plan {100 * s['access_floor_share_achieved']:.1f} %" in line
+        assert line.endswith(f"; {met}).") or line.endswith(f"; **{met}**).")
+    assert "Access floor" not in report_markdown(plan_tables(netopt.evaluate(net, {"visby": "close"}, netopt.Scenario(name="t"))))

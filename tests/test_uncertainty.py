@@ -140,10 +140,19 @@ def test_mode_outside_the_range_and_a_value_in_force_outside_it(tmp_path):
         uncertainty_from_dict({"decay_km": {"distribution": "triangular", "low": 20.0, "high": 80.0, "mode": 90.0, "basis": "judgement", "why": "x"}}, "f.toml")
     unc = uncertainty_from_dict({"decay_km": {"distribution": "uniform", "low": 20.0, "high": 80.0, "basis": "judgement", "why": "x"}}, "f.toml")
     params = netopt.load_parameters().with_overrides(decay_km=100.0)
-    with pytest.raises(ScenarioError, match=r"f.toml: 'decay_km' = 100 the value in force \(100.*outside the range sampled \(20 – 80\).*Fix: widen"):
+    with pytest.raises(ScenarioError, match=r"f.toml: 'decay_km' = 100 is the value in force \(from .*\) and lies outside the range sampled \(20 – 80\).*Fix: widen"):
         check_values_in_force(unc, params)
     with pytest.raises(ScenarioError, match="names no uncertain estimate"):
         uncertainty_from_dict({}, "empty.toml")
+
+
+def test_a_file_that_is_not_toml_points_to_the_robustness_docs(tmp_path):
+    from netopt.uncertainty import load_uncertainty as load
+
+    bad = tmp_path / "u.toml"
+    bad.write_text("[decay_km\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"not valid TOML .*Fix: see docs/robustness.md"):
+        load(bad)
 
 
 def test_a_bad_uncertainty_file_fails_before_any_work(netopt_cli, tmp_path, shipped_scenario, monkeypatch):

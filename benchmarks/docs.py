@@ -103,7 +103,7 @@ def _target_rows(r: dict):
         runs = r.get(key.replace("_seconds", "_all_seconds")) or t.get(key.replace("_seconds", "_all_seconds"))
         rows.append((label, today, f"≤ {limit:g} s", f"{_num(v)} s" if v is not None else "–", _runs(runs), None if v is None else v <= limit, short))
 
-    secs("stage_seconds", 2.0, "one budget stage (2027), command line, end to end (`netopt solve scenarios/cut-2027.toml --out DIR`, all seven outputs)", TODAY["stage"],
+    secs("stage_seconds", 2.0, "one budget stage (2027), command line, end to end (`netopt solve scenarios/cut-2027.toml --out DIR`, all eight outputs)", TODAY["stage"],
          "one stage from the command line")
     secs("stage_inprocess_seconds", 0.5, "one budget stage (2027) in a running process (`netopt.solve`, data loaded)", TODAY["inprocess"], "one stage in a running process")
     secs("stages_seconds", 5.0, "nested three stages (`stages-2025-2027.toml`)", TODAY["stages"], "nested three stages")
@@ -156,7 +156,7 @@ def stage_block(r: dict) -> str:
     lines = [f"One more run of the command with `--verbose` (its log carries these timings; the HiGHS log going through `logging` makes it a little slower): "
              f"{_num(b['wall'])} s in all.", "", "| part | seconds |", "|---|---:|"]
     names = {"load": "reading the scenario, loading and validating the network", "solve": "`netopt.solve` (calibration, model, HiGHS, tie-break, evaluation)",
-             "outputs": "writing the seven outputs (tables, report.md, report.html with its figures, map.html with the what-if, plan.xlsx, plan.gpkg), "
+             "outputs": "writing the eight outputs (tables, plan.csv, municipalities.csv, report.md, report.html with its figures, map.html with the what-if, plan.xlsx, plan.gpkg), "
                         "including any wait for the writers' libraries still being imported after the solve"}
     for key, label in names.items():
         lines.append(f"| {label} | {_num(b.get(key))} |")

@@ -303,27 +303,37 @@ def _leaves_municipality(t: pd.DataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------- tables
 
 
-def _fa_table(plan: Plan, stage: int) -> pd.DataFrame:
-    """Per FA-region: population, offices before/after, mean distance (km) before/after."""
+def _before_after_by(plan: Plan, stage: int, key: str, index: pd.Index) -> dict:
+    """Per group of ``key`` (a column of the demand points and of the offices:
+    ``fa_code``, ``municipality_code``), in the order of ``index``: offices open
+    before and after the plan's ``stage``, and the population-weighted mean
+    distance (km) to the nearest open office before and after (NaN where no one lives)."""
     prep = plan.prepared
     st = plan.stages[stage]
     dem = prep.network.demand
     w = dem["population"].to_numpy(float)
-    d = pd.DataFrame({"fa_code": dem["fa_code"], "w": w, "wd_after": w * st.dist_m / 1000.0, "wd_before": w * prep.visits.baseline_dist_m / 1000.0})
-    g = d.groupby("fa_code").sum()
+    d = pd.DataFrame({key: dem[key].to_numpy(), "w": w, "before": w * prep.visits.baseline_dist_m / 1000.0, "after": w * st.dist_m / 1000.0})
+    g = d.groupby(key).sum()
     off = prep.network.offices
-    before = off[prep.instance.existing_mask].groupby("fa_code").size()
-    after = off[st.modes > 0].groupby("fa_code").size()
-    fa = prep.network.fa_regions.set_index("fa_code")
+    before = off[prep.instance.existing_mask].groupby(key).size()
+    after = off[st.modes > 0].groupby(key).size()
+    return {
+        "offices_before": before.reindex(index).fillna(0).astype(int),
+        "offices_after": after.reindex(index).fillna(0).astype(int),
+        "mean_distance_km_before": (g["before"] / g["w"]).reindex(index),
+        "mean_distance_km_after": (g["after"] / g["w"]).reindex(index),
+    }
+
+
+def _fa_table(plan: Plan, stage: int) -> pd.DataFrame:
+    """Per FA-region: population, offices before/after, mean distance (km) before/after."""
+    fa = plan.prepared.network.fa_regions.set_index("fa_code")
     t = pd.DataFrame(
         {
             "fa_name": fa["fa_name"],
             "urban_rural": fa["urban_rural"].map(lambda v: URBAN_RURAL_LABELS.get(str(v), str(v))),
             "population": fa["population"].astype(int),
-            "offices_before": before.reindex(fa.index).fillna(0).astype(int),
-            "offices_after": after.reindex(fa.index).fillna(0).astype(int),
-            "mean_distance_km_before": (g["wd_before"] / g["w"]).reindex(fa.index),
-            "mean_distance_km_after": (g["wd_after"] / g["w"]).reindex(fa.index),
+            **_before_after_by(plan, stage, "fa_code", fa.index),
         }
     )
     t.index.name = "fa_code"
@@ -437,26 +447,14 @@ def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
 def _municipality_table(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
     """Per municipality: offices before/after, mean distance before/after (km), the
     offices changed (``changes``: "Name close; Name flexible") and ``board_decision``."""
-    prep = plan.prepared
-    st = plan.stages[stage]
-    dem = prep.network.demand
-    w = dem["population"].to_numpy(float)
-    d = pd.DataFrame({"municipality_code": dem["municipality_code"].to_numpy(), "w": w, "wb": w * prep.visits.baseline_dist_m / 1000.0, "wa": w * st.dist_m / 1000.0})
-    g = d.groupby("municipality_code").sum()
-    off = prep.network.offices
-    before = off[prep.instance.existing_mask].groupby("municipality_code").size()
-    after = off[st.modes > 0].groupby("municipality_code").size()
-    m = prep.network.municipalities.set_index("municipality_code")
+    m = plan.prepared.network.municipalities.set_index("municipality_code")
     t = pd.DataFrame(
         {
             "municipality": m["municipality"],
             "fa_code": m["fa_code"],
             "fa_name": m["fa_name"],
             "population": m["population"].astype(np.int64),
-            "offices_before": before.reindex(m.index).fillna(0).astype(int),
-            "offices_after": after.reindex(m.index).fillna(0).astype(int),
-            "mean_distance_km_before": (g["wb"] / g["w"]).reindex(m.index),
-            "mean_distance_km_after": (g["wa"] / g["w"]).reindex(m.index),
+            **_before_after_by(plan, stage, "municipality_code", m.index),
         }
     )
     t.index.name = "municipality_code"

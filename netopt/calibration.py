@@ -30,7 +30,7 @@ from .costs import CostModel, fit_costs
 from .data import Network
 from .errors import DataError, Problem
 from .params import REGIONS, Parameters
-from .visits import VisitModel, existing_offices, fit_visits, office_visits
+from .visits import VisitModel, demand_point_visits, existing_offices, fit_visits, office_visits
 
 __all__ = [
     "calibration_report",
@@ -196,7 +196,10 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
     at 250 open days (or a rank among the offices open then);
     ``within_tolerance`` is None for figures that are not about visits;
     ``offices_opened_since`` lists the registered offices not yet open in
-    ``network_year`` (None: today's network).
+    ``network_year`` (None: today's network); for a figure about one office,
+    ``visitors_moved_to`` lists those of them that take some of its visitors
+    today (largest share first) and ``visitors_moved_share`` is the % of its
+    visits then that go to them today, in the same model.
     """
     figures = load_public_figures() if figures is None else figures
     off = network.offices
@@ -236,6 +239,7 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
         model_then, dev, within = _compare(f, i, mask, v, muni, lo, hi)
         model_now, dev_now, within_now = _compare(f, i, existing, v_now, muni, lo, hi)
         changed = year is not None and not np.array_equal(mask, existing)
+        moved = _moved_visitors(network, model, i, mask, existing, visit_level(network, year, table)[0]) if changed and f["scope"] == "office" else None
         rows.append(
             {
                 "office_id": f["office_id"],
@@ -253,6 +257,8 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
                 "within_tolerance": within,
                 "network_year": year if changed else None,
                 "offices_opened_since": [ids[k] for k in np.flatnonzero(existing & ~mask)] if changed else None,
+                "visitors_moved_to": None if moved is None else [ids[k] for k, _ in moved],
+                "visitors_moved_share": None if moved is None else round(100.0 * sum(x for _, x in moved), 1),
                 "visit_level_year": level_year,
                 "model_2024": model_now,
                 "deviation_pct_2024": dev_now,
@@ -260,9 +266,30 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
             }
         )
     columns = ["office_id", "office_name", "figure", "year", "measure", "scope", "use", "how", "public_low", "public_high", "model",
-               "deviation_pct", "within_tolerance", "network_year", "offices_opened_since", "visit_level_year", "model_2024",
+               "deviation_pct", "within_tolerance", "network_year", "offices_opened_since", "visitors_moved_to", "visitors_moved_share", "visit_level_year", "model_2024",
                "deviation_pct_2024", "within_tolerance_2024"]
     return pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame(columns=columns)
+
+
+def _moved_visitors(network: Network, model: VisitModel, i: int, then: np.ndarray, now: np.ndarray, level) -> list[tuple[int, float]]:
+    """The offices opened since a figure's year that took visitors of office ``i``.
+
+    Returns (office index, share of ``i``'s visits then that now go there),
+    largest share first (ties by index): the demand points whose nearest
+    office was ``i`` on the network ``then`` and is another office ``now``,
+    weighted by their visits then (the same model and level as the figure's
+    comparison).
+    """
+    near_then, v_then = demand_point_visits(network, model, then, level)
+    near_now, _ = demand_point_visits(network, model, now, level)
+    mine = near_then == i
+    total = float(v_then[mine].sum())
+    if total <= 0:
+        return []
+    left = mine & (near_now != i)
+    taken = np.bincount(near_now[left], weights=v_then[left], minlength=len(network.offices))
+    order = sorted(np.flatnonzero(taken > 0), key=lambda k: (-taken[k], k))
+    return [(int(k), float(taken[k] / total)) for k in order]
 
 
 def _compare(f, i: int, mask: np.ndarray, v: np.ndarray, muni: np.ndarray, lo: float, hi: float):

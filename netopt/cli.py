@@ -506,6 +506,8 @@ def cmd_calibrate(args) -> int:
         when = comparison_year(c)
         then = "" if when is None else f" in {when}" + (f" ({len(c['offices_opened_since'])} registered offices not yet open)" if c["offices_opened_since"] else "")
         today = "" if when is None else f"; on today's network {now}"
+        if c.get("visitors_moved_share"):
+            today += f" ({c['visitors_moved_share']:.0f} % of its visitors then now at {', '.join(c['visitors_moved_to'])})"
         print(f"  {c['office_name']}: {c['figure']} ({c['year']}, {c['use']}): model {value}{then}; {verdict}{today}")
     basis = rep["calibration_basis"]
     print(basis["statement"])

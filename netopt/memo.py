@@ -152,6 +152,25 @@ def conflict_texts(tables: PlanTables, tx: Texts) -> dict:
     return out
 
 
+def caveat_texts(tables: PlanTables, tx: Texts) -> dict:
+    """office_id → the public figure its estimate meets only on the network of
+    the figure's year, with today's estimate and where its visitors went, in
+    the memo's language (offices in id order)."""
+    names = dict(zip(tables.offices["office_id"], tables.offices["office_name"]))
+    out = {}
+    for r in tables.basis.get("public_figure_caveats", []):
+        moved = ", ".join(names.get(o, o) for o in r["visitors_moved_to"])
+        common = dict(year=str(r["year"]), net=str(r["network_year"]), share=tx.localize(f"{r['visitors_moved_share']:.0f}"), moved=moved)
+        if r["measure"] == "rank":
+            out[r["office_id"]] = tx("memo.caveat.rank", low=f"{r['public_low']:.0f}", model_then=f"{r['model']:.0f}", model_now=f"{r['model_2024']:.0f}", **common)
+        else:
+            high = r["public_high"]
+            open_end = high is None or (isinstance(high, float) and math.isnan(high))
+            rng = f"{r['public_low']:.0f}" + ("" if open_end or high == r["public_low"] else f"–{high:.0f}")
+            out[r["office_id"]] = tx("memo.caveat.visits", range=rng, model_then=f"{r['model']:.0f}", model_now=f"{r['model_2024']:.0f}", **common)
+    return out
+
+
 def calibration_statement(tables: PlanTables, tx: Texts) -> str:
     """What the 2024 baseline is calibrated to, in one sentence."""
     c = tables.basis["calibration"]
@@ -320,6 +339,12 @@ def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         words = _decisions(tx)
         shown = [f"{fm.escape(t.at[o, 'office_name'])} ({words.get(t.at[o, 'decision'], t.at[o, 'decision'])}; {fm.escape(m)})" for o, m in sorted(marks.items()) if o in t.index]
         bullets.append(tx("memo.basis.conflicts", column=fm.code("public_figure_conflict"), offices="; ".join(shown)))
+    caveats = caveat_texts(tables, tx)
+    if caveats:
+        t = tables.offices.set_index("office_id")
+        words = _decisions(tx)
+        shown = [f"{fm.escape(t.at[o, 'office_name'])} ({words.get(t.at[o, 'decision'], t.at[o, 'decision'])}; {fm.escape(m)})" for o, m in caveats.items() if o in t.index]
+        bullets.append(tx("memo.basis.caveats", column=fm.code("visits"), offices="; ".join(shown)))
     f = b["flexible"]
     text = tx("memo.basis.flexible", days=tx.localize(f"{f['days_per_week']:g}"), weeks=tx.localize(f"{f['weeks_per_year']:g}"), open_days=tx.localize(f"{f['open_days']:g}"),
               capacity=_big(tx, f["capacity_visits"]), per_day=tx.localize(f"{f['visits_per_day']:g}"), site=f"{100 * f['site_share']:.0f}",

@@ -107,7 +107,10 @@ class PlanTables:
         ``calibration`` (:func:`netopt.calibration.calibration_basis`),
         ``public_figure_marks`` (office_id → text, as in plan.csv),
         ``public_figure_conflicts`` (the public figures those marks rest on,
-        :func:`netopt.calibration.public_figure_checks` rows), ``flexible`` (what a
+        :func:`netopt.calibration.public_figure_checks` rows),
+        ``public_figure_caveats`` (checks rows of figures the estimate meets
+        only on the network of the figure's year, offices having opened near
+        the office since), ``flexible`` (what a
         flexible office keeps), ``estimated_visits``, ``estimated_costs``,
         ``offices_total``.
       context: the scenario, solver and inputs: ``scenario_name``,
@@ -191,6 +194,10 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     checks = public_figure_checks(prep.network, prep.visits)
     marks = public_figure_marks(checks)
     conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
+    caveats = checks[
+        (checks["scope"] == "office") & (checks["within_tolerance"] == True) & (checks["within_tolerance_2024"] == False)  # noqa: E712
+        & checks["visitors_moved_to"].map(lambda m: bool(m))
+    ]
     c = plan.scenario.constraints
     locked = {**{o: "open" for o in c.lock_open}, **{o: "closed" for o in c.lock_closed}}
     raw = [plan.office_table(s) for s in range(n_stages)]
@@ -239,7 +246,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         areas=at,
         areas_summary=areas_summary(at),
         areas_source=None if areas is None else "planner",
-        basis=_basis(plan, marks, conflicts, calibration_basis(prep.network, prep.visits, prep.costs, prep.params)),
+        basis=_basis(plan, marks, conflicts, caveats, calibration_basis(prep.network, prep.visits, prep.costs, prep.params)),
         context=_context(plan, by_stage[years[-1]]),
         places=place_names(),
         fa_geometry=polys[["fa_code", "geometry"]],
@@ -470,7 +477,7 @@ def _municipality_table(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.Dat
 # --------------------------------------------------------------------------- basis and context
 
 
-def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, calibration: dict) -> dict:
+def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, caveats: pd.DataFrame, calibration: dict) -> dict:
     """What the figures rest on: the register, the calibration, public figures, flexible offices."""
     prep = plan.prepared
     p = prep.params
@@ -492,6 +499,7 @@ def _basis(plan: Plan, marks: dict, conflicts: pd.DataFrame, calibration: dict) 
         "calibration": calibration,
         "public_figure_marks": dict(sorted(marks.items())),
         "public_figure_conflicts": conflicts.sort_values("office_id", kind="mergesort").to_dict("records"),
+        "public_figure_caveats": caveats.sort_values("office_id", kind="mergesort").to_dict("records"),
         "estimated_visits": int(prep.visits.visits_estimated.sum()),
         "estimated_costs": int(prep.costs.cost_estimated.sum()),
         "offices_total": int(len(prep.network.offices)),

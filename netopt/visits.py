@@ -44,7 +44,7 @@ from .data import Network
 from .errors import DataError, Problem
 from .params import REGIONS, Parameters
 
-__all__ = ["VisitModel", "decay", "fit_visits", "existing_offices", "office_visits"]
+__all__ = ["VisitModel", "decay", "demand_point_visits", "fit_visits", "existing_offices", "office_visits"]
 
 
 def existing_offices(network: Network) -> np.ndarray:
@@ -171,6 +171,19 @@ def office_visits(network: Network, model: VisitModel, is_open: np.ndarray, leve
     Raises:
       ValueError: no office is open.
     """
+    near, v = demand_point_visits(network, model, is_open, level)
+    return np.bincount(near, weights=v, minlength=len(network.offices))
+
+
+def demand_point_visits(network: Network, model: VisitModel, is_open: np.ndarray, level: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each demand point's office and visits per year when only ``is_open`` are open.
+
+    Returns (office index per demand point, shape (m,); visits per year per
+    demand point, shape (m,)): the terms :func:`office_visits` sums.
+
+    Raises:
+      ValueError: no office is open.
+    """
     is_open = np.asarray(is_open, bool)
     if network.distance_matrix_m is not None:
         near, dist = geometry.nearest_open_matrix(network.distance_matrix_m, is_open)
@@ -180,7 +193,7 @@ def office_visits(network: Network, model: VisitModel, is_open: np.ndarray, leve
     v = model.propensity * decay(dist, model.params)
     if level is not None:
         v = v * np.asarray(level, float)
-    return np.bincount(near, weights=v, minlength=len(network.offices))
+    return near, v
 
 
 def _check_given_visits(network: Network, params: Parameters, given, estimated, near) -> None:

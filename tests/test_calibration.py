@@ -373,6 +373,38 @@ def test_the_fit_to_the_public_figures_is_what_docs_calibration_says(network, pa
     }
 
 
+def test_where_the_visitors_of_an_office_with_a_public_figure_went(network, params):
+    """An office that meets its public figure only on the network of the figure's year
+    names the offices opened since that took its visitors, and what share. Checked by
+    an identity independent of the code: new offices only shrink catchments, so the
+    office keeps exactly the visits of its old catchment that did not move; its visits
+    today at the figure's level = its visits then × (1 − share)."""
+    rep = calibration_report(network, params)
+    figs = {f["office_id"]: f for f in rep["public_figures"]}
+    off = network.offices
+    ids = list(off.office_id)
+    opened = pd.to_numeric(off["opened_year"].replace("", np.nan)).to_numpy(float)
+    ratio = {r: TABLE_25_2023[r] / TABLE_25[r] for r in TABLE_25}
+    level = np.array([ratio[r] for r in network.demand["ssc_region"]])
+    k = ids.index("stockholm-kista")
+    then = (opened < 2023) | np.isnan(opened)
+    v_then = _visits_by_brute_force(network, params, then, level)[k]
+    v_now = _visits_by_brute_force(network, params, np.ones(len(ids), bool), level)[k]
+    f = figs["stockholm-kista"]
+    assert set(f["visitors_moved_to"]) == {"stockholm-rinkeby", "jarfalla", "sollentuna"}
+    assert abs(f["visitors_moved_share"] - 100.0 * (1 - v_now / v_then)) <= 0.05
+    assert f["visitors_moved_share"] > 80  # the model moves nearly all of Kista's visitors of 2023
+    # Linköping city, 2021 (2024 level): Skäggetorp took the largest share
+    f = figs["linkoping-city"]
+    assert f["visitors_moved_to"][0] == "linkoping-skaggetorp"
+    k = ids.index("linkoping-city")
+    then = (opened < 2021) | np.isnan(opened)
+    share = 1 - _visits_by_brute_force(network, params, np.ones(len(ids), bool))[k] / _visits_by_brute_force(network, params, then)[k]
+    assert abs(f["visitors_moved_share"] - 100.0 * share) <= 0.05
+    # today's network, or a municipality's figure: nothing to say
+    assert figs["haninge-brandbergen"]["visitors_moved_to"] is None and figs["goteborg-city"]["visitors_moved_to"] is None
+
+
 def test_figure_years_and_visit_levels():
     from netopt.calibration import figure_year, load_visits_by_year
 
@@ -477,3 +509,41 @@ def test_a_mark_says_the_year_its_estimate_is_for_in_either_language(network):
     assert sv["skelleftea"] == "offentlig uppgift: 95 besök om dagen (2023); skattningen 70 om dagen år 2023"
     assert en["haninge-brandbergen"] == "public figure: 100 visits a day (2025); estimate 214 a day"
     assert "stockholm-kista" not in en and "linkoping-city" not in en
+
+
+def test_the_report_says_which_estimates_agree_with_a_figure_only_in_its_year(tmp_path, network):
+    """Kista meets its 2023 figure on the 2023 network, but the plan decides on today's
+    estimate, after the model moved most of its visitors to the offices opened since:
+    report.md says so beside the contradicted estimates, with both ranks and where the
+    visitors went, in either language, from the same checks as calibrate."""
+    import netopt
+    from netopt.calibration import public_figure_checks
+    from netopt.i18n import texts
+    from netopt.memo import caveat_texts
+    from netopt.tables import plan_tables
+
+    plan = netopt.evaluate(network, {"stockholm-kista": "close"}, netopt.Scenario(name="t"))
+    checks = public_figure_checks(network, plan.prepared.visits).set_index("office_id")
+    kista = checks.loc["stockholm-kista"]
+    tables = plan_tables(plan)
+    en, sv = caveat_texts(tables, texts("en")), caveat_texts(tables, texts("sv"))
+    assert set(en) == {"stockholm-kista", "linkoping-city"}  # met then, not today, offices opened nearby
+    assert en["stockholm-kista"] == (
+        f"public figure: rank 1 (2023); estimate rank 1 on the 2023 network, rank {kista['model_2024']:.0f} today; "
+        f"{kista['visitors_moved_share']:.0f} % of its visitors of 2023 now at Sollentuna, Järfälla, Stockholm Rinkeby")
+    assert sv["stockholm-kista"].startswith("offentlig uppgift: plats 1 (2023); skattningen ger plats 1 i kontorsnätet 2023, plats ")
+    out = netopt.write_outputs(plan, tmp_path / "o", with_map=False)
+    section = (out / "report.md").read_text(encoding="utf-8").split("## What these figures rest on")[1].split("\n## ")[0]
+    assert "only on the network of its year" in section
+    assert "Stockholm Kista (close; public figure: rank 1 \\(2023\\)" in section and f"rank {kista['model_2024']:.0f} today" in section
+    # the map's popup of the office says the same
+    import html
+
+    from netopt.maps import plan_offices
+    from netopt.maps.panels import office_popup
+
+    offs = plan_offices(tables, texts("en"))
+    row = offs[offs["office_id"] == "stockholm-kista"].iloc[0]
+    assert row["public_figure_caveat"] == en["stockholm-kista"]
+    popup = html.unescape(str(office_popup(row, texts("en"))))
+    assert "only on the network of the figure's year: " + en["stockholm-kista"] in popup

@@ -21,7 +21,7 @@ Every page is offline, escaped and byte-identical on rerun.
 from __future__ import annotations
 
 from ..i18n import Texts, texts as texts_of
-from ..memo import caveat, conflict_texts
+from ..memo import caveat, caveat_texts, conflict_texts
 from .geometry import COORD_DECIMALS, MIN_PART_AREA_KM2, SIMPLIFY_TOLERANCE_M, simplify_for_display
 from .layers import Call as _Call
 from .layers import area_layer, change_year_layers, closure_line_layer, fa_region_layer, municipality_layer, office_layer, osm_layer, place_layer
@@ -107,11 +107,14 @@ def title(tables, tx: Texts) -> str:
 
 def plan_offices(tables, texts: Texts | None = None):
     """The offices a plan's map draws (:func:`map_inputs`), with
-    ``public_figure_conflict`` in the map's language."""
+    ``public_figure_conflict`` and ``public_figure_caveat`` (an estimate that
+    meets its figure only in the figure's year) in the map's language."""
     tx = texts or texts_of("en")
     offices = map_inputs(tables)[0]
     conflicts = conflict_texts(tables, tx)
     offices["public_figure_conflict"] = [conflicts.get(o, "") for o in offices["office_id"]]
+    caveats = caveat_texts(tables, tx)
+    offices["public_figure_caveat"] = [caveats.get(o, "") for o in offices["office_id"]]
     return offices
 
 

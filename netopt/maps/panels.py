@@ -82,6 +82,7 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
     growth = _get(row, "receiving_growth")
     flag = bool(_get(row, "receiving_flag", False))
     conflict = _get(row, "public_figure_conflict", "")
+    caveat = _get(row, "public_figure_caveat", "")
     cpv = tx.num(row["cost_per_visit_sek"], 0)
     o = {
         "name": row["office_name"],
@@ -103,6 +104,7 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
         "received_from": received_from,
         "receiving_flag": tx("popup.receiving_flag", growth=tx.pct(growth, 0, sign=True)) if flag and growth is not None else None,
         "conflict": tx("popup.conflict", text=conflict) if conflict else None,
+        "caveat": tx("popup.caveat", text=caveat) if caveat else None,
     }
     return _render("office_popup.html", tx=tx, o=o)
 

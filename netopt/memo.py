@@ -264,7 +264,18 @@ def caveat(tables: PlanTables, tx: Texts, *, on_map: bool = True) -> list[str]:
         names = tables.offices.set_index("office_id")["office_name"]
         shown = [str(names[o]) for o in sorted(marks) if o in names.index]
         lines.append(tx("caveat.conflicts" if on_map else "caveat.conflicts_text", offices=", ".join(shown)))
+    caveats = b.get("public_figure_caveats", [])
+    if caveats:
+        names = tables.offices.set_index("office_id")["office_name"]
+        shown = [f"{names[r['office_id']]} ({_rank_or_day(r, tx)})" for r in caveats if r["office_id"] in names.index]
+        lines.append(tx("caveat.only_then", offices=", ".join(shown)))
     return lines
+
+
+def _rank_or_day(r: dict, tx: Texts) -> str:
+    """An estimate then and today, short: "rank 1 in 2023, 64 today" / "204 a day in 2021, 142 today"."""
+    key = "caveat.rank_then_now" if r["measure"] == "rank" else "caveat.day_then_now"
+    return tx(key, then=f"{r['model']:.0f}", year=str(r["network_year"]), now=f"{r['model_2024']:.0f}")
 
 
 # --------------------------------------------------------------------------- sections

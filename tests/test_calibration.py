@@ -547,3 +547,8 @@ def test_the_report_says_which_estimates_agree_with_a_figure_only_in_its_year(tm
     assert row["public_figure_caveat"] == en["stockholm-kista"]
     popup = html.unescape(str(office_popup(row, texts("en"))))
     assert "only on the network of the figure's year: " + en["stockholm-kista"] in popup
+    # and the short notes of the map's panel, report.html and plan.xlsx
+    from netopt.memo import caveat
+
+    notes = caveat(tables, texts("en"))
+    assert f"Stockholm Kista (rank 1 in 2023, {kista['model_2024']:.0f} today)" in notes[-1] and "Linköping city (" in notes[-1]

@@ -479,6 +479,7 @@ def cmd_calibrate(args) -> int:
 
     net = _network(args)
     rep = calibration_report(net, _params(args) or load_parameters())
+    names = dict(zip(net.offices["office_id"], net.offices["office_name"]))
     if args.json:
         print(json.dumps(rep, indent=2, ensure_ascii=False))
         return 0
@@ -501,13 +502,17 @@ def cmd_calibrate(args) -> int:
             value, verdict = f"rank {c['model']:.0f}", ("met" if c["within_tolerance"] else "NOT met")
             now = f"rank {c['model_2024']:.0f}"
         else:
-            value = f"{c['model']:.0f} visits/day" + (" (all offices of the municipality)" if c["scope"] == "municipality" else "")
-            now = f"{c['model_2024']:.0f}"
+            value = f"{c['model']:.1f} visits/day" + (" (all offices of the municipality)" if c["scope"] == "municipality" else "")
+            now = f"{c['model_2024']:.1f}"
         when = comparison_year(c)
         then = "" if when is None else f" in {when}" + (f" ({len(c['offices_opened_since'])} registered offices not yet open)" if c["offices_opened_since"] else "")
         today = "" if when is None else f"; on today's network {now}"
+        if c.get("model_with_opened_in_year") is not None:
+            also = c["model_with_opened_in_year"]
+            also = f"rank {also:.0f}" if c["measure"] == "rank" else f"{also:.1f} visits/day"
+            then += f" (counting {', '.join(names.get(o, o) for o in c['opened_in_year'])}, opened in {when} itself, as open: {also})"
         if c.get("visitors_moved_share"):
-            today += f" ({c['visitors_moved_share']:.0f} % of its visitors then now at {', '.join(c['visitors_moved_to'])})"
+            today += f" ({c['visitors_moved_share']:.0f} % of its visitors then now at {', '.join(names.get(o, o) for o in c['visitors_moved_to'])})"
         print(f"  {c['office_name']}: {c['figure']} ({c['year']}, {c['use']}): model {value}{then}; {verdict}{today}")
     basis = rep["calibration_basis"]
     print(basis["statement"])

@@ -142,32 +142,69 @@ def conflict_texts(tables: PlanTables, tx: Texts) -> dict:
         when = comparison_year(r)
         then = "" if when is None else tx("memo.mark.then", year=str(when))
         if r["measure"] == "rank":
-            out[r["office_id"]] = tx("memo.mark.rank", low=f"{r['public_low']:.0f}", year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
+            out[r["office_id"]] = tx("memo.mark.rank", figure=_figure_rank(r, tx), year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
         else:
-            high = r["public_high"]
-            open_end = high is None or (isinstance(high, float) and math.isnan(high))
-            rng = f"{r['public_low']:.0f}" + ("" if open_end or high == r["public_low"] else f"–{high:.0f}")
-            key = "memo.mark.visits_at_least" if open_end else "memo.mark.visits"
-            out[r["office_id"]] = tx(key, range=rng, year=str(r["year"]), model=f"{r['model']:.0f}", then=then)
+            key = "memo.mark.visits_at_least" if _open_end(r) else "memo.mark.visits"
+            out[r["office_id"]] = tx(key, range=_range(r), year=str(r["year"]), model=tx.localize(f"{r['model']:.1f}"), then=then)
     return out
+
+
+def _open_end(r: dict) -> bool:
+    high = r["public_high"]
+    return high is None or (isinstance(high, float) and math.isnan(high))
+
+
+def _range(r: dict) -> str:
+    """A public figure's range of visits a day: "250–300", "95"."""
+    high = r["public_high"]
+    return f"{r['public_low']:.0f}" + ("" if _open_end(r) or high == r["public_low"] else f"–{high:.0f}")
+
+
+def _figure_rank(r: dict, tx: Texts) -> str:
+    """A rank figure in words: "the most visited office" for rank 1, else "rank k"."""
+    low = int(r["public_low"])
+    return tx("memo.mark.most_visited") if low == 1 else tx("memo.mark.rank_k", k=str(low))
+
+
+def given_pct(tx: Texts, share: float) -> str:
+    """A share the planner gave (a floor, a growth limit) as a percentage, as
+    given: 0.809 → "80.9 %", 1.0 → "100 %" (never rounded to another requirement)."""
+    return tx.localize(f"{100.0 * float(share):.10g}") + "\N{NO-BREAK SPACE}%"
+
+
+def _baseline_is_reference(basis: dict) -> bool:
+    """The plan's 2024 baseline cost is the annual report's (to its 0.1 MSEK)."""
+    c = basis["calibration"]
+    ref, own = c.get("cost_reference_msek"), c.get("cost_total_msek")
+    return ref is None or own is None or abs(float(own) - float(ref)) < 0.05
 
 
 def caveat_texts(tables: PlanTables, tx: Texts) -> dict:
     """office_id → the public figure its estimate meets only on the network of
     the figure's year, with today's estimate and where its visitors went, in
-    the memo's language (offices in id order)."""
+    the memo's language (offices in id order). Visits a day to a tenth, as
+    ``netopt calibrate`` gives them; the opening year of each office that
+    took visitors, so that an office opened in the figure's year itself,
+    counted as not yet open, shows."""
     names = dict(zip(tables.offices["office_id"], tables.offices["office_name"]))
     out = {}
     for r in tables.basis.get("public_figure_caveats", []):
-        moved = ", ".join(names.get(o, o) for o in r["visitors_moved_to"])
+        years = r.get("visitors_moved_to_opened") or [None] * len(r["visitors_moved_to"])
+        moved = ", ".join(names.get(o, o) + ("" if y is None else tx("memo.caveat.opened", year=str(y))) for o, y in zip(r["visitors_moved_to"], years))
         common = dict(year=str(r["year"]), net=str(r["network_year"]), share=tx.localize(f"{r['visitors_moved_share']:.0f}"), moved=moved)
         if r["measure"] == "rank":
-            out[r["office_id"]] = tx("memo.caveat.rank", low=f"{r['public_low']:.0f}", model_then=f"{r['model']:.0f}", model_now=f"{r['model_2024']:.0f}", **common)
+            text = tx("memo.caveat.rank", figure=_figure_rank(r, tx), model_then=f"{r['model']:.0f}", model_now=f"{r['model_2024']:.0f}", **common)
         else:
-            high = r["public_high"]
-            open_end = high is None or (isinstance(high, float) and math.isnan(high))
-            rng = f"{r['public_low']:.0f}" + ("" if open_end or high == r["public_low"] else f"–{high:.0f}")
-            out[r["office_id"]] = tx("memo.caveat.visits", range=rng, model_then=f"{r['model']:.0f}", model_now=f"{r['model_2024']:.0f}", **common)
+            dev = tx.localize(f"{r['deviation_pct']:+.1f}").replace("-", "\N{MINUS SIGN}")
+            text = tx("memo.caveat.visits", range=_range(r), model_then=tx.localize(f"{r['model']:.1f}"), deviation=dev,
+                      model_now=tx.localize(f"{r['model_2024']:.1f}"), **common)
+        if r.get("model_with_opened_in_year") is not None:
+            value = r["model_with_opened_in_year"]
+            value = tx("memo.mark.rank_k", k=f"{value:.0f}") if r["measure"] == "rank" else tx("memo.caveat.a_day", n=tx.localize(f"{value:.1f}"))
+            offices = ", ".join(names.get(o, o) for o in r["opened_in_year"]) or tx("memo.caveat.those")
+            key = "memo.caveat.with_year_met" if r["within_tolerance_with_opened_in_year"] else "memo.caveat.with_year_not_met"
+            text += tx(key, offices=offices, net=str(r["network_year"]), value=value)
+        out[r["office_id"]] = text
     return out
 
 
@@ -258,7 +295,10 @@ def caveat(tables: PlanTables, tx: Texts, *, on_map: bool = True) -> list[str]:
         lines = [tx("caveat.register", documented=str(reg["documented"]), inferred=str(reg["inferred"]), reference=str(b["reference_offices"]), missing=str(b["missing_offices"]))]
     else:
         lines = [tx("caveat.register_own", offices=str(b["offices_in_register"]), reference=str(b["reference_offices"]))]
-    lines.append(tx("caveat.estimates"))
+    if b["estimated_visits"] == b["offices_total"] and b["estimated_costs"] == b["offices_total"]:
+        lines.append(tx("caveat.estimates"))
+    else:  # some figures are the register's own
+        lines.append(tx("caveat.estimates_counts", visits=str(b["estimated_visits"]), costs=str(b["estimated_costs"]), total=str(b["offices_total"])))
     marks = b["public_figure_marks"]
     if marks:
         names = tables.offices.set_index("office_id")["office_name"]
@@ -267,15 +307,21 @@ def caveat(tables: PlanTables, tx: Texts, *, on_map: bool = True) -> list[str]:
     caveats = b.get("public_figure_caveats", [])
     if caveats:
         names = tables.offices.set_index("office_id")["office_name"]
-        shown = [f"{names[r['office_id']]} ({_rank_or_day(r, tx)})" for r in caveats if r["office_id"] in names.index]
+        shown = [f"{names[r['office_id']]} ({_rank_or_day(r, tx, names)})" for r in caveats if r["office_id"] in names.index]
         lines.append(tx("caveat.only_then", offices=", ".join(shown)))
     return lines
 
 
-def _rank_or_day(r: dict, tx: Texts) -> str:
-    """An estimate then and today, short: "rank 1 in 2023, 64 today" / "204 a day in 2021, 142 today"."""
-    key = "caveat.rank_then_now" if r["measure"] == "rank" else "caveat.day_then_now"
-    return tx(key, then=f"{r['model']:.0f}", year=str(r["network_year"]), now=f"{r['model_2024']:.0f}")
+def _rank_or_day(r: dict, tx: Texts, names) -> str:
+    """An estimate then and today, short: "rank 1 among the offices opened
+    before 2023 (2 counting Stockholm Rinkeby), 64 today" / "204.3 a day
+    counting only the offices opened before 2021, 142.5 today"."""
+    also = r.get("model_with_opened_in_year")
+    rank = r["measure"] == "rank"
+    fmt = (lambda x: f"{x:.0f}") if rank else (lambda x: tx.localize(f"{x:.1f}"))
+    counting = "" if also is None else tx("caveat.counting", value=fmt(also), offices=", ".join(str(names.get(o, o)) for o in r["opened_in_year"]))
+    key = "caveat.rank_then_now" if rank else "caveat.day_then_now"
+    return tx(key, then=fmt(r["model"]), year=str(r["network_year"]), counting=counting, now=fmt(r["model_2024"]))
 
 
 # --------------------------------------------------------------------------- sections
@@ -300,7 +346,8 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
     bound = _DASH if s["best_bound"] is None else _big(tx, s["best_bound"])
     b = tables.basis
     bullets = (
-        tx("memo.does.cost", cost=tx.localize(_f(s["cost_msek"], ".1f")), baseline=tx.localize(_f(s["baseline_cost_msek"], ".1f")),
+        tx("memo.does.cost" if _baseline_is_reference(b) else "memo.does.cost_own", cost=tx.localize(_f(s["cost_msek"], ".1f")),
+           baseline=tx.localize(_f(s["baseline_cost_msek"], ".1f")), reference=tx.localize(_f(b["calibration"].get("cost_reference_msek"), ".1f")),
            saving=fm.strong(f"{tx.localize(_f(s['savings_msek'], '.1f'))} {msek}"), allowance=allowance, cut=tx.localize(_f(s["cut_msek"], "g")), met=met, msek=msek),
         tx("memo.does.offices", kept=str(s["offices_kept"]), flexible=str(s["offices_flexible"]), open=str(s["offices_open"]), closed=str(s["offices_closed"]),
            total=str(s["offices_kept"] + s["offices_flexible"] + s["offices_closed"])),
@@ -316,7 +363,7 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
     )
     if s.get("access_floor_km") is not None and s.get("access_floor_share_required") is not None:
         scope = "fa" if s.get("access_floor_scope") == "fa_region" else "national"
-        bullets += (tx(f"memo.does.floor_{scope}", share=tx.pct(s["access_floor_share_required"], 1), km=tx.localize(f"{s['access_floor_km']:g}"),
+        bullets += (tx(f"memo.does.floor_{scope}", share=given_pct(tx, s["access_floor_share_required"]), km=tx.localize(f"{s['access_floor_km']:g}"),
                        achieved=tx.pct(s["access_floor_share_achieved"], 1), before=tx.pct(s["access_floor_share_before"], 1),
                        met=tx("memo.does.met") if s.get("access_floor_met") else fm.strong(tx("memo.does.not_met"))),)
     if tables.alternative is not None:
@@ -396,7 +443,8 @@ def _closures(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         ("receiver_name", tx("memo.col.visitors_go_to"), None),
         ("receiver_distance_km", tx("memo.col.travel_km"), ".1f"),
     ]
-    why = tx("memo.closures.why_evaluated") if tables.summary["status"] == "EVALUATED" else tx("memo.closures.why")
+    status = tables.summary["status"]
+    why = tx("memo.closures.why_evaluated") if status == "EVALUATED" else tx("memo.closures.why" if status == "OPTIMAL" else "memo.closures.why_unproven")
     if cr["board_decision"].any():
         cols.append(("board_decision", tx("memo.col.board"), None, {True: tx("memo.municipalities.board"), False: ""}))
     return Section("closures", title, paragraphs=(why,), table=_table(tx, cr, cols, fm),
@@ -444,8 +492,10 @@ def _breaks(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         for key, value in v.items():
             if key == "scope":
                 continue
-            if key in ("floor", "share", "limit"):
-                fields[key] = tx.pct(value, 2 if key == "share" else 0)
+            if key in ("floor", "limit"):  # a planner's requirement: as given, never rounded to another one
+                fields[key] = given_pct(tx, value)
+            elif key == "share":
+                fields[key] = tx.pct(value, 2)
             elif key in ("km", "cut"):
                 fields[key] = tx.localize(f"{value:g}")
             elif key in ("people", "points", "closed", "open", "p"):

@@ -193,9 +193,10 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
 
     checks = public_figure_checks(prep.network, prep.visits)
     marks = public_figure_marks(checks)
-    conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False)]  # noqa: E712 (None = not comparable)
+    conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False) & (checks["visits_given"] != True)]  # noqa: E712 (None = not comparable)
     caveats = checks[
         (checks["scope"] == "office") & (checks["within_tolerance"] == True) & (checks["within_tolerance_2024"] == False)  # noqa: E712
+        & (checks["visits_given"] != True)  # noqa: E712 (the register's own figure is no estimate)
         & checks["visitors_moved_to"].map(lambda m: bool(m))
     ]
     c = plan.scenario.constraints

@@ -323,7 +323,7 @@ PUBLIC_FIGURES = {
     "Stockholm Kista": dict(
         measure="rank", low=1, high=1, year="2023", scope="office", use="target",
         figure="the most visited office in Sweden",
-        how="rank of the office's modelled visits among the offices open in 2023 (opened before 2023), at the 2023 level"),
+        how="rank of the office's modelled visits among the offices opened before 2023 (Rinkeby, opened in August 2023, five weeks before the statement, counts as not yet open; counted as open, Kista ranks 2nd), at the 2023 level"),
     "Linköping city": dict(
         measure="visits_per_day", low=250, high=300, year="c. 2021", scope="office", use="target",
         figure="250–300 visits a day; about 15 staff",

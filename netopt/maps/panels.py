@@ -78,7 +78,11 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
     """Popup of an office: decision (and its year in a staged plan), municipality,
     FA-region, visits, cost, cost per visit, where its visitors go or where they come from."""
     decision = row["decision"]
-    est = Markup(' <span class="netopt-est">') + escape(tx("popup.estimate")) + Markup("</span>") if bool(_get(row, "estimated", False)) else Markup("")
+    mark = Markup(' <span class="netopt-est">') + escape(tx("popup.estimate")) + Markup("</span>")
+    any_est = bool(_get(row, "estimated", False))
+    visits_est = bool(_get(row, "visits_estimated", any_est))  # the register's own figures are not estimates
+    cost_est = bool(_get(row, "cost_estimated", any_est))
+    est = mark if any_est else Markup("")
     growth = _get(row, "receiving_growth")
     flag = bool(_get(row, "receiving_flag", False))
     conflict = _get(row, "public_figure_conflict", "")
@@ -96,6 +100,8 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
         "visits_after": tx.num(row["visits_after"], 0),
         "growth": None if growth is None or not math.isfinite(float(growth)) else tx.pct(growth, 0, sign=True),
         "est": est,
+        "visits_est": mark if visits_est else Markup(""),
+        "cost_est": mark if cost_est else Markup(""),
         "cost_before": tx.num(row["cost_msek_before"], 2),
         "cost_after": tx.num(row["cost_msek_after"], 2),
         "cost_per_visit": cpv if cpv == _DASH else f"{cpv} {tx('unit.sek')}",

@@ -886,10 +886,10 @@
     /* An FA-region's popup (netopt's, for the FA-region layer and its
      * overlays) for the decisions in force. */
     function faPopupContent(code) {
-      var k = p.fa_regions.code.indexOf(String(code)), original = faPopup[code];
-      if (k < 0 || typeof original !== "string") { return original; }
+      var k = p.fa_regions.code.indexOf(String(code)), text = faPopup[code];
+      if (k < 0 || typeof text !== "string") { return text; }
       var wrapper = document.createElement("div");
-      wrapper.innerHTML = original;
+      wrapper.innerHTML = text;
       if (!wrapper.querySelector("table")) { return wrapper; }
       var plan = faRows(planResult, k), now = faRows(current, k);
       if (now.offices !== plan.offices) { setRow(wrapper, "offices", now.offices, null); }

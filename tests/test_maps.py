@@ -552,3 +552,74 @@ def test_swedish_map(plan):
     [(_k, data)] = _call_payloads(maps.office_layer(offices, name="O", plan_key="plan", max_visits=1e5, texts=texts("sv")))
     closed = next(o for o in data if o["decision"] == "close" and o["id"] != "K000")
     assert "Besökarna går till" in closed["popup"] and closed["label"].endswith(": stängs")
+
+
+def _candidate_rows(offices: pd.DataFrame) -> pd.DataFrame:
+    """Two candidate sites the plan does not open, at two offices' places (one with HTML in its name)."""
+    cands = offices.iloc[[1, 2]].copy().reset_index(drop=True)
+    cands["office_id"] = ["cand-b", "cand-a"]
+    cands["office_name"] = ["Candidate " + EVIL, "Candidate A"]
+    cands["decision"] = "not opened"
+    cands["existing"] = False
+    for col in ("visits_before", "visits_after", "cost_msek_before", "cost_msek_after"):
+        cands[col] = 0.0
+    cands["cost_per_visit_sek"] = np.nan
+    cands["receiver_id"], cands["receiver_name"], cands["receiver_distance_km"] = "", "", np.nan
+    return cands
+
+
+def test_candidate_sites_are_drawn_searchable_and_labelled(plan):
+    """Candidate sites the plan does not open: small dashed circles (netopt-candidate,
+    never netopt-office), in the office search as "Name (municipality), candidate site",
+    their popup and hover text say so, and the legend explains the symbol."""
+    from netopt.maps import panels, style
+    from netopt.i18n import texts
+
+    offices, fa, kommun, summary = plan
+    cands = _candidate_rows(offices)
+    html = maps.plan_map_html(offices, fa, kommun, summary, title="T", candidates=cands)
+    assert html == maps.plan_map_html(offices, fa, kommun, summary, title="T", candidates=cands.iloc[::-1])  # byte-identical
+    group = maps.office_layer(pd.concat([offices, cands], ignore_index=True), name="Offices", plan_key="plan", max_visits=100_000)
+    [(_key, data)] = _call_payloads(group)
+    by_id = {o["id"]: o for o in data}
+    c = style.candidate_style()
+    for oid in ("cand-a", "cand-b"):
+        o = by_id[oid]
+        assert (o["className"], o["shape"], o["radius"], o["fill"], o["dash"]) == (c["className"], "circle", c["radius"], c["fillColor"], c["dashArray"])
+        assert "label" not in o and o["decision"] == "not opened"
+        assert "Not opened</b>, candidate site</td>" in o["popup"] and o["tooltip"].endswith("(not opened, candidate site)")
+    assert sum("netopt-office" in o["className"].split() for o in data) == len(offices)
+    # the search: every office and candidate site, the candidate sites labelled
+    search = str(panels.search_box([pd.concat([offices, cands], ignore_index=True)], texts("en")))
+    options = dict(re.findall(r'<option value="([^"]+)">([^<]*)</option>', search))
+    assert len(options) == len(offices) + 2
+    assert options["cand-a"] == f"Candidate A ({cands.at[1, 'municipality']}), candidate site"
+    assert options["cand-b"].startswith("Candidate &lt;script&gt;") and options["cand-b"].endswith(", candidate site")
+    assert f'<option value="cand-a">' in html and "Candidate site the plan does not open" in html
+    assert "Candidate site the plan does not open" not in maps.plan_map_html(offices, fa, kommun, summary, title="T")
+    assert "kandidatplats" in maps.plan_map_html(offices, fa, kommun, summary, title="T", candidates=cands, texts=texts("sv"))
+
+
+def test_a_candidate_site_must_be_one_the_plan_does_not_open(plan):
+    offices, fa, kommun, summary = plan
+    cands = _candidate_rows(offices)
+    cands.loc[0, "decision"] = "keep"
+    with pytest.raises(DataError, match="candidate site of the map must be one the plan does not open"):
+        maps.plan_map_html(offices, fa, kommun, summary, title="T", candidates=cands)
+    with pytest.raises(DataError, match="receiver_id"):
+        maps.plan_map_html(offices, fa, kommun, summary, title="T", candidates=_candidate_rows(offices).drop(columns=["receiver_id"]))
+
+
+def test_popup_rows_the_whatif_rewrites_are_marked(plan):
+    """The rows of an office's and an FA-region's popup that depend on the
+    decisions carry data-row, by which the what-if rewrites them (netopt-whatif.js)."""
+    from netopt.maps import panels
+    from netopt.i18n import texts
+
+    offices, fa, _kommun, _summary = plan
+    tx = texts("en")
+    closed = offices[offices["decision"] == "close"].iloc[0]
+    popup = str(panels.office_popup(closed, tx, received_from="Elsewhere"))
+    assert re.findall(r'data-row="(\w+)"', popup) == ["decision", "visits", "cost", "cost_per_visit", "receiver", "received_from"]
+    region = fa[fa["offices_after"] == 0].iloc[0]
+    assert re.findall(r'data-row="(\w+)"', str(panels.region_popup(region, tx))) == ["offices", "mean", "coverage"]

@@ -823,3 +823,187 @@ def test_swedish_map(chromium, shipped_network, scenario, shipped_solution, tmp_
             page.evaluate("c => netopt.setDecisions(c)", random_changes(rng, off["office_id"].tolist(), off["existing"].tolist()))
             assert_page_equals_python(page, shipped_network, scenario, tmp_path, lang="sv")
         assert log.problems() == []
+
+
+# --------------------------------------------------------------------------- popups and search show the decisions in force
+
+# Every office's and FA-region's popup as the page shows it: the rows that
+# depend on the decisions (data-row), the title and the pressed what-if button.
+_READ_POPUPS = """() => {
+  const rows = c => Object.fromEntries([...c.querySelectorAll('[data-row]')]
+    .map(e => [e.dataset.row, (e.tagName === 'TR' ? e.querySelector('td') : e).textContent]));
+  const read = layer => {
+    const popup = layer.getPopup(), pan = popup.options.autoPan;
+    popup.options.autoPan = false;  // the map stays where it is
+    layer.openPopup();
+    const c = popup.getElement().querySelector('.leaflet-popup-content');
+    const out = {title: c.querySelector('h3').textContent, rows: rows(c),
+                 pressed: [...c.querySelectorAll('.netopt-whatif-popup button[aria-pressed=true]')].map(b => b.textContent)};
+    layer.closePopup();
+    popup.options.autoPan = pan;
+    return out;
+  };
+  const offices = Object.fromEntries(Object.entries(netoptRegistry.offices.plan).map(([id, m]) => [id, read(m)]));
+  const regions = {};
+  netoptRegistry.polygons.forEach(e => e.layer.eachLayer(l => {
+    const p = (l.feature || {}).properties || {};
+    if (p.style && p.style.className === 'netopt-fa') { regions[p.fa_code] = read(l); }
+  }));
+  return {offices, regions};
+}"""
+
+_LAST_POPUP = """() => {
+  const all = document.querySelectorAll('.leaflet-popup-content'), c = all[all.length - 1];
+  return {title: c.querySelector('h3').textContent, text: c.innerText,
+          rows: Object.fromEntries([...c.querySelectorAll('[data-row]')].map(e => [e.dataset.row, (e.tagName === 'TR' ? e.querySelector('td') : e).textContent])),
+          pressed: [...c.querySelectorAll('.netopt-whatif-popup button[aria-pressed=true]')].map(b => b.textContent)};
+}"""
+
+
+def popup_rows(markup: str) -> dict:
+    """The rows of a popup netopt writes (netopt.maps.panels) that carry data-row, as text."""
+    import html
+    import re
+
+    out = {}
+    for key, cell in re.findall(r'<tr data-row="(\w+)"><th>.*?</th><td>(.*?)</td></tr>', str(markup), re.S):
+        out[key] = html.unescape(re.sub(r"<[^>]+>", "", cell))
+    for key, body in re.findall(r'<p class="netopt-warn" data-row="(\w+)">(.*?)</p>', str(markup), re.S):
+        out[key] = html.unescape(re.sub(r"<[^>]+>", "", body))
+    return out
+
+
+def assert_popups_equal_python(page, network, scenario, folder, *, lang: str = "en") -> dict:
+    """Every popup's rows equal the popup netopt writes for the decisions in
+    force (netopt evaluate of the page's CSV), each decision changed from the
+    plan marked "(what-if)", and each office's pressed button is its decision now."""
+    from netopt.maps import panels
+
+    tx = texts(lang)
+    mark = tx("whatif.marker_label", decision="")
+    got = page.evaluate(_READ_POPUPS)
+    plan = python_plan(network, scenario, page.evaluate("() => netopt.planCsv()"), folder)
+    tables = plan_tables(plan)
+    decided = {o["office_id"]: o for o in page.evaluate("() => netopt.offices()")}
+    received = dict(zip(tables.receiving["office_id"], tables.receiving["from_offices"]))
+    problems = []
+    for _, row in tables.offices.iterrows():
+        oid, existing = row["office_id"], bool(row["existing"])
+        want = popup_rows(panels.office_popup(row, tx, received_from=received.get(oid)))
+        label = panels.decision_label(tx, row["decision"], existing)
+        if decided[oid]["decision"] != decided[oid]["plan_decision"]:
+            want["decision"] = label + mark + ("" if existing else ", " + tx("popup.candidate"))
+        shown_now = got["offices"][oid]
+        if shown_now["rows"] != want:
+            problems.append(f"{oid}: popup {shown_now['rows']} != {want}")
+        if shown_now["pressed"] != [label]:
+            problems.append(f"{oid}: pressed {shown_now['pressed']}, decision {label}")
+    base = page.evaluate("() => netopt.planSummary()")  # the plan's FA-regions without an office, checked by test_plan_itself_equals_python
+    base_cover = {code: "lost" if code in base["fa_regions_lost"] else "never" if code in base["fa_regions_without_office"] else "served"
+                  for code in tables.fa_regions["fa_code"]}
+    for _, row in tables.fa_regions.iterrows():
+        code = row["fa_code"]
+        want = popup_rows(panels.region_popup(row, tx))
+        if "coverage" in want and row["coverage"] != base_cover[code]:
+            want["coverage"] += mark
+        if got["regions"][code]["rows"] != want:
+            problems.append(f"FA {code}: popup {got['regions'][code]['rows']} != {want}")
+    assert set(base_cover) == set(got["regions"])
+    assert problems == [], "\n".join(problems[:20])
+    return got
+
+
+def test_popups_show_the_decisions_in_force(shipped_page, shipped_network, scenario, tmp_path):
+    """After a change (popup buttons or setDecisions) an office's popup, opened
+    again, shows the decision in force (pressed button and decision row) and
+    every figure of it, as do the popups of the offices that take its visitors
+    and of the FA-regions; "Reset to the plan" brings back the plan's popups."""
+    page, log = shipped_page
+    page.evaluate("() => { netopt.map.closePopup(); netopt.reset(); }")
+    plan_popups = page.evaluate(_READ_POPUPS)
+    # Close by the popup's button, close the popup, open it again from the search
+    page.select_option("#netopt-search", value="motala")
+    page.locator(".leaflet-popup-content .netopt-whatif-popup").last.get_by_role("button", name="Close", exact=True).click()
+    page.evaluate("() => netopt.map.closePopup()")
+    page.select_option("#netopt-search", value="")
+    page.select_option("#netopt-search", value="motala")
+    again = page.evaluate(_LAST_POPUP)
+    assert again["title"] == "Motala" and again["pressed"] == ["Close"]
+    assert "Decision\tClose (what-if)\n" in again["text"] and "Visitors go to\tMjölby (31.3 km)" in again["text"]
+    assert again["rows"]["decision"] == "Close (what-if)"
+    assert again["rows"]["receiver"] == "Mjölby (31.3 km)" and again["rows"]["visits"].startswith(f"13{NBSP}932 → 0")
+    got = assert_popups_equal_python(page, shipped_network, scenario, tmp_path)
+    assert "Motala" in got["offices"]["mjolby"]["rows"]["received_from"]
+    assert "received_from" not in plan_popups["offices"]["mjolby"]["rows"]
+    # by the API: an FA-region left without an office, and the office popup open while it changes
+    page.evaluate("() => netoptRegistry.offices.plan['kiruna'].openPopup()")
+    page.evaluate("() => netopt.setDecisions({kiruna: 'close', gallivare: 'flexible'})")
+    open_now = page.evaluate(_LAST_POPUP)
+    assert open_now["pressed"] == ["Close"] and open_now["rows"]["decision"] == "Close (what-if)"
+    page.evaluate("() => netopt.setDecision('gallivare', 'close')")
+    assert page.evaluate(_LAST_POPUP)["rows"]["receiver"].startswith("Jokkmokk")
+    got = assert_popups_equal_python(page, shipped_network, scenario, tmp_path)
+    assert got["regions"]["60"]["rows"]["coverage"] == "This plan leaves the FA-region without an office (what-if)"
+    assert got["regions"]["60"]["rows"]["offices"] == "1 → 0"
+    # the areas' popups (figures the page does not recompute) say they are the plan's while anything is changed
+    area_note = """() => netoptRegistry.points.map(m => { m.openPopup(); const t = m.getPopup().getElement().innerText; m.closePopup(); return t; })
+                     .filter(t => t.includes("The plan's figures: the what-if does not recompute the areas.")).length"""
+    assert page.evaluate(area_note) == page.evaluate("() => netoptRegistry.points.length") > 0
+    # reset: the plan's popups again
+    page.locator("#netopt-whatif-reset").click()
+    assert page.evaluate(area_note) == 0
+    assert assert_popups_equal_python(page, shipped_network, scenario, tmp_path) == plan_popups
+    assert plan_popups["offices"]["motala"]["rows"]["decision"] == "Keep"
+    assert log.problems() == []
+
+
+def test_candidate_sites_are_found_by_the_search(chromium, shipped_network, scenario, tmp_path):
+    """Candidate sites (opened by the plan or not) are in the office search,
+    labelled as candidate sites; found, their popup's buttons open them, make
+    them flexible or leave them unopened, and the figures are netopt evaluate's."""
+    cand = write_csv_rows(
+        tmp_path / "cand.csv",
+        ["office_id", "office_name", "municipality_code", "lat", "lon"],
+        [["cand-karlstad", "Karlstad service point", "1780", "59.3793", "13.5036"],
+         ["cand-ostersund", "Östersund service point", "2380", "63.1767", "14.6361"]],
+    )
+    net = netopt.load_network(candidates=cand)
+    plan = netopt.evaluate(net, {"cand-ostersund": "open", "visby": "flexible"}, scenario)
+    path = _page_of(map_html(plan), tmp_path)
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        options = page.evaluate("() => Object.fromEntries([...document.querySelectorAll('#netopt-search option')].map(o => [o.value, o.textContent]))")
+        assert options["cand-karlstad"] == "Karlstad service point (Karlstad), candidate site"
+        assert options["cand-ostersund"] == "Östersund service point (Östersund), candidate site"
+        assert options["visby"] == "Visby (Gotland)" and len(options) == 1 + len(net.offices)
+        assert "Candidate site the plan does not open" in page.inner_text("#netopt-legend")
+
+        def choose(office, button=None):
+            page.evaluate("() => netopt.map.closePopup()")
+            page.select_option("#netopt-search", value="")
+            page.select_option("#netopt-search", value=office)
+            if button:
+                page.locator(".leaflet-popup-content .netopt-whatif-popup").last.get_by_role("button", name=button, exact=True).click()
+            return page.evaluate(_LAST_POPUP)
+
+        shown_popup = choose("cand-karlstad")
+        assert shown_popup["title"] == "Karlstad service point" and shown_popup["pressed"] == ["Not opened"]
+        assert shown_popup["rows"]["decision"] == "Not opened, candidate site"
+        assert page.locator("path.netopt-candidate").count() == 1
+        shown_popup = choose("cand-karlstad", "Open")
+        assert page.evaluate("() => netopt.decision('cand-karlstad')") == "keep"
+        assert shown_popup["pressed"] == ["Open"] and shown_popup["rows"]["decision"] == "Open (what-if), candidate site"
+        assert choose("cand-karlstad")["pressed"] == ["Open"]  # found again: the decision in force
+        assert page.locator("path.netopt-candidate").count() == 0
+        got, _ = assert_page_equals_python(page, net, scenario, tmp_path)
+        assert got["summary"]["candidate_sites_opened"] == 2
+        assert_popups_equal_python(page, net, scenario, tmp_path)
+        choose("cand-karlstad", "Flexible office")
+        choose("cand-ostersund", "Not opened")
+        got, _ = assert_page_equals_python(page, net, scenario, tmp_path)
+        assert "cand-karlstad,flexible" in got["csv"] and "cand-ostersund,not opened" in got["csv"]
+        assert_popups_equal_python(page, net, scenario, tmp_path)
+        choose("cand-karlstad", "Not opened")
+        choose("cand-ostersund", "Open")
+        assert page.evaluate("() => netopt.changes()") == []
+        assert log.problems() == []

@@ -49,6 +49,7 @@ __all__ = [
     "comparison_html",
     "map_inputs",
     "plan_offices",
+    "candidate_sites",
     "growth_threshold",
     "plan_map_html",
     "comparison_map_html",
@@ -140,8 +141,16 @@ def map_html(tables, texts: Texts | None = None, *, extensions=()) -> str:
     return plan_map_html(
         offices, gfa, munis, summary, title=title(tables, tx), texts=tx, places=tables.places, areas=tables.areas,
         nearby_km=NEARBY_KM, notes=caveat(tables, tx), received_from=received,
-        growth_threshold=growth_threshold(tables), extensions=extensions,
+        growth_threshold=growth_threshold(tables), extensions=extensions, candidates=candidate_sites(tables),
     )
+
+
+def candidate_sites(tables):
+    """The candidate sites a plan's map draws without opening them (decision
+    ``not opened``), as :func:`plan_map_html` takes them (``candidates``)."""
+    out = tables.offices[tables.offices["decision"] == "not opened"].reset_index(drop=True).copy()
+    out["public_figure_conflict"] = ""
+    return out
 
 
 def comparison_html(tables_a, tables_b, *, label_a: str, label_b: str, texts: Texts | None = None) -> str:

@@ -185,6 +185,9 @@ def office_layer(offices: pd.DataFrame, *, name: str, plan_key: str, max_visits:
     """Office markers (paths ``netopt-office``): shape and colour by decision
     (:func:`~netopt.maps.style.office_style`), area proportional to visits per year
     (after the plan; before, for a closed office) relative to ``max_visits``.
+    A candidate site the plan does not open (decision ``not opened``) is a
+    small dashed circle (path ``netopt-candidate``,
+    :func:`~netopt.maps.style.candidate_style`), without a label.
 
     With ``labels``, changed offices and receiving offices that grow a lot carry
     a permanent label. ``received_from``: office_id → where its new visitors
@@ -201,12 +204,17 @@ def office_layer(offices: pd.DataFrame, *, name: str, plan_key: str, max_visits:
             continue
         oid = str(row["office_id"])
         decision = row["decision"]
-        look = style.office_style(
-            decision, office_size_visits(row), max_visits,
-            receiving_flag=bool(panels._get(row, "receiving_flag", False)),
-            conflict=bool(panels._get(row, "public_figure_conflict", "")),
-            differs=oid in differs,
-        )
+        if decision == "not opened":  # a candidate site the plan does not open
+            c = style.candidate_style()
+            look = {"radius": c["radius"], "shape": c["shape"], "fill": c["fillColor"], "stroke": c["color"], "weight": c["weight"],
+                    "dash": c["dashArray"], "className": c["className"]}
+        else:
+            look = style.office_style(
+                decision, office_size_visits(row), max_visits,
+                receiving_flag=bool(panels._get(row, "receiving_flag", False)),
+                conflict=bool(panels._get(row, "public_figure_conflict", "")),
+                differs=oid in differs,
+            )
         label = differs.get(oid) if oid in differs else (panels.office_label(row, tx) if labels else None)
         item = {
             "id": oid,

@@ -117,6 +117,11 @@ def _check_columns(frame: pd.DataFrame, required: Iterable[str], what: str) -> N
         bad = sorted({str(d) for d in frame["decision"] if d not in style.DECISION_COLOURS})
         if bad:
             raise DataError([Problem(file=what, row=None, column="decision", value=b, message="unknown decision", fix="use keep, flexible or close") for b in bad])
+    if what == "candidates":
+        bad = sorted({str(d) for d in frame["decision"] if d != "not opened"})
+        if bad:
+            raise DataError([Problem(file=what, row=None, column="decision", value=b, message="a candidate site of the map must be one the plan does not open",
+                                     fix="pass opened candidate sites with the offices, and only rows with decision 'not opened' as candidates") for b in bad])
 
 
 def _checked(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame) -> None:
@@ -276,7 +281,7 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
                   summary: dict, *, title: str, texts: Texts | None = None, places: pd.DataFrame | None = None,
                   areas: pd.DataFrame | None = None, nearby_km: float = 3.0, notes: Iterable[str] = (),
                   received_from: dict | None = None, growth_threshold: float | None = None,
-                  extensions: Iterable[PageExtension] = ()) -> str:
+                  extensions: Iterable[PageExtension] = (), candidates: pd.DataFrame | None = None) -> str:
     """One plan as a self-contained, offline HTML map (str).
 
     Layers: FA-regions (change in mean distance, km; hatched where the plan
@@ -290,13 +295,22 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
 
     ``offices`` needs :data:`OFFICE_COLUMNS`; optional columns: ``history``,
     ``changed_in``, ``existing``, ``receiving_growth``, ``receiving_flag``,
-    ``public_figure_conflict``. Raises :class:`~netopt.errors.DataError` when
-    a required column is missing or a decision is unknown.
+    ``public_figure_conflict``. ``candidates``: candidate sites the plan does
+    not open (the same columns, decision ``not opened``), drawn as small
+    dashed circles in the office layer (the what-if can open them) and listed
+    in the office search as candidate sites; a candidate site the plan opens
+    is one of ``offices`` (``existing`` False). Raises
+    :class:`~netopt.errors.DataError` when a required column is missing or a
+    decision is unknown.
     """
     tx = texts or texts_of("en")
     extensions = tuple(extensions)
     _checked(offices, fa_regions)
     _check_columns(municipalities, MUNICIPALITY_COLUMNS, "municipalities")
+    candidates = candidates if candidates is not None and len(candidates) else None
+    if candidates is not None:
+        _check_columns(candidates, OFFICE_COLUMNS, "candidates")
+    drawn = offices if candidates is None else pd.concat([offices, candidates], ignore_index=True)
     m, figure = _new_map(fa_regions, title, extensions)
     top = layers.max_visits(offices)
     m.add_child(layers.fa_region_layer(fa_regions, name=tx("layer.fa"), texts=tx))
@@ -306,7 +320,7 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
     m.add_child(layers.closure_line_layer(offices, name=tx("layer.closure_lines"), texts=tx))
     if areas is not None and len(areas):
         m.add_child(layers.area_layer(areas, name=tx("layer.areas"), nearby_km=nearby_km, texts=tx))
-    m.add_child(layers.office_layer(offices, name=tx("layer.offices"), plan_key="plan", max_visits=top, texts=tx, received_from=received_from))
+    m.add_child(layers.office_layer(drawn, name=tx("layer.offices"), plan_key="plan", max_visits=top, texts=tx, received_from=received_from))
     year_layers = layers.change_year_layers(offices, max_visits=top, texts=tx)
     for group in year_layers:
         m.add_child(group)
@@ -315,9 +329,9 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
     if gotos:
         gotos += _whole(fa_regions, tx)
     page_panels = [
-        panels.plan_panel(title, summary, panels.search_box([offices], tx), tx, notes=list(notes), gotos=gotos),
+        panels.plan_panel(title, summary, panels.search_box([drawn], tx), tx, notes=list(notes), gotos=gotos),
         panels.legend(tx, areas=areas is not None and len(areas) > 0, places=places is not None and len(places) > 0, growth_threshold=growth_threshold,
-                      years=years),
+                      years=years, candidates=candidates is not None),
     ]
     return _lang_attr(_finish(m, figure, page_panels, tx, extensions), tx)
 

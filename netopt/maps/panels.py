@@ -57,8 +57,9 @@ def _get(row, key, default=None):
     return default if missing(v) else v
 
 
-def decision_label(tx: Texts, decision: str) -> str:
-    return tx(f"decision.{decision}")
+def decision_label(tx: Texts, decision: str, existing: bool = True) -> str:
+    """The decision's word; "Open" for a candidate site the plan keeps open."""
+    return tx("whatif.open") if decision == "keep" and not existing else tx(f"decision.{decision}")
 
 
 def _history(tx: Texts, row) -> str | None:
@@ -75,8 +76,12 @@ def _history(tx: Texts, row) -> str | None:
 
 
 def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
-    """Popup of an office: decision (and its year in a staged plan), municipality,
-    FA-region, visits, cost, cost per visit, where its visitors go or where they come from."""
+    """Popup of an office: decision (and its year in a staged plan; "candidate
+    site" for an office that is not open today), municipality, FA-region,
+    visits, cost, cost per visit, where its visitors go or where they come from.
+    The rows that depend on the decisions carry ``data-row`` (decision, visits,
+    cost, cost_per_visit, receiver, received_from, receiving_flag): the what-if
+    (``netopt/static/netopt-whatif.js``) rewrites them for the decisions in force."""
     decision = row["decision"]
     mark = Markup(' <span class="netopt-est">') + escape(tx("popup.estimate")) + Markup("</span>")
     any_est = bool(_get(row, "estimated", False))
@@ -90,8 +95,8 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
     cpv = tx.num(row["cost_per_visit_sek"], 0)
     o = {
         "name": row["office_name"],
-        "colour": style.decision_colour(decision),
-        "decision_label": decision_label(tx, decision),
+        "colour": style.candidate_style()["color"] if decision == "not opened" else style.decision_colour(decision),
+        "decision_label": decision_label(tx, decision, bool(_get(row, "existing", True))),
         "history": _history(tx, row),
         "municipality": row["municipality"],
         "fa_name": row["fa_name"],
@@ -111,6 +116,7 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
         "receiving_flag": tx("popup.receiving_flag", growth=tx.pct(growth, 0, sign=True)) if flag and growth is not None else None,
         "conflict": tx("popup.conflict", text=conflict) if conflict else None,
         "caveat": tx("popup.caveat", text=caveat) if caveat else None,
+        "candidate": not bool(_get(row, "existing", True)),
     }
     return _render("office_popup.html", tx=tx, o=o)
 
@@ -140,7 +146,10 @@ def office_label(row, tx: Texts) -> Markup | None:
 
 
 def office_tooltip(row, tx: Texts) -> Markup:
-    return escape(row["office_name"]) + Markup(" (") + escape(decision_label(tx, row["decision"]).lower()) + Markup(")")
+    """"Name (decision)"; "Name (not opened, candidate site)" for a candidate site."""
+    existing = bool(_get(row, "existing", True))
+    candidate = "" if existing else ", " + tx("popup.candidate")
+    return escape(row["office_name"]) + Markup(" (") + escape(decision_label(tx, row["decision"], existing).lower() + candidate) + Markup(")")
 
 
 def _region_values(row, tx: Texts) -> dict:
@@ -191,13 +200,16 @@ def area_popup(row, tx: Texts, nearby_km: float) -> Markup:
 
 
 def search_box(offices_frames: list[pd.DataFrame], tx: Texts) -> Markup:
-    """The office search: every office of the frames, sorted by name."""
-    seen: dict[str, tuple[str, str]] = {}
+    """The office search: every office of the frames, sorted by name, as
+    "Name (municipality)"; a candidate site (``existing`` False, opened by the
+    plan or not) as "Name (municipality), candidate site"."""
+    seen: dict[str, tuple[str, str, bool]] = {}
     for frame in offices_frames:
         for _, row in frame.sort_values("office_id", key=lambda s: s.astype(str), kind="mergesort").iterrows():
-            seen.setdefault(str(row["office_id"]), (str(row["office_name"]), str(row["municipality"])))
+            seen.setdefault(str(row["office_id"]), (str(row["office_name"]), str(row["municipality"]), not bool(_get(row, "existing", True))))
     items = sorted(seen.items(), key=lambda kv: (kv[1][0].casefold(), kv[0]))
-    options = [(oid, f"{name} ({muni})") for oid, (name, muni) in items]
+    options = [(oid, tx("panel.search_candidate", name=name, municipality=muni) if candidate else f"{name} ({muni})")
+               for oid, (name, muni, candidate) in items]
     return _render("search.html", tx=tx, options=options)
 
 
@@ -275,11 +287,15 @@ def shape_icon(shape: str, fill: str, stroke: str = "#1a1a1a", *, size: int = 14
 
 
 def legend(tx: Texts, *, areas: bool = True, places: bool = True, compare: bool = False, growth_threshold: float | None = None,
-           years: tuple[int, ...] = ()) -> Markup:
+           years: tuple[int, ...] = (), candidates: bool = False) -> Markup:
     """The legend, from the same style tables the layers use; ``growth_threshold``:
     the growth (share) above which a receiving office is marked; ``years``: the
-    years of a staged plan, each with its ring (:func:`~netopt.maps.style.year_ring_style`)."""
+    years of a staged plan, each with its ring (:func:`~netopt.maps.style.year_ring_style`);
+    ``candidates``: the map draws candidate sites the plan does not open."""
     decisions = [(shape_icon(style.DECISION_SHAPES[d], style.DECISION_COLOURS[d]), tx(f"decision.{d}")) for d in style.DECISIONS]
+    if candidates:
+        c = style.candidate_style()
+        decisions.append((shape_icon("circle", c["fillColor"], c["color"], weight=c["weight"], dash=c["dashArray"]), tx("legend.candidate")))
     receiving = tx("legend.receiving_any") if growth_threshold is None else tx("legend.receiving", limit=tx.pct(growth_threshold, 0))
     marks = [
         (shape_icon("circle", style.DECISION_COLOURS["keep"], style.RECEIVING_COLOUR, weight=3), receiving),

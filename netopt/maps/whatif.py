@@ -37,11 +37,14 @@ WHATIF_ROWS = ("cut", "savings", "allowance", "met", "cost", "offices", "candida
 #: Rows of the table of the FA-region changed last.
 WHATIF_FA_ROWS = ("offices", "mean", "p90", "within")
 
-_PAGE_TEXTS = ("format.decimal_mark", "unit.msek", "popup.fa_region", "label.receiving")
+_PAGE_TEXTS = ("format.decimal_mark", "unit.msek", "unit.sek", "label.receiving")
 
 
 def _page_texts(tx: Texts) -> dict:
-    keys = [k for k in tx.strings if k.startswith(("whatif.", "decision."))] + list(_PAGE_TEXTS)
+    """The texts the page writes itself: the what-if's, the decisions' and the
+    popups' (the what-if rewrites an office's or an FA-region's popup rows for
+    the decisions in force)."""
+    keys = [k for k in tx.strings if k.startswith(("whatif.", "decision.", "popup."))] + list(_PAGE_TEXTS)
     return {k: tx.strings[k] for k in sorted(set(keys))}
 
 

@@ -7,7 +7,8 @@
  * window.netopt holds what a page (or a script driving it) can use:
  *   netopt.map        the Leaflet map (set by netoptInitPage)
  *   netopt.registry   {groups: [{key, group}], offices: {planKey: {officeId: marker}},
- *                      polygons: [{group, layer}], lineGroups: [{group}]}
+ *                      polygons: [{group, layer}], lineGroups: [{group}],
+ *                      points: [marker] (point markers with a popup: the areas)}
  *   netopt.data       JSON payloads of page extensions, by name
  *   netopt.layoutLabels()  re-run the label placement (after a change of labels)
  *   netopt.ShapeMarker     the marker class of offices (circle, diamond, cross)
@@ -19,7 +20,7 @@
 (function (global) {
   "use strict";
   var netopt = global.netopt = global.netopt || {};
-  var registry = netopt.registry = {groups: [], offices: {}, polygons: [], lineGroups: []};
+  var registry = netopt.registry = {groups: [], offices: {}, polygons: [], lineGroups: [], points: []};
   var labelled = [];  /* office markers with a permanent label */
   netopt.data = netopt.data || {};
   global.netoptRegistry = registry;  /* older name */
@@ -151,6 +152,7 @@
     points.forEach(function (p) {
       var m = new ShapeMarker([p.lat, p.lon], p.style);
       bindInfo(m, p.popup, p.tooltip, false);
+      if (p.popup) { registry.points.push(m); }
       m.addTo(group);
     });
   };

@@ -71,6 +71,12 @@
     return (f % 2 === 0) ? f : f + 1;
   }
 
+  /* numpy's round(x, d): rint(x * 10^d) / 10^d. */
+  function round(x, d) {
+    var f = Math.pow(10, d);
+    return rint(x * f) / f;
+  }
+
   /* Distance in whole metres as netopt.whatif.page_distance_m computes it. */
   function metres(ax, ay, bx, by, detour) {
     var a = ax - bx, b = ay - by;
@@ -304,7 +310,7 @@
     }
     var W = this.Wdiv;
     return {
-      modes: modes, near: near, dist: dist, eq: eq, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
+      modes: modes, near: near, dist: dist, eq: eq, visitsJ: visitsJ, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
       receiverDist: receiverDist, faAfter: faAfter, faWithout: without,
       metrics: {
         baseline_cost_msek: this.baselineCost / 1e6,
@@ -370,21 +376,34 @@
 
   /* Receiving offices (tables._receiving): open offices that take visitors
    * from the catchment of a closed office; their growth in visits (share;
-   * Infinity when they had none) and whether it exceeds ``threshold``. */
+   * Infinity when they had none), whether it exceeds ``threshold``, and
+   * ``from[i]``: the closed offices whose visitors office i takes, most
+   * visits first (ties in office order, as the table sorts them). */
   Engine.prototype.receiving = function (r, threshold) {
     var n = this.n, m = this.m, growth = new Float64Array(n), flag = new Uint8Array(n), takes = new Uint8Array(n), j, i, b;
+    var received = {}, from = [];
     for (j = 0; j < m; j++) {
       b = this.baseNear[j];
-      if (this.existing[b] && r.modes[b] === CLOSED && r.near[j] !== b) { takes[r.near[j]] = 1; }
+      if (this.existing[b] && r.modes[b] === CLOSED && r.near[j] !== b) {
+        i = r.near[j];
+        takes[i] = 1;
+        var by = received[i] || (received[i] = {});
+        by[b] = (by[b] || 0) + r.visitsJ[j];
+      }
     }
     for (i = 0; i < n; i++) {
-      growth[i] = NaN;
+      growth[i] = NaN; from.push([]);
       if (!takes[i]) { continue; }
       var before = this.baseVisits[i];
       growth[i] = before > 0 ? (r.visitsAfter[i] - before) / before : Infinity;
       flag[i] = growth[i] > threshold + 1e-9 ? 1 : 0;
+      var sources = Object.keys(received[i]).map(Number).sort(function (a, c) { return a - c; });
+      var visits = received[i];
+      from[i] = sources.map(function (s, pos) { return [s, pos]; })
+        .sort(function (a, c) { return (visits[c[0]] - visits[a[0]]) || (a[1] - c[1]); })
+        .map(function (pair) { return pair[0]; });
     }
-    return {growth: growth, flag: flag};
+    return {growth: growth, flag: flag, from: from};
   };
 
   global.NetoptWhatifEngine = Engine;
@@ -528,7 +547,7 @@
     var markers = (registry.offices || {}).plan || {};
     var officeGroup = null;
     (registry.groups || []).forEach(function (g) { if (g.key === "plan") { officeGroup = g.group; } });
-    var original = {}, openMarker = null;
+    var original = {}, openPopup = null;
     for (i = 0; i < n; i++) {
       var id = o.id[i];
       if (!markers[id] && officeGroup) {
@@ -552,17 +571,23 @@
           popup: mk.getPopup() ? mk.getPopup().getContent() : null
         };
         if (mk.getPopup()) { mk.getPopup().setContent(popupContent); }  // rebuilt each time the popup opens or updates
-        mk.on("popupopen", function (e) { openMarker = e.target; });
-        mk.on("popupclose", function (e) { if (openMarker === e.target) { openMarker = null; } });
       }
     }
+    // the popup open now (an office's or an FA-region's) is rebuilt at each change
+    map.on("popupopen", function (e) { openPopup = e.popup; });
+    map.on("popupclose", function (e) { if (openPopup === e.popup) { openPopup = null; } });
 
     // ---- FA-regions (with their overlays) and closure lines drawn by netopt-map.js
-    var faLayer = {}, faOverlay = {}, faGroup = null, faOriginal = {};
+    var faLayer = {}, faOverlay = {}, faGroup = null, faOriginal = {}, faPopup = {};
     (registry.polygons || []).forEach(function (entry) {
       entry.layer.eachLayer(function (layer) {
         var props = (layer.feature || {}).properties || {}, cls = (props.style || {}).className;
         if (props.fa_code === undefined) { return; }
+        if (layer.getPopup()) {  // netopt's popup (as written by Python), its rows rewritten when the what-if changes them
+          var code = props.fa_code;
+          if (!faPopup.hasOwnProperty(code)) { faPopup[code] = layer.getPopup().getContent(); }
+          layer.getPopup().setContent(function () { return faPopupContent(code); });
+        }
         if (cls === "netopt-fa") {
           faLayer[props.fa_code] = layer; faGroup = entry.group;
           faOriginal[props.fa_code] = {fill: layer.options.fillColor, tooltip: layer.getTooltip() ? layer.getTooltip().getContent() : null};
@@ -572,6 +597,22 @@
       });
     });
     var lineGroup = (registry.lineGroups || []).length ? registry.lineGroups[0].group : null;
+
+    // ---- areas with high social exclusion: their figures are the plan's (the
+    // page does not recompute them); their popups say so while anything is changed
+    (registry.points || []).forEach(function (pt) {
+      var text = pt.getPopup() ? pt.getPopup().getContent() : null;
+      if (typeof text !== "string") { return; }
+      pt.getPopup().setContent(function () {
+        if (!changed) { return text; }
+        var wrapper = document.createElement("div"), note = document.createElement("p");
+        wrapper.innerHTML = text;
+        note.className = "netopt-warn netopt-whatif-area-note";
+        note.textContent = T("whatif.area_note");
+        (wrapper.querySelector(".netopt-popup") || wrapper).appendChild(note);
+        return wrapper;
+      });
+    });
 
     // ---- the panel (rendered in Python: rows keyed by data-key)
     var rowFormat = {
@@ -757,6 +798,116 @@
       if (netopt.layoutLabels) { netopt.layoutLabels(); }
     }
 
+    // ---- popups: netopt's own (as written by Python), with each row that
+    // depends on the decisions (data-row in office_popup.html and
+    // region_popup.html) rewritten when the decisions in force change it
+
+    /* The texts of office k's popup rows in an evaluation r (its receiving
+     * offices rec) under the decisions mds, as netopt.maps.panels.office_popup
+     * writes them (decision: the mode, compared only). */
+    function officeRows(r, rec, mds, k) {
+      var ex = o.existing[k], mode = mds[k], g = rec.growth[k], after = r.visitsAfter[k], cost = r.cost[k];
+      var before = ex ? engine.baseVisits[k] : 0, costBefore = ex ? engine.fixedFull[k] + p.staff_per_visit_sek * engine.baseVisits[k] : 0;
+      // rounded first as the office table (Plan.office_table) rounds them, then shown
+      return {
+        decision: String(mode),
+        visits: num(round(before, 1), 0) + ARROW + num(round(after, 1), 0) + (isFinite(g) ? " (" + pctSigned(g, 0) + ")" : ""),
+        cost: num(round(costBefore / 1e6, 4), 2) + ARROW + num(round(cost / 1e6, 4), 2) + " " + MSEK,
+        cost_per_visit: after > 0 ? num(round(cost / after, 1), 0) + " " + T("unit.sek") : DASH,
+        receiver: mode === CLOSED && ex && r.receiver[k] >= 0 ? o.name[r.receiver[k]] + " (" + num(round(r.receiverDist[k] / 1000.0, 1), 1) + " km)" : null,
+        received_from: rec.from[k].length ? rec.from[k].map(function (i) { return o.name[i]; }).join("; ") : null,
+        receiving_flag: rec.flag[k] ? T("popup.receiving_flag", {growth: pctSigned(g, 0)}) : null
+      };
+    }
+
+    var ROW_LABELS = {receiver: "popup.visitors_go_to", received_from: "popup.receives_from"};
+
+    /* Put text into the row ``key`` of a popup (a table row, or the warning
+     * paragraph after the table); null removes the row. */
+    function setRow(root, key, text, est) {
+      var table = root.querySelector("table"), el = root.querySelector("[data-row=\"" + key + "\"]");
+      if (text === null) {
+        if (el) { el.parentNode.removeChild(el); }
+        return;
+      }
+      if (!el && key === "receiving_flag") {
+        el = document.createElement("p");
+        el.className = "netopt-warn";
+        el.setAttribute("data-row", key);
+        table.parentNode.insertBefore(el, table.nextSibling);
+      } else if (!el) {
+        el = document.createElement("tr");
+        el.setAttribute("data-row", key);
+        el.appendChild(document.createElement("th")).textContent = T(ROW_LABELS[key]);
+        el.appendChild(document.createElement("td"));
+        var body = table.tBodies.length ? table.tBodies[0] : table, next = key === "receiver" ? root.querySelector("[data-row=received_from]") : null;
+        body.insertBefore(el, next);
+      }
+      var cell = el.tagName === "TR" ? el.querySelector("td") : el;
+      cell.textContent = text;
+      if (est) { cell.appendChild(document.createTextNode(" ")); cell.appendChild(est.cloneNode(true)); }
+    }
+
+    /* Office k's popup table (as Python wrote it) for the decisions in force. */
+    function officeInfo(k) {
+      var id = o.id[k], ex = o.existing[k], wrapper = document.createElement("div");
+      wrapper.innerHTML = original[id].popup || "";
+      if (!wrapper.querySelector("table")) { return wrapper; }
+      var plan = officeRows(planResult, planReceiving, planModes, k), now = officeRows(current, receiving, modes, k);
+      Object.keys(now).forEach(function (key) {
+        if (now[key] === plan[key]) { return; }
+        if (key !== "decision") {
+          // each row keeps its own "(estimate)" mark: a register's own visits are no estimate while its cost may be
+          setRow(wrapper, key, now[key], wrapper.querySelector("[data-row=" + key + "] .netopt-est"));
+          return;
+        }
+        var cell = wrapper.querySelector("[data-row=decision] td");
+        if (!cell) { return; }
+        var mode = modes[k], b = document.createElement("b");
+        b.style.color = mode > 0 ? style.decision_colours[decisionName(mode, ex)] : (ex ? style.decision_colours.close : style.candidate.color);
+        b.textContent = decisionLabel(mode, ex);
+        cell.textContent = "";
+        cell.appendChild(b);
+        cell.appendChild(document.createTextNode(T("whatif.marker_label", {decision: ""}) + (ex ? "" : ", " + T("popup.candidate"))));
+      });
+      return wrapper;
+    }
+
+    /* The texts of FA-region k's popup rows in an evaluation r (region_popup.html). */
+    function faRows(r, k) {
+      var f = engine.faFigures(r, k), kind = r.faAfter[k] > 0 ? "served" : (engine.faBefore[k] > 0 ? "lost" : "never");
+      return {
+        offices: num(f.offices_before, 0) + ARROW + num(f.offices_after, 0),
+        mean: num(f.mean_distance_km_before, 1) + ARROW + num(f.mean_distance_km, 1) + " km (" + signed(f.mean_distance_km - f.mean_distance_km_before, 1) + " km)",
+        coverage: kind
+      };
+    }
+
+    /* An FA-region's popup (netopt's, for the FA-region layer and its
+     * overlays) for the decisions in force. */
+    function faPopupContent(code) {
+      var k = p.fa_regions.code.indexOf(String(code)), text = faPopup[code];
+      if (k < 0 || typeof text !== "string") { return text; }
+      var wrapper = document.createElement("div");
+      wrapper.innerHTML = text;
+      if (!wrapper.querySelector("table")) { return wrapper; }
+      var plan = faRows(planResult, k), now = faRows(current, k);
+      if (now.offices !== plan.offices) { setRow(wrapper, "offices", now.offices, null); }
+      if (now.mean !== plan.mean) { setRow(wrapper, "mean", now.mean, null); }
+      if (now.coverage !== plan.coverage) {
+        setRow(wrapper, "coverage", null, null);
+        if (now.coverage !== "served") {
+          var warn = document.createElement("p"), box = wrapper.querySelector(".netopt-popup") || wrapper;
+          warn.className = "netopt-warn";
+          warn.setAttribute("data-row", "coverage");
+          var text = T(now.coverage === "lost" ? "popup.fa_lost" : "popup.fa_never") + T("whatif.marker_label", {decision: ""});
+          if (now.coverage === "lost") { warn.appendChild(document.createElement("b")).textContent = text; } else { warn.textContent = text; }
+          box.appendChild(warn);
+        }
+      }
+      return wrapper;
+    }
+
     function popupBlock(k) {
       var kinds = [KEPT, FLEXIBLE, CLOSED], ex = o.existing[k], mode = modes[k];
       var buttons = kinds.map(function (kind) {
@@ -776,15 +927,15 @@
         "<div class=\"netopt-whatif-choices\">" + buttons + "</div><div>" + info + "</div></div>";
     }
 
-    /* The office's popup: netopt's own (as written by Python) and the what-if
-     * buttons below it (Leaflet calls this each time the popup opens or updates). */
+    /* The office's popup: netopt's own (as written by Python, its rows for
+     * the decisions in force) and the what-if buttons below it (Leaflet calls
+     * this each time the popup opens or updates). */
     function popupContent(mk) {
-      var k = index[mk.netoptId], wrapper = document.createElement("div"), holder = document.createElement("div");
+      var k = index[mk.netoptId], wrapper = officeInfo(k), holder = document.createElement("div");
       if (panel) {  // auto-pan keeps the popup (and its buttons) clear of the summary panel
         var edge = panel.getBoundingClientRect();
         mk.getPopup().options.autoPanPaddingTopLeft = L.point(edge.width > 0 ? edge.right + 10 : 10, 10);
       }
-      wrapper.innerHTML = original[mk.netoptId].popup;
       holder.innerHTML = popupBlock(k);
       var block = holder.firstChild;
       block.addEventListener("click", function (e) {
@@ -815,7 +966,7 @@
         box.open = true;  // the what-if figures into view at the first change
         if (box.offsetTop > panel.scrollTop + panel.clientHeight / 2) { panel.scrollTop = box.offsetTop; }
       }
-      if (openMarker && openMarker.getPopup()) { openMarker.getPopup().update(); }
+      if (openPopup && map.hasLayer(openPopup)) { openPopup.update(); }
       state.lastUpdateMs = now() - t1;
     }
 

@@ -39,6 +39,7 @@ SUMMARY_KEYS = [
     ("savings_msek", ".1f"),
     ("flexible_allowance_used_msek", ".1f"),
     ("meets_budget", None),
+    ("baseline_cost_msek", ".1f"),
     ("cost_msek", ".1f"),
     ("offices_kept", "d"),
     ("offices_flexible", "d"),
@@ -47,9 +48,14 @@ SUMMARY_KEYS = [
     ("fa_regions_served", "d"),
     ("population_mean_distance_km", ".2f"),
     ("population_p90_distance_km", ".1f"),
-    ("population_share_within_30km", ".3f"),
+    ("population_share_within_30km", "pct"),
     ("visits_lost", ".0f"),
+    ("breaks", None),
 ]
+
+#: What a plan breaks, in a word per kind (compare.md's row "Breaks").
+BREAK_KINDS = ("every_office_closed", "budget", "fa_region", "municipality", "max_closures", "max_distance", "access_floor",
+               "flexible_capacity", "growth", "lock_open", "lock_closed", "flexible_not_allowed", "open_count", "nesting")
 
 #: Input files a planner can point compare to (role → CLI option); the
 #: municipalities and SSC regions are always netopt's own.
@@ -190,7 +196,9 @@ def _same(a, b) -> bool:
         return False
 
 
-def _input_differences(a: Plan, b: Plan) -> list[str]:
+def _input_differences(a: Plan, b: Plan, tx=None) -> list[str]:
+    """The inputs two plans do not share (files by SHA-256, and the parameters), one text each, in ``tx``'s language."""
+    role_name = (lambda r: tx(f"compare.role.{r}") if tx is not None and tx.has(f"compare.role.{r}") else r)
     ca, cb = a.prepared.network.checksums, b.prepared.network.checksums
     sa, sb = a.prepared.network.sources, b.prepared.network.sources
     out = []
@@ -199,10 +207,21 @@ def _input_differences(a: Plan, b: Plan) -> list[str]:
             na, nb = (Path(src[role]).name if role in src else "–" for src in (sa, sb))
             if na == nb:  # same name, other content: show where each lies
                 na, nb = sa[role], sb[role]
-            out.append(f"{role}: A {na}, B {nb}")
+            out.append(f"{role_name(role)}: A {na}, B {nb}")
     if a.prepared.params != b.prepared.params:
-        out.append("visit and cost parameters")
+        out.append(role_name("parameters") if tx is not None else "visit and cost parameters")
     return out
+
+
+def _breaks_cell(tables, tx) -> str:
+    """What a plan breaks, in words per kind with the years ("growth limit (2027)"), or "none"."""
+    if not tables.breaks:
+        return tx("compare.md.no_breaks")
+    kinds: dict = {}
+    for b in tables.breaks:
+        kinds.setdefault(b["kind"], []).append(str(b["year"]))
+    words = [(tx(f"compare.break.{k}") if tx.has(f"compare.break.{k}") else k) + f" ({', '.join(sorted(set(y)))})" for k, y in kinds.items()]
+    return "**" + "; ".join(words) + "**"
 
 
 def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | None = None, lang: str | None = None) -> Path:
@@ -236,15 +255,21 @@ def compare_dirs(dir_a, dir_b, out, *, overwrite: bool = False, files: dict | No
     words = {d: tx(f"memo.decision.{d}") for d in ("keep", "flexible", "close", "not opened")}
     lines = [f"# {tx('compare.md.title', a=md_escape(la), b=md_escape(lb))}\n"]
     lines.append(tx("compare.md.as_made") + "\n")
-    diff_inputs = _input_differences(a, b)
+    diff_inputs = _input_differences(a, b, tx)
     if diff_inputs:
         lines.append(f"**{tx('compare.md.different_data')}**: " + md_escape("; ".join(diff_inputs)) + ". " + tx("compare.md.only_one") + "\n")
+    else:
+        lines.append(tx("compare.md.same_data") + "\n")
     lines += [f"| {tx('compare.md.measure')} | A | B |", "|---|---:|---:|"]
     for key, spec in SUMMARY_KEYS:
         if key == "meets_budget":
             cells = [tx("compare.md.yes") if s[key] else f"**{tx('compare.md.no')}**" for s in (sa, sb)]
         elif key == "status":
             cells = [md_escape(tx(f"status.{s[key]}") if tx.has(f"status.{s[key]}") else s[key]) for s in (sa, sb)]
+        elif key == "breaks":
+            cells = [_breaks_cell(tt, tx) for tt in (ta_full, tb_full)]
+        elif spec == "pct":
+            cells = [tx.pct(s[key], 1) for s in (sa, sb)]
         elif spec is None:
             cells = [md_escape(s[key]) for s in (sa, sb)]
         else:

@@ -158,3 +158,24 @@ def test_a_plan_in_its_scenarios_own_division_is_compared_in_that_division(tmp_p
     again = load_plan_dir(out)
     assert again.prepared.network.division_name == s["fa_division"] and again.summary()["fa_regions_total"] == 21
     assert again.summary()["savings_msek"] == s["savings_msek"] and str(again.status) == s["status"]
+
+
+def test_compare_shows_what_each_plan_breaks_its_baseline_and_shares_in_percent(tmp_path, two_plans, fast_demand, shipped_scenario):
+    """A newcomer's trial: compare.md hid that plan B (a hand plan keeping Kista) breaks the
+    growth limit and the cut, gave the share within 30 km as 0.807 and had no baseline
+    row; its Swedish version named the differing input file in English."""
+    a, b, _ = two_plans
+    hand = tmp_path / "hand"
+    assert run_netopt("evaluate", shipped_scenario, "--demand", fast_demand, "--out", hand, "--no-map").code == 0  # nothing changed: the cut is not met
+    out = tmp_path / "cmp"
+    res = run_netopt("compare", a, hand, "--out", out)
+    assert res.code == 0, res.text
+    md = (out / "compare.md").read_text(encoding="utf-8")
+    sa, sh = _summary(a), _summary(hand)
+    assert "| What the plan breaks | nothing | **cut not met (2027)** |" in md
+    assert f"| Share within 30 km | {100 * sa['population_share_within_30km']:.1f}\u00a0% | {100 * sh['population_share_within_30km']:.1f}\u00a0% |" in md
+    assert f"| Cost in 2024, the baseline (MSEK/yr) | {sa['baseline_cost_msek']:.1f} | {sh['baseline_cost_msek']:.1f} |" in md
+    assert "Both plans rest on the same input files and parameters." in md
+    res = run_netopt("compare", a, b, "--out", tmp_path / "sv", "--lang", "sv")
+    md = (tmp_path / "sv" / "compare.md").read_text(encoding="utf-8")
+    assert "servicekontor: A offices.csv, B my\\_offices.csv" in md and "offices:" not in md

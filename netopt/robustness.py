@@ -407,7 +407,8 @@ def _shortfall(stage: dict) -> float:
     """MSEK by which a stage misses its cut (0 when it meets it)."""
     if stage["meets_budget"]:
         return 0.0
-    return max(0.0, stage["cost_msek"] - stage["flexible_allowance_used_msek"] - stage["budget_msek"])
+    # figures to the krona: so is their difference (rounded once to six decimals, no binary noise)
+    return max(0.0, round(stage["cost_msek"] - stage["flexible_allowance_used_msek"] - stage["budget_msek"], 6))
 
 
 def visit_factor_table(result: Robustness) -> pd.DataFrame | None:
@@ -454,7 +455,7 @@ def headline(result: Robustness, offices: pd.DataFrame | None = None) -> dict:
         "base_misses_cut_share": len(miss) / n if n else None,
         "base_misses_cut_interval_95": [lo, hi] if n else None,
         "base_misses_cut_by_year": {str(y): sum(1 for r in result.samples if not r.base[s]["meets_budget"]) for s, y in enumerate(result.years)},
-        "base_shortfall_msek_median": float(np.median(short)) if short else None,
+        "base_shortfall_msek_median": round(float(np.median(short)), 6) if short else None,  # to the krona (a half-krona midpoint to even)
         "base_shortfall_msek_max": float(max(short)) if short else None,
         "base_breaks_other_rules": len(other),
         "samples_without_plan": sum(1 for r in result.samples if not r.has_plan),

@@ -31,6 +31,7 @@ RULES = [
     (r"^(lat|lon)$", ("decimals", 5)),
     (r"(^|\.)(model_parameters|parameters_resolved|distances|scenario_settings|solver)\.", ("as used", "parameters in force")),
     (r"^(gap|optimum_gap)$|(^|\.)gap$", ("as used", "the solver's relative gap")),
+    (r"(^|\.)fullest\.", ("decimals", 1)),  # robustness.json: office_id → visits per open day
     (r"(^|_)growth$", ("as used", "a ratio of the unrounded visit estimates")),
     (r"_seconds$", ("decimals", 3)),
     (r"^(cost_per_fte_msek|site_fixed_msek|decay_km|detour_factor|flexible_site_share|flexible_travel_cost_per_day_sek"
@@ -96,7 +97,8 @@ def check_json(path: Path, denominators: dict) -> list[str]:
                 walk(v, key)
         elif isinstance(o, float) and o == o and not o.is_integer():
             leaf = key.rsplit(".", 1)[-1]
-            name = key if rule_of(key) and rule_of(key)[0] == "as used" else leaf
+            # a rule on the path (parameters, a table keyed by office_id) before the leaf's name
+            name = key if any("\\." in pattern and re.search(pattern, key) for pattern, _ in RULES) else leaf
             p = check_value(name, repr(o), o, denominators)
             if p:
                 problems.append(f"{path.name}: {p}")

@@ -20,6 +20,33 @@ from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
+#: Why a benchmark replaces its own results file without --overwrite (said in each one's --help).
+SHIPPED_NOTE = ("Its default results file ships with the repository and regenerating it is this benchmark's purpose,"
+                " so it is replaced without --overwrite; any other --out that exists is replaced only with --overwrite.")
+
+
+def write_results(path, text: str, *, shipped: Path, overwrite: bool = False) -> None:
+    """Write a benchmark's results atomically (the old file or the whole new one, never a part).
+
+    ``shipped`` is the benchmark's own results file in the repository, which a
+    run exists to regenerate: it is replaced without ``overwrite``. Any other
+    existing ``path`` raises :class:`netopt.errors.OutputError` unless ``overwrite``.
+    Call :func:`check_results` before the measurements to fail early.
+    """
+    from netopt import io
+
+    path = Path(path)
+    with io.atomic_output_file(path, overwrite=overwrite or path.resolve() == Path(shipped).resolve()) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def check_results(path, *, shipped: Path, overwrite: bool = False) -> None:
+    """The check :func:`write_results` makes, before any measurement (raises :class:`netopt.errors.OutputError`)."""
+    from netopt import io
+
+    path = Path(path)
+    io.check_output_file(path, overwrite=overwrite or path.resolve() == Path(shipped).resolve())
+
 #: The issue's targets (issue 12): (label, results key(s), target text, "today" in the issue, test).
 TODAY = {
     "stage": "~5 s", "inprocess": "~3 s", "stages": "15–19 s", "sweep": "87 s", "cut540": "245 s",
@@ -297,4 +324,5 @@ def update(results: dict, path: Path = DOC) -> None:
             raise ValueError(f"{path}: no <!-- results:{name} --> … <!-- /results:{name} --> block")
         body = fn(results)
         text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-    path.write_text(text, encoding="utf-8")
+    # rewriting these blocks is what --docs is for: replaced without --overwrite, atomically
+    write_results(path, text, shipped=path, overwrite=True)

@@ -7,6 +7,8 @@ conditions) and writes ``benchmarks/flexible_results.json``: model size, the
 median solve and build seconds, and the plan (offices kept / flexible /
 closed, mean travel and equivalent distance). The table in
 docs/scenarios.md ("Flexible offices valued below staffed ones") comes from it.
+Regenerating that shipped file is its purpose, so it is replaced without
+--overwrite; another --out that exists is replaced only with --overwrite.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import docs  # noqa: E402
 import netopt  # noqa: E402
 
 SCENARIOS = ("cut-2027.toml", "stages-2025-2027.toml")
@@ -32,7 +35,9 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=str(HERE / "flexible_results.json"))
+    ap.add_argument("--overwrite", action="store_true", help="replace an --out other than benchmarks/flexible_results.json if it exists")
     args = ap.parse_args(argv)
+    docs.check_results(args.out, shipped=HERE / "flexible_results.json", overwrite=args.overwrite)
     network = netopt.load_network()
     params = netopt.load_parameters()
     rows = []
@@ -59,8 +64,14 @@ def main(argv=None) -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     out = {"machine": {"python": platform.python_version(), "platform": platform.platform(), "processor": platform.processor()}, "runs": rows}
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    docs.write_results(args.out, json.dumps(out, indent=1) + "\n", shipped=HERE / "flexible_results.json", overwrite=args.overwrite)
 
 
 if __name__ == "__main__":
-    main()
+    from netopt.errors import NetoptError
+
+    try:
+        main()
+    except NetoptError as exc:  # an output refused: said plainly, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

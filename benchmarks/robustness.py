@@ -19,8 +19,10 @@ shipped uncertainty file, with netopt's own entry point
   workers (one core each): ``10,000 / 100`` samples per worker × the mean
   per-sample time, plus the base solve and the cluster's start.
 
-Writes benchmarks/robustness_results.json and prints a summary. Not part of
-the unit tests; timings on a shared machine are noisy (compare within one run).
+Writes benchmarks/robustness_results.json and prints a summary. Regenerating
+that shipped file is its purpose, so it is replaced without --overwrite; another
+--out that exists is replaced only with --overwrite. Not part of the unit
+tests; timings on a shared machine are noisy (compare within one run).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import docs  # noqa: E402
 import netopt  # noqa: E402
 from netopt.cluster import ClusterSettings, local_cores  # noqa: E402
 from netopt.robustness import robustness  # noqa: E402
@@ -66,12 +69,14 @@ def run(network, scenario, samples: int, workers: int, seed: int) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=docs.SHIPPED_NOTE)
     ap.add_argument("--samples", type=int, default=24, help="samples of cut-2027 per worker count (default 24)")
     ap.add_argument("--staged-samples", type=int, default=8, help="samples of the three-stage plan (default 8)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=str(HERE / "robustness_results.json"))
+    ap.add_argument("--overwrite", action="store_true", help="replace an --out other than benchmarks/robustness_results.json if it exists")
     args = ap.parse_args(argv)
+    docs.check_results(args.out, shipped=HERE / "robustness_results.json", overwrite=args.overwrite)
 
     network = netopt.load_network()
     cut = netopt.load_scenario(HERE.parent / "scenarios" / "cut-2027.toml")
@@ -103,7 +108,7 @@ def main(argv=None) -> int:
         "cut_2027": runs, "speedup_2_over_1_steady": round(speedup, 2) if speedup else None,
         "stages_2025_2027": st, "estimate_10000_on_100_workers": estimate,
     }
-    Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    docs.write_results(args.out, json.dumps(result, indent=2, ensure_ascii=False) + "\n", shipped=HERE / "robustness_results.json", overwrite=args.overwrite)
     print(f"wrote {args.out}")
     return 0
 
@@ -115,4 +120,10 @@ def staged_base_solve_s(network, scenario) -> float:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from netopt.errors import NetoptError
+
+    try:
+        sys.exit(main())
+    except NetoptError as exc:  # an output refused: said plainly, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

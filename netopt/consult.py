@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .metrics import CLOSED, FLEXIBLE, KEPT, access_shares, evaluate_stage, floor_met
+from .metrics import CLOSED, FLEXIBLE, KEPT, access_shares, evaluate_stage, floor_met, mean_km_difference, ratio
 from .model import ModelParts, access_at_most
 from .plan import EVALUATED, MODE_NAMES, Plan, plan_from_optimum
 from .solver import SolveStatus, optimise
@@ -91,6 +91,7 @@ class LockPrice:
     bound: float | None
     seconds: float
     offices_changed: tuple = ()
+    population: int = 1  # inhabitants the mean distances are over (for delta_mean_km)
 
     @property
     def delta_objective(self) -> float | None:
@@ -98,7 +99,7 @@ class LockPrice:
 
     @property
     def delta_mean_km(self) -> float | None:
-        return None if self.mean_km_without is None else self.mean_km_with - self.mean_km_without
+        return None if self.mean_km_without is None else mean_km_difference(self.mean_km_with, self.mean_km_without, self.population)
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,6 +230,14 @@ def _changes(plan: Plan, base: np.ndarray, other: np.ndarray, skip: int | None =
     return idx, text
 
 
+def _objective_gap(objective: float, optimum: float) -> float:
+    """Share by which ``objective`` lies above ``optimum``: one division of the two integers
+    when both are whole (inhabitant-metres, inhabitants), so the share is correctly rounded."""
+    if float(objective).is_integer() and float(optimum).is_integer() and optimum != 0:
+        return ratio(int(objective) - int(optimum), abs(int(optimum)))
+    return (objective - optimum) / max(abs(optimum), 1e-9)
+
+
 def _gap(opt) -> float | None:
     return None if opt.gap is None else float(opt.gap)
 
@@ -270,7 +279,7 @@ def lock_price(plan: Plan, *, deadline: float | None = None) -> LockPrice | None
     changed, _ = _changes(plan, modes[-1], opt.modes[-1])
     return LockPrice(locks=locks, objective_with=plan.objective, mean_km_with=with_km, objective_without=float(opt.objective),
                      mean_km_without=_last_mean_km(inst, opt.modes), status=str(opt.status), gap=_gap(opt), bound=opt.bound, seconds=seconds,
-                     offices_changed=tuple(ids[i] for i in changed))
+                     offices_changed=tuple(ids[i] for i in changed), population=int(inst.population.sum()))
 
 
 # --------------------------------------------------------------------------- what keeping an office would cost
@@ -287,7 +296,7 @@ def _kept_alone(plan: Plan, i: int) -> tuple[float, float]:
         m[i] = KEPT
         r = evaluate_stage(inst, m, s)
         net = r.metrics["cost_msek"] - r.metrics["flexible_allowance_used_msek"]
-        short = max(short, net - r.metrics["budget_msek"])
+        short = max(short, round(net - r.metrics["budget_msek"], 6))  # to the krona, as the figures it is made of
         km = r.metrics["population_mean_distance_km"]
     return (short if short * 1e6 > BUDGET_TOLERANCE_SEK else 0.0), km
 
@@ -356,7 +365,7 @@ def keep_costs(plan: Plan, *, offices=None, deadline: float | None = None) -> Ke
             changed, text = _changes(plan, last, opt.modes[-1], skip=i)
             row.update(gap=_gap(opt), objective_if_kept=float(opt.objective), delta_objective=float(opt.objective) - plan.objective,
                        mean_km_if_kept=_last_mean_km(inst, opt.modes), offices_changed=len(changed), changes_instead=text)
-            row["delta_mean_km"] = row["mean_km_if_kept"] - base_km
+            row["delta_mean_km"] = mean_km_difference(row["mean_km_if_kept"], base_km, int(inst.population.sum()))
         rows.append(row)
     t = pd.DataFrame(rows, columns=list(KEEP_COST_COLUMNS))
     t["offices_changed"] = t["offices_changed"].astype("Int64")
@@ -445,14 +454,14 @@ def alternatives(plan: Plan, n: int, within: float, *, deadline: float | None = 
         minus = [f"-{ids[i]}" for i in np.flatnonzero((last != KEPT) & (base[-1] == KEPT))]
         rows.append({
             "rank": rank, "status": str(opt.status), "gap": _gap(opt), "objective": alt.objective,
-            "gap_to_optimum": (alt.objective - plan.objective) / max(abs(plan.objective), 1e-9),
+            "gap_to_optimum": _objective_gap(alt.objective, plan.objective),
             "mean_km": _last_mean_km(inst, opt.modes), "savings_msek": alt.final.metrics["savings_msek"],
             "offices_closed": int(((last == CLOSED) & inst.existing_mask).sum()), "offices_flexible": int((last == FLEXIBLE).sum()),
             "closed": "; ".join(ids[i] for i in np.flatnonzero((last == CLOSED) & inst.existing_mask)),
             "flexible": "; ".join(ids[i] for i in np.flatnonzero(last == FLEXIBLE)),
             "differs_from_optimum": "; ".join(sorted(plus + minus, key=lambda x: x[1:])), "folder": f"alternatives/alt-{rank}",
         })
-        rows[-1]["delta_mean_km"] = rows[-1]["mean_km"] - base_km
+        rows[-1]["delta_mean_km"] = mean_km_difference(rows[-1]["mean_km"], base_km, int(inst.population.sum()))
     t = pd.DataFrame(rows, columns=list(ALTERNATIVE_COLUMNS))
     return Alternatives(table=t, plans=tuple(plans), within=within, n=n, exhausted=exhausted, stopped=stopped, seconds=time.perf_counter() - t_all)
 

@@ -14,6 +14,7 @@ import json
 import re
 import zipfile
 
+import numpy as np
 import pandas as pd
 
 from .i18n import Texts, texts as texts_of
@@ -257,7 +258,9 @@ def plan_gpkg_layers(tables: PlanTables, texts: Texts | None = None) -> dict:
     offices = gpd.GeoDataFrame(o.reset_index(drop=True), geometry=gpd.points_from_xy(o["lon"], o["lat"]), crs="EPSG:4326").to_crs("EPSG:3006")
 
     fa = tables.fa_geometry.merge(tables.fa_regions, on="fa_code").sort_values("fa_code", kind="mergesort").reset_index(drop=True)
-    fa["mean_distance_km_change"] = fa["mean_distance_km_after"] - fa["mean_distance_km_before"]
+    # the difference of two correctly rounded means, from their exact inhabitant-metres (metrics.mean_km_difference)
+    d = fa["population"].clip(lower=1).astype("int64") * 1000
+    fa["mean_distance_km_change"] = (np.rint(fa["mean_distance_km_after"] * d) - np.rint(fa["mean_distance_km_before"] * d)) / d
     regions = gpd.GeoDataFrame(fa, geometry="geometry", crs=tables.fa_geometry.crs or "EPSG:4326").to_crs("EPSG:3006")
 
     where = offices.set_index("office_id").geometry

@@ -35,6 +35,8 @@ __all__ = [
     "read_toml_bytes",
     "atomic_output_dir",
     "check_output_dir",
+    "atomic_output_file",
+    "check_output_file",
     "remove_stale_temporaries",
     "OUTPUT_FILES",
     "OUTPUT_FOLDERS",
@@ -364,6 +366,66 @@ def atomic_output_dir(out: str | os.PathLike, *, overwrite: bool = False):
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def check_output_file(path: str | os.PathLike, *, overwrite: bool = False, flag: str = "--overwrite") -> None:
+    """Raise :class:`OutputError` when ``path`` cannot be written as one output file.
+
+    The rule :func:`check_output_dir` applies to a folder, for a single file a
+    script writes (a table, an image): ``path`` exists and ``overwrite`` is
+    not set (the message names ``flag``, the option that allows it); it is a
+    folder; or no file can be created beside it. Call it before any slow work,
+    then write with :func:`atomic_output_file`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder. Fix: give a file name")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: file exists. Fix: choose another path or add {flag} to replace it")
+    parent = path.resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"{path}: cannot create the file ({parent} is a file). Fix: choose a writable path")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.probe-", dir=parent)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the file ({exc.strerror or exc}). Fix: choose a writable path") from None
+
+
+@contextmanager
+def atomic_output_file(path: str | os.PathLike, *, overwrite: bool = False, flag: str = "--overwrite"):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    Checks ``path`` first (:func:`check_output_file`: an existing file is
+    refused unless ``overwrite``). On any exception (or interruption) the
+    temporary file is removed and ``path`` is untouched: a reader sees the
+    old file or the whole new one, never a part.
+    """
+    path = Path(path)
+    check_output_file(path, overwrite=overwrite, flag=flag)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-{_HOST}-{os.getpid()}-", dir=path.parent)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(name, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the file ({exc.strerror or exc}). Fix: choose a writable path") from None
+    tmp = Path(name)
+    try:
+        yield tmp
+        if path.exists() and not overwrite:  # appeared while the work ran
+            raise OutputError(f"{path}: file exists. Fix: choose another path or add {flag} to replace it")
+        os.replace(tmp, path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"{path}: could not write the file ({exc.strerror or exc}). Nothing was written. Fix: check free disk space and permissions") from None
+        raise
 
 
 def write_text(path: Path, text: str) -> None:

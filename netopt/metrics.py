@@ -5,6 +5,22 @@
 metrics, without looking at the optimiser. The optimiser's objective must equal
 :func:`objective_value` of its decisions (tests check it on every solved case).
 Metric names carry their units.
+
+How the figures are written (summary.json and every table built from the
+metrics), so that none carries binary noise such as ``1003.0999999999999``:
+
+* money, ``*_msek``: to the krona: the sum in SEK is rounded once to whole
+  SEK and divided once by 10⁶, which gives the correctly rounded decimal (at
+  most six decimals; the 2024 network's 1 003.1 MSEK is ``1003.1``);
+  :func:`msek`;
+* visits, ``visits_*``: to a tenth of a visit a year, as plan.csv
+  (``visits_lost`` is ``visits_before`` minus ``visits_after`` in tenths, so
+  the three add up); :func:`tenths`;
+* distances, ``*_distance_km`` other than means: whole metres / 1000 (exact
+  to three decimals);
+* means and shares of inhabitants (``population_mean_*``, ``*_share_*``): an
+  exact integer (inhabitant-metres, inhabitants) divided once by an exact
+  integer: the correctly rounded ratio, the double nearest the exact value.
 """
 
 from __future__ import annotations
@@ -16,9 +32,41 @@ import numpy as np
 from . import geometry
 from .instance import Instance
 
-__all__ = ["StageResult", "evaluate_stage", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m", "access_shares", "floor_met", "offices_used"]
+__all__ = ["StageResult", "evaluate_stage", "msek", "tenths", "ratio", "mean_km_difference", "objective_value", "weighted_quantile", "receiving_office", "office_distance_m", "access_shares", "floor_met", "offices_used"]
 
 CLOSED, FLEXIBLE, KEPT = 0, 1, 2
+
+
+def msek(sek: float) -> float:
+    """Million SEK to the krona: ``sek`` rounded to whole SEK (half to even), divided once by 10⁶.
+
+    The division of an exact integer by 10⁶ is correctly rounded, so the result
+    prints with at most six decimals (``msek(1_003_099_999.9999999) == 1003.1``).
+    """
+    return int(round(float(sek))) / 1e6
+
+
+def tenths(x: float) -> int:
+    """``x`` in whole tenths (half to even): visits are written to a tenth of a visit a year."""
+    return int(round(float(x) * 10))
+
+
+def ratio(numerator: int, denominator: int) -> float:
+    """``numerator / denominator`` of two exact integers, divided once: the correctly rounded ratio."""
+    return int(numerator) / int(denominator)
+
+
+def mean_km_difference(a_km: float, b_km: float, population: int) -> float:
+    """``a_km − b_km`` of two population-weighted mean distances (km) over the same inhabitants.
+
+    Each mean is a correctly rounded ratio of inhabitant-metres to
+    ``population`` × 1000 (:func:`ratio`); the integers are recovered (exact
+    while inhabitants × metres stay below 10¹⁴, a country's scale),
+    subtracted, and divided once, so the difference is the correctly rounded
+    one and not the noise of subtracting two rounded means.
+    """
+    d = max(int(population), 1) * 1000
+    return (int(round(float(a_km) * d)) - int(round(float(b_km) * d))) / d
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -173,16 +221,21 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
 
     w = inst.population.astype(float)
     W = max(w.sum(), 1.0)  # inhabitants (guards an empty instance)
+    wi = inst.population.astype(np.int64)
+    Wi = max(int(wi.sum()), 1)
+    # whole SEK and tenths of a visit: the figures below are one division of these integers
+    base_sek, total_sek, allowance_sek = int(round(baseline_cost)), int(round(total)), int(round(allowance))
+    visits_before_t, visits_after_t = tenths(base_j.sum()), tenths(visits_j.sum())
     fa_total = inst.n_fa
     served = np.unique(inst.fa_of_office[open_ & (inst.fa_of_office >= 0)])
     served_before = np.unique(inst.fa_of_office[existing & (inst.fa_of_office >= 0)])
     cap_violations = int(np.sum((modes == FLEXIBLE) & (visits_after > inst.flex_capacity_visits + 1e-6)))
     metrics = {
-        "baseline_cost_msek": baseline_cost / 1e6,
-        "cost_msek": total / 1e6,
-        "savings_msek": (baseline_cost - total) / 1e6,
-        "flexible_allowance_used_msek": allowance / 1e6,
-        "budget_msek": float(inst.budgets_sek[stage]) / 1e6,
+        "baseline_cost_msek": base_sek / 1e6,
+        "cost_msek": total_sek / 1e6,
+        "savings_msek": (base_sek - total_sek) / 1e6,
+        "flexible_allowance_used_msek": allowance_sek / 1e6,
+        "budget_msek": msek(inst.budgets_sek[stage]),
         "meets_budget": bool(total - allowance <= inst.budgets_sek[stage] + 1.0),
         "offices_kept": int(np.sum(modes == KEPT)),  # with placed staff (candidate sites opened so included)
         "offices_flexible": int(np.sum(modes == FLEXIBLE)),
@@ -193,22 +246,22 @@ def evaluate_stage(inst: Instance, modes: np.ndarray, stage: int) -> StageResult
         "fa_regions_served_before": int(served_before.size),
         "fa_regions_total": int(fa_total),
         "population": int(W),
-        "population_mean_distance_km": float(np.sum(w * dist) / W / 1000.0),
-        "population_mean_distance_km_before": float(np.sum(w * inst.baseline_dist_m) / W / 1000.0),
+        "population_mean_distance_km": ratio(np.sum(wi * dist.astype(np.int64)), Wi * 1000),
+        "population_mean_distance_km_before": ratio(np.sum(wi * inst.baseline_dist_m.astype(np.int64)), Wi * 1000),
         "population_p90_distance_km": weighted_quantile(dist.astype(float), w, 0.9) / 1000.0,
         "population_p90_distance_km_before": weighted_quantile(inst.baseline_dist_m.astype(float), w, 0.9) / 1000.0,
         "population_max_distance_km": float(dist.max()) / 1000.0,
         "population_share_within_30km": float(np.sum(w[dist <= 30000]) / W),
         "population_share_within_30km_before": float(np.sum(w[inst.baseline_dist_m <= 30000]) / W),
         "population_within_coverage": int(np.sum(w[dist <= inst.coverage_m])),
-        "visits_before": float(base_j.sum()),
-        "visits_after": float(visits_j.sum()),
-        "visits_lost": float(base_j.sum() - visits_j.sum()),
+        "visits_before": visits_before_t / 10,
+        "visits_after": visits_after_t / 10,
+        "visits_lost": (visits_before_t - visits_after_t) / 10,
         "flexible_over_capacity": cap_violations,
     }
     if inst.flexible_extra_m > 0:  # only then: with δ = 0 the figures and files are as before
         metrics["flexible_extra_distance_km"] = inst.flexible_extra_m / 1000.0
-        metrics["population_mean_equivalent_distance_km"] = float(np.sum(w * eq) / W / 1000.0)
+        metrics["population_mean_equivalent_distance_km"] = ratio(np.sum(wi * eq.astype(np.int64)), Wi * 1000)
     if inst.max_growth is not None:
         metrics["growth_violations"] = int(np.sum(visits_after > (1 + inst.max_growth) * inst.baseline_visits + 1e-3))
     if inst.access_floor_m is not None:

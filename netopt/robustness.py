@@ -125,6 +125,12 @@ class SampleResult:
     note: str
     seconds: float
     worker: str
+    base_flexible: tuple = ()  # (office_id, visits a year, capacity a year) of each flexible office of the base plan under the sample
+
+    @property
+    def over_capacity(self) -> tuple:
+        """office_ids of the base plan's flexible offices that take more visits than their capacity under the sample."""
+        return tuple(o for o, v, cap in self.base_flexible if v > cap + 1e-6)
 
     @property
     def has_plan(self) -> bool:
@@ -162,7 +168,8 @@ def run_sample(inputs: SampleInputs, k: int) -> SampleResult:
     prep = prepare(net, sample_sc, inputs.params, visit_factor=d.visit_factor)
     inst = prep.instance
     base_modes = tuple(np.asarray(m, np.int64) for m in inputs.base_modes)
-    base = tuple(_stage_metrics(evaluate_stage(inst, m, s).metrics) for s, m in enumerate(base_modes))
+    evaluated = [evaluate_stage(inst, m, s) for s, m in enumerate(base_modes)]
+    base = tuple(_stage_metrics(e.metrics) for e in evaluated)
     # the other rules it breaks (a flexible office over its capacity, a growth or
     # distance limit): measured with the budgets lifted, so the cut is not among them
     breaks, _, _ = measure(inst.with_(budgets_sek=(float("inf"),) * inst.n_stages), base_modes)
@@ -183,7 +190,66 @@ def run_sample(inputs: SampleInputs, k: int) -> SampleResult:
         worker = "here"
     return SampleResult(k=int(k), values=d.values, visit_factor=d.visit_factor, status=status, objective=objective, bound=bound, gap=gap,
                         modes=modes, optimum=optimum, base=base, base_breaks=tuple(breaks), note=note,
-                        seconds=time.perf_counter() - t0, worker=worker)
+                        seconds=time.perf_counter() - t0, worker=worker, base_flexible=flexible_load(inst, evaluated))
+
+
+def flexible_load(inst, evaluated) -> tuple:
+    """(office_id, visits a year, capacity a year) of each flexible office of a plan, at
+    the stage where it takes the most visits; sorted by office_id. ``evaluated``: the
+    plan's :class:`~netopt.metrics.StageResult` per stage."""
+    most: dict = {}
+    for e in evaluated:
+        for i in np.flatnonzero(np.asarray(e.modes) == FLEXIBLE):
+            oid = str(inst.office_ids[i])
+            most[oid] = max(most.get(oid, -math.inf), float(e.visits_after[i]))
+    cap = float(inst.flex_capacity_visits)
+    return tuple((oid, v, cap) for oid, v in sorted(most.items()))
+
+
+def capacity_finding(result: "Robustness") -> dict | None:
+    """How often the base plan's flexible offices take more visits than they can, and why.
+
+    None when the base plan has no flexible office. Otherwise: ``samples``
+    (samples in which at least one does), ``offices`` (office_id → samples in
+    which it does), ``visits_per_day_in_force`` (the capacity the plan was made
+    with, ``flexible_visits_per_day``), ``fullest`` (office_id → its visits per
+    open day in the base plan at the estimates, the three fullest) and
+    ``visits_per_day_to_hold``: the capacity a plan would have to assume for
+    every flexible office of the base plan to stay within its sampled capacity
+    in every sample: per sample, the smallest over its flexible offices of the
+    sampled capacity × the office's visits at the estimates / its visits in the
+    sample; the smallest of these over the samples, rounded down to a tenth
+    (None when every sample already holds); ``visits_per_day_to_hold_half``:
+    their median, rounded down to a tenth (the capacity that would have held in
+    at least half the samples).
+    """
+    base = result.base
+    inst = base.prepared.instance
+    estimates = dict((o, v) for o, v, _c in flexible_load(inst, base.stages))
+    if not estimates:
+        return None
+    p = base.prepared.params
+    days = float(p.flexible_days_per_week * p.flexible_weeks_per_year)
+    in_force = float(inst.flex_capacity_visits) / days
+    offices: dict = {}
+    holds = []
+    for r in result.samples:
+        for oid in r.over_capacity:
+            offices[oid] = offices.get(oid, 0) + 1
+        room = [cap / days * estimates[oid] / v for oid, v, cap in r.base_flexible if v > 0 and estimates.get(oid, 0) > 0]
+        if room:
+            holds.append(min(room))
+    tenth = lambda x: math.floor(x * 10) / 10  # noqa: E731  (rounded down: a capacity that holds)
+    fullest = sorted(estimates.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    over = sum(1 for r in result.samples if r.over_capacity)
+    return {
+        "samples": over,
+        "offices": dict(sorted(offices.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "visits_per_day_in_force": round(in_force, 1),
+        "fullest": {oid: round(v / days, 1) for oid, v in fullest},
+        "visits_per_day_to_hold": tenth(min(holds)) if over and holds else None,
+        "visits_per_day_to_hold_half": tenth(float(np.median(holds))) if over and holds else None,
+    }
 
 
 # --------------------------------------------------------------------------- the run
@@ -407,7 +473,8 @@ def _shortfall(stage: dict) -> float:
     """MSEK by which a stage misses its cut (0 when it meets it)."""
     if stage["meets_budget"]:
         return 0.0
-    return max(0.0, stage["cost_msek"] - stage["flexible_allowance_used_msek"] - stage["budget_msek"])
+    # figures to the krona: so is their difference (rounded once to six decimals, no binary noise)
+    return max(0.0, round(stage["cost_msek"] - stage["flexible_allowance_used_msek"] - stage["budget_msek"], 6))
 
 
 def visit_factor_table(result: Robustness) -> pd.DataFrame | None:
@@ -454,9 +521,10 @@ def headline(result: Robustness, offices: pd.DataFrame | None = None) -> dict:
         "base_misses_cut_share": len(miss) / n if n else None,
         "base_misses_cut_interval_95": [lo, hi] if n else None,
         "base_misses_cut_by_year": {str(y): sum(1 for r in result.samples if not r.base[s]["meets_budget"]) for s, y in enumerate(result.years)},
-        "base_shortfall_msek_median": float(np.median(short)) if short else None,
+        "base_shortfall_msek_median": round(float(np.median(short)), 6) if short else None,  # to the krona (a half-krona midpoint to even)
         "base_shortfall_msek_max": float(max(short)) if short else None,
         "base_breaks_other_rules": len(other),
+        "base_flexible_over_capacity": capacity_finding(result),
         "samples_without_plan": sum(1 for r in result.samples if not r.has_plan),
         "statuses": dict(sorted(statuses.items())),
         "decisions_fragile": int(offices["fragile"].sum()),
@@ -467,6 +535,35 @@ def headline(result: Robustness, offices: pd.DataFrame | None = None) -> dict:
 
 
 # --------------------------------------------------------------------------- report.md
+
+
+def capacity_sentence(summary: dict, uncertainty: Uncertainty, tx, *, names: dict) -> str | None:
+    """The report's plain sentence on flexible offices over their capacity (None when none is, in any sample):
+    in how many samples, which offices and in how many each, why (the plan fills them up to the
+    capacity assumed while the samples vary it and the visits), and what would make it hold."""
+    f = summary.get("base_flexible_over_capacity")
+    if not f or not f["samples"]:
+        return None
+    from .report import md_escape
+
+    name = lambda oid: md_escape(str(names.get(oid, oid)))  # noqa: E731  (names come from the register)
+    offices = _and(tx, [tx("robust.capacity.office", office=name(o), k=str(k)) for o, k in f["offices"].items()])
+    fullest = _and(tx, [tx("robust.capacity.fullest_one", office=name(o), visits=tx.num(v, 1)) for o, v in f["fullest"].items()])
+    spec = next((d for d in uncertainty.parameters if d.name == "flexible_visits_per_day"), None)
+    ov = uncertainty.office_visits
+    parts = ([tx("robust.capacity.varies_range", low=tx.num(spec.low, 0), high=tx.num(spec.high, 0))] if spec is not None else []) + \
+            ([tx("robust.capacity.varies_visits", low=tx.localize(f"{round(ov.low, 2):g}"), high=tx.localize(f"{round(ov.high, 2):g}"))] if ov is not None else [])
+    hold, half = f["visits_per_day_to_hold"], f["visits_per_day_to_hold_half"]
+    text = tx("robust.capacity.sentence", k=str(f["samples"]), n=str(summary["samples"]), offices=offices, cap=tx.num(f["visits_per_day_in_force"], 0),
+              fullest=fullest, varies=_and(tx, parts) if parts else tx("robust.capacity.varies_other"))
+    if hold is not None:
+        text += tx("robust.capacity.hold", hold=tx.num(hold, 1), half=tx.num(half, 1))
+    return text + "."
+
+
+def _and(tx, items: list[str]) -> str:
+    """``a, b and c`` in the texts' language."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + tx("robust.capacity.and") + items[-1]
 
 
 def _pct(tx, share, decimals: int = 0) -> str:
@@ -509,6 +606,9 @@ def report_markdown(result: Robustness, texts=None, *, offices: pd.DataFrame | N
         lines.append(tx("robust.cut.shortfall", median=tx.num(s["base_shortfall_msek_median"]), max=tx.num(s["base_shortfall_msek_max"]), msek=msek) + "\n")
     if s["base_breaks_other_rules"]:
         lines.append(tx("robust.cut.other", k=str(s["base_breaks_other_rules"]), n=str(n)) + "\n")
+    sentence = capacity_sentence(s, result.uncertainty, tx, names=dict(zip(result.base.prepared.network.offices["office_id"], result.base.prepared.network.offices["office_name"])))
+    if sentence:
+        lines.append(sentence + "\n")
     infeasible = [r.k for r in result.samples if r.status == "INFEASIBLE"]
     stopped = [r.k for r in result.samples if r.status == "NO_PLAN"]
     if infeasible:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .areas import NEARBY_KM
+from .metrics import msek, ratio, tenths
 from .plan import Plan
 from .whatif import whatif_payload
 
@@ -319,8 +320,9 @@ def _before_after_by(plan: Plan, stage: int, key: str, index: pd.Index) -> dict:
     prep = plan.prepared
     st = plan.stages[stage]
     dem = prep.network.demand
-    w = dem["population"].to_numpy(float)
-    d = pd.DataFrame({key: dem[key].to_numpy(), "w": w, "before": w * prep.visits.baseline_dist_m / 1000.0, "after": w * st.dist_m / 1000.0})
+    w = dem["population"].to_numpy(np.int64)
+    # inhabitant-metres, exact integers; each mean is one division of them (metrics.ratio)
+    d = pd.DataFrame({key: dem[key].to_numpy(), "w": w, "before": w * prep.visits.baseline_dist_m.astype(np.int64), "after": w * st.dist_m.astype(np.int64)})
     g = d.groupby(key).sum()
     off = prep.network.offices
     before = off[prep.instance.existing_mask].groupby(key).size()
@@ -328,8 +330,8 @@ def _before_after_by(plan: Plan, stage: int, key: str, index: pd.Index) -> dict:
     return {
         "offices_before": before.reindex(index).fillna(0).astype(int),
         "offices_after": after.reindex(index).fillna(0).astype(int),
-        "mean_distance_km_before": (g["before"] / g["w"]).reindex(index),
-        "mean_distance_km_after": (g["after"] / g["w"]).reindex(index),
+        "mean_distance_km_before": (g["before"] / (g["w"] * 1000)).reindex(index),
+        "mean_distance_km_after": (g["after"] / (g["w"] * 1000)).reindex(index),
     }
 
 
@@ -360,17 +362,22 @@ def _ssc_table(offices: pd.DataFrame) -> pd.DataFrame:
         cost_msek_before=("cost_msek_before", "sum"),
         cost_msek_after=("cost_msek_after", "sum"),
     )
+    # sums of figures to a tenth of a visit and to 100 SEK are exact at that precision: written so
+    g[["visits_before", "visits_after"]] = g[["visits_before", "visits_after"]].round(1)
+    g[["cost_msek_before", "cost_msek_after"]] = g[["cost_msek_before", "cost_msek_after"]].round(4)
     return g.reset_index()
 
 
 def _urban_rural_table(fa: pd.DataFrame) -> pd.DataFrame:
     """Population-weighted mean distance (km) by urban-rural class of FA-region."""
     t = fa.copy()
-    t["wb"] = t["population"] * t["mean_distance_km_before"]
-    t["wa"] = t["population"] * t["mean_distance_km_after"]
+    # back to the exact inhabitant-metres behind each FA-region's mean (a correctly rounded
+    # ratio, so rounding mean × inhabitants × 1000 recovers its integer), summed, divided once
+    t["wb"] = np.rint(t["population"] * t["mean_distance_km_before"].fillna(0.0) * 1000)
+    t["wa"] = np.rint(t["population"] * t["mean_distance_km_after"].fillna(0.0) * 1000)
     g = t.groupby("urban_rural").agg(fa_regions=("fa_code", "count"), population=("population", "sum"), wb=("wb", "sum"), wa=("wa", "sum"), offices_before=("offices_before", "sum"), offices_after=("offices_after", "sum"))
-    g["mean_distance_km_before"] = g["wb"] / g["population"]
-    g["mean_distance_km_after"] = g["wa"] / g["population"]
+    g["mean_distance_km_before"] = g["wb"] / (g["population"] * 1000)
+    g["mean_distance_km_after"] = g["wa"] / (g["population"] * 1000)
     return g.drop(columns=["wb", "wa"]).reset_index()
 
 
@@ -385,8 +392,9 @@ def _closure_reasons(plan: Plan, stage: int, t: pd.DataFrame) -> pd.DataFrame:
     for i in np.flatnonzero((st.modes < 2) & inst.existing_mask):
         js = base_near == i
         pop = float(w[js].sum())
-        extra = float((w[js] * (st.dist_m[js] - prep.visits.baseline_dist_m[js])).sum() / max(pop, 1.0) / 1000.0)
-        saving = (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.equivalent_dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)) / 1e6
+        wi = inst.population[js].astype(np.int64)
+        extra = ratio(np.sum(wi * (st.dist_m[js].astype(np.int64) - prep.visits.baseline_dist_m[js].astype(np.int64))), max(int(wi.sum()), 1) * 1000)
+        saving = msek(1e6 * (t.at[i, "cost_msek_before"] - t.at[i, "cost_msek_after"]) - prep.costs.staff_per_visit_sek * float((inst.propensity[js] * (inst.g(st.equivalent_dist_m[js]))).sum() - (st.visits_after[i] if st.modes[i] == 1 else 0.0)))
         rows.append(
             {
                 "office_id": t.at[i, "office_id"],
@@ -442,7 +450,7 @@ def _receiving(plan: Plan, stage: int, offices: pd.DataFrame) -> pd.DataFrame:
                 "visits_before": offices.at[r, "visits_before"],
                 "visits_after": offices.at[r, "visits_after"],
                 "growth": growth,
-                "visits_received": float(visits_j[js].sum()),
+                "visits_received": tenths(visits_j[js].sum()) / 10,  # to a tenth, as every visit figure
                 "from_offices": "; ".join(str(names[i]) for i in by_source.index),
                 "flag": bool(growth > threshold + 1e-9),
             }

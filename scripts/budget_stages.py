@@ -3,13 +3,19 @@
 An office closed in 2025 stays closed; each year meets its own cut (50, 100,
 150 MSEK a year lower; 10 MSEK allowance for flexible offices from 2026).
 
-    python scripts/budget_stages.py [--out maps/stages-2025-2027]
+    python scripts/budget_stages.py [--out maps/stages-2025-2027] [--overwrite]
+
+An existing --out folder is replaced only with --overwrite (checked before the
+solve), as with `netopt solve`; the folder is written whole or not at all.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import netopt
+from netopt import io
+from netopt.errors import NetoptError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,11 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "maps" / "stages-2025-2027"))
+    ap.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only netopt's own outputs)")
     args = ap.parse_args()
+    io.check_output_dir(args.out, overwrite=args.overwrite)  # before the solve
     network = netopt.load_network()
     scenario = netopt.load_scenario(ROOT / "scenarios" / "stages-2025-2027.toml")
     plan = netopt.solve(network, scenario)
-    netopt.write_outputs(plan, args.out, overwrite=True)
+    netopt.write_outputs(plan, args.out, overwrite=args.overwrite)
     print(f"status {plan.status}, gap {plan.gap}")
     print("year  cut  saving  kept  flexible  closed  mean_km  within_30km")
     for k, stage in enumerate(scenario.stages):
@@ -31,4 +39,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NetoptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -379,8 +379,15 @@ def fmt5(x: float) -> str:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    """Replace ``path`` atomically (a reader sees the old file or the whole new one).
+
+    Rebuilding the shipped files is this script's purpose, so an existing file
+    is replaced without ``--overwrite`` (see ``--help``).
+    """
+    from netopt.io import atomic_output_file
+
+    with atomic_output_file(path, overwrite=True) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
     print(f"wrote {path.relative_to(ROOT)} ({len(df)} rows)")
 
 
@@ -930,7 +937,11 @@ def build_demand(places: pd.DataFrame, kommun: gpd.GeoDataFrame, pop: pd.DataFra
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Unlike netopt's other scripts it needs no --overwrite: its purpose is rebuilding the shipped"
+               " data files byte for byte, so it replaces them (or, with --out-dir, the same files under that"
+               " directory). Each file is written whole or not at all, after every input has been read and checked.")
     ap.add_argument("--out-dir", type=Path, default=None,
                     help="write the outputs under this directory (same relative"
                          " paths, e.g. for comparing with the committed files)"

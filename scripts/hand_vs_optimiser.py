@@ -5,15 +5,21 @@ the highest cost per visit, skipping any office that is the last one in its
 FA-region, until the cut is met. The optimiser is then asked for the same
 saving, and both plans are measured by the same yardstick.
 
-    python scripts/hand_vs_optimiser.py [--cut 100] [--out maps/hand-vs-optimiser]
+    python scripts/hand_vs_optimiser.py [--cut 100] [--out maps/hand-vs-optimiser] [--overwrite]
+
+Writes the two plans' outputs to OUT/hand and OUT/optimiser; existing ones are
+replaced only with --overwrite (both checked before any solve).
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import netopt
+from netopt import io
+from netopt.errors import NetoptError
 from netopt.scenario import Stage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +29,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cut", type=float, default=100.0, help="target cut in MSEK a year")
     ap.add_argument("--out", default=str(ROOT / "maps" / "hand-vs-optimiser"))
+    ap.add_argument("--overwrite", action="store_true", help="replace OUT/hand and OUT/optimiser if they exist (only netopt's own outputs)")
     args = ap.parse_args()
+    out = Path(args.out)
+    for folder in (out / "hand", out / "optimiser"):  # both before any solve: never one written and the other refused
+        io.check_output_dir(folder, overwrite=args.overwrite)
     network = netopt.load_network()
     base = netopt.load_scenario(ROOT / "scenarios" / "cut-2027.toml")
     scenario = base.with_(stages=(Stage(year=2027, cut_msek=args.cut),))
@@ -45,9 +55,8 @@ def main() -> None:
     hand = netopt.evaluate(network, closures, scenario)
     saving = hand.summary()["savings_msek"]
     best = netopt.solve(network, scenario.with_(stages=(Stage(year=2027, cut_msek=round(saving, 3)),), flexible=False))
-    out = Path(args.out)
-    netopt.write_outputs(hand, out / "hand", overwrite=True)
-    netopt.write_outputs(best, out / "optimiser", overwrite=True)
+    netopt.write_outputs(hand, out / "hand", overwrite=args.overwrite)
+    netopt.write_outputs(best, out / "optimiser", overwrite=args.overwrite)
     print(f"{'':34}{'hand-written':>14}{'optimiser':>12}")
     for key, label, fmt in [
         ("savings_msek", "saving (MSEK/yr)", ".1f"),
@@ -62,4 +71,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NetoptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -13,7 +13,12 @@ run) and writes, at device scale factor 1:
   Kista, closing Motala and making Kiruna flexible (through ``window.netopt``),
   with Kiruna's popup open and the panel scrolled to the what-if figures.
 
-    python scripts/screenshots.py [--out docs/img]
+    python scripts/screenshots.py [--out docs/img] [--overwrite]
+
+Its purpose is remaking the shipped images, so it replaces the four PNGs in
+docs/img (the default --out) without being asked; in any other folder an
+existing PNG of the same name is replaced only with --overwrite (checked
+before solving). Each PNG is written whole or not at all.
 
 Needs the Python package ``playwright`` and a Chromium binary
 (``/usr/bin/chromium``, or the environment variable ``NETOPT_CHROMIUM``);
@@ -37,8 +42,12 @@ import tempfile
 from pathlib import Path
 
 import netopt
+from netopt import io as nio
+from netopt.errors import NetoptError
 
 ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / "docs" / "img"  # the shipped images: remade in place without --overwrite
+NAMES = ("map-cut-2027.png", "report-cut-2027.png", "map-cut-2027-sv.png", "map-cut-2027-whatif.png")
 SCENARIO = ROOT / "scenarios" / "cut-2027.toml"
 OFFICES_ON_MAP = 121  # office markers the shipped 2027 map draws
 
@@ -203,15 +212,24 @@ def _save_png(data: bytes, png: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "docs" / "img"), help="folder for the PNGs (default: docs/img)")
+    ap.add_argument("--out", default=str(IMAGES),
+                    help="folder for the PNGs (default: docs/img, whose shipped images this script exists to remake and replaces without --overwrite)")
+    ap.add_argument("--overwrite", action="store_true", help="replace existing PNGs in a folder other than docs/img")
     args = ap.parse_args(argv)
+    out = Path(args.out)
+    overwrite = args.overwrite or out.resolve() == IMAGES.resolve()
+    try:
+        for name in NAMES:
+            nio.check_output_file(out / name, overwrite=overwrite)
+    except NetoptError as err:
+        print(f"screenshots.py: {err}", file=sys.stderr)
+        return err.exit_code
     missing = browser_missing()
     if missing:
         print(f"screenshots.py: cannot make screenshots: {missing}", file=sys.stderr)
         return 2
     from playwright.sync_api import Error as PlaywrightError, sync_playwright
 
-    out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="netopt-screenshots-") as tmp:
         folders = write_outputs(Path(tmp))
         en, sv = folders["en"], folders["sv"]
@@ -238,9 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 browser.close()
         # all four or none: a failed run leaves the old images in place
-        out.mkdir(parents=True, exist_ok=True)
+        assert tuple(name for _, name, _, _, _ in shots) == NAMES
         for _, name, viewport, _, _ in shots:
-            shutil.copyfile(Path(tmp) / "png" / name, out / name)
+            with nio.atomic_output_file(out / name, overwrite=overwrite) as part:
+                shutil.copyfile(Path(tmp) / "png" / name, part)
             print(f"wrote {out / name} ({viewport[0]}×{viewport[1]}, {(out / name).stat().st_size / 1024:.0f} KB)")
     return 0
 

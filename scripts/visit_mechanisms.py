@@ -9,7 +9,9 @@ Brandbergen about 100 a day, 2025) twice: on today's network, and like for
 like (the network and the visit level of the figure's year, as
 ``netopt calibrate`` does; :func:`netopt.calibration.public_figure_checks`).
 
-    python scripts/visit_mechanisms.py [--out maps/visit_mechanisms.csv]
+    python scripts/visit_mechanisms.py [--out maps/visit_mechanisms.csv] [--overwrite]
+
+(an existing CSV is replaced only with --overwrite, checked before the fits)
 
 Mechanisms (each as described in docs/calibration.md):
 
@@ -33,15 +35,17 @@ come from.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import netopt
-from netopt import geometry
+from netopt import geometry, io
 from netopt.calibration import OPEN_DAYS_PER_YEAR, figure_year, load_public_figures, offices_open_in, public_figure_checks, visit_level
 from netopt.data import to_sweref
+from netopt.errors import NetoptError
 from netopt.params import REGIONS, load_parameters
 from netopt.visits import _solve_rates, existing_offices, fit_visits
 
@@ -196,7 +200,9 @@ def markdown_table(results) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "maps" / "visit_mechanisms.csv"))
+    ap.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     args = ap.parse_args()
+    io.check_output_file(args.out, overwrite=args.overwrite)  # before the fits
     params = load_parameters()
     s = Setup(params)
     stockholm_county = [o for o, m in zip(s.ids, s.muni) if m.startswith("01")]
@@ -230,8 +236,8 @@ def main() -> None:
         if v[s.ix["stockholm-kista"]] >= v.max():
             needed = round(float(share), 2)
             break
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(args.out, index=False, lineterminator="\n")
+    with io.atomic_output_file(args.out, overwrite=args.overwrite) as tmp:
+        io.write_csv(tmp, frame)
     print(markdown_table(results))
     print(f"\nservice layer: Kista first on today's network needs a share of at least {needed} of all visits for a service only Kista offers in Stockholm county"
           f" (Migrationsverket's is {MIGRATIONSVERKET_SHARE:.3f}); today's busiest office: {s.ids[int(np.argmax(base))]}")
@@ -255,4 +261,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NetoptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)

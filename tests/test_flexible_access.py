@@ -300,8 +300,9 @@ def test_the_report_states_the_extra_distance_and_with_zero_is_unchanged(tmp_pat
     closed = np.flatnonzero((st.modes == CLOSED) & inst.existing_mask)
     moved = np.isin(base, closed) & (st.nearest != base)
     assert np.any(moved & (st.modes[st.nearest] == FLEXIBLE)), "the case needs visitors moving to a flexible office"
-    received = plan_tables(plan, -1).receiving["visits_received"].sum()
-    assert received == pytest.approx(float(np.sum((inst.propensity * inst.g(st.dist_m + np.where(st.modes[st.nearest] == FLEXIBLE, 5000, 0)))[moved])), rel=1e-12)
+    receiving = plan_tables(plan, -1).receiving
+    received = receiving["visits_received"].sum()  # each row to a tenth of a visit, as every visit figure written
+    assert received == pytest.approx(float(np.sum((inst.propensity * inst.g(st.dist_m + np.where(st.modes[st.nearest] == FLEXIBLE, 5000, 0)))[moved])), abs=0.05 * len(receiving))
     for f in ("plan.csv", "map.html"):
         assert (folders["zero"] / f).read_bytes() == (folders["default"] / f).read_bytes(), f
     # the what-if panel has a row for the mean with flexible offices counted farther only then

@@ -19,7 +19,7 @@ import pytest
 import netopt
 from netopt.cluster import ClusterSettings
 from netopt.robustness import (
-    FRAGILE_BELOW, Robustness, SampleResult, headline, office_robustness, report_markdown, robustness, sample_table,
+    FRAGILE_BELOW, Robustness, SampleResult, flexible_load, headline, office_robustness, report_markdown, robustness, sample_table,
     visit_factor_table, wilson_interval, write_robustness,
 )
 from netopt.uncertainty import load_uncertainty, uncertainty_from_dict
@@ -282,3 +282,41 @@ def test_map_layer_in_a_real_browser(written, run):
         })""")
         assert log.problems() == []
     assert seen == {"discs": drawn, "rings": fragile, "summary_in_panel": True, "legend_in_panel": True, "samples": 6}
+
+
+def test_report_says_how_often_flexible_offices_go_over_capacity_and_why(run, written):
+    """The base plan fills flexible offices up to the capacity assumed; samples that lower
+    it or raise an office's visits put one over. The report says so in one sentence, with
+    the counts of solver.verify's own check (samples.csv base_breaks) and the capacity
+    recomputed from each sample's drawn flexible_visits_per_day."""
+    samples = pd.read_csv(written / "samples.csv")
+    p = run.base.prepared.params
+    days = p.flexible_days_per_week * p.flexible_weeks_per_year
+    per_office: dict = {}
+    flagged = 0
+    for r, (_, row) in zip(run.samples, samples.iterrows()):
+        part = next((b for b in str(row["base_breaks"]).split("; ") if b.startswith("flexible office(s) over capacity: ")), "")
+        over = part.split(": ", 1)[1].split(", ") if part else []
+        assert sorted(over) == sorted(r.over_capacity)
+        for oid, visits, capacity in r.base_flexible:
+            assert capacity == pytest.approx(row["flexible_visits_per_day"] * days)
+            assert (visits > capacity + 1e-6) == (oid in over)
+        flagged += bool(over)
+        for oid in over:
+            per_office[oid] = per_office.get(oid, 0) + 1
+    assert flagged > 0, "the case needs a sample with a flexible office over its capacity"
+    text = (written / "report.md").read_text(encoding="utf-8")
+    names = dict(zip(run.base.prepared.network.offices["office_id"], run.base.prepared.network.offices["office_name"]))
+    items = [f"{names[o]} in {k}" for o, k in sorted(per_office.items(), key=lambda kv: (-kv[1], kv[0]))]
+    counts = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    assert f"In {flagged} of {run.n} samples a flexible office of the base plan gets more visits than it can take ({counts}), because" in text
+    finding = json.loads((written / "robustness.json").read_text(encoding="utf-8"))["base_flexible_over_capacity"]
+    assert finding["samples"] == flagged and finding["offices"] == per_office
+    # the fullest flexible offices at the estimates, in visits per open day
+    at_estimates = {o: v for o, v, _ in flexible_load(run.base.prepared.instance, run.base.stages)}
+    fullest = max(sorted(at_estimates.items()), key=lambda ov: ov[1])
+    assert f"({names[fullest[0]]} {fullest[1] / days:.1f}" in text
+    assert "it would stay within capacity in every sample only if no flexible office were planned above" in text
+    assert finding["visits_per_day_to_hold"] <= finding["visits_per_day_to_hold_half"] <= finding["visits_per_day_in_force"]
+    page = (written / "map.html").read_text(encoding="utf-8")
+    assert f"over its capacity in {flagged} of {run.n} samples" in page

@@ -133,8 +133,10 @@ def robustness_extension(tables, offices: pd.DataFrame, summary: dict, texts: Te
     misses = tx("robust.map.misses", missed=str(summary["base_misses_cut"]), n=str(summary["samples"]), p=tx.pct(summary["base_misses_cut_share"], 0),
                 low=tx.pct(lo, 0), high=tx.pct(hi, 0))
     fragile = tx("robust.map.fragile", k=str(summary["decisions_fragile"]), threshold=threshold)
+    over = (summary.get("base_flexible_over_capacity") or {}).get("samples")
+    capacity = tx("robust.map.capacity", k=str(over), n=str(summary["samples"])) if over else ""
     bins = [(colour, tx(f"robust.map.bin.{key}")) for _upper, colour, key in CLOSURE_SHARE_BINS]
-    panel = render("netopt.maps", "templates", "robustness_panel.html", tx=tx, misses=misses, fragile=fragile, bins=bins,
+    panel = render("netopt.maps", "templates", "robustness_panel.html", tx=tx, misses=misses, fragile=fragile, capacity=capacity, bins=bins,
                    ring=tx("robust.map.ring", threshold=threshold))
     data = {"samples": summary["samples"], "seed": summary["seed"], "base_misses_cut": summary["base_misses_cut"],
             "fragile_offices": summary["fragile_offices"]}

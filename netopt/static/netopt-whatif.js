@@ -231,6 +231,13 @@
     return dist[j];
   };
 
+  /* Python's round(x): the nearest integer, an exact half to even. Money is
+   * written to the krona and visits to a tenth (netopt.metrics.msek, tenths). */
+  function roundHalfEven(x) {
+    var r = Math.round(x);
+    return (r - x === 0.5 && r % 2 !== 0) ? r - 1 : r;
+  }
+
   /* Everything one stage of a plan does: evaluate_stage for these modes. */
   Engine.prototype.evaluate = function (modes) {
     var p = this.p, n = this.n, m = this.m, i, j, k;
@@ -313,11 +320,11 @@
       modes: modes, near: near, dist: dist, eq: eq, visitsJ: visitsJ, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
       receiverDist: receiverDist, faAfter: faAfter, faWithout: without,
       metrics: {
-        baseline_cost_msek: this.baselineCost / 1e6,
-        cost_msek: total / 1e6,
-        savings_msek: (this.baselineCost - total) / 1e6,
-        flexible_allowance_used_msek: allowance / 1e6,
-        budget_msek: p.stage.budget_sek / 1e6,
+        baseline_cost_msek: roundHalfEven(this.baselineCost) / 1e6,
+        cost_msek: roundHalfEven(total) / 1e6,
+        savings_msek: (roundHalfEven(this.baselineCost) - roundHalfEven(total)) / 1e6,
+        flexible_allowance_used_msek: roundHalfEven(allowance) / 1e6,
+        budget_msek: roundHalfEven(p.stage.budget_sek) / 1e6,
         meets_budget: total - allowance <= p.stage.budget_sek + 1.0,
         offices_kept: counts[KEPT],
         offices_flexible: counts[FLEXIBLE],
@@ -328,8 +335,8 @@
         fa_regions_served_before: servedBefore,
         fa_regions_total: this.nFa,
         population: this.W,
-        population_mean_distance_km: wd / W / 1000.0,
-        population_mean_distance_km_before: wdBefore / W / 1000.0,
+        population_mean_distance_km: wd / (W * 1000),
+        population_mean_distance_km_before: wdBefore / (W * 1000),
         population_p90_distance_km: this.quantile(dist, null, 0.9) / 1000.0,
         population_p90_distance_km_before: this.quantile(this.baseDist, null, 0.9) / 1000.0,
         population_max_distance_km: maxDist / 1000.0,
@@ -338,13 +345,13 @@
         population_within_coverage: within,
         population_share_within_coverage: within / W,
         population_share_within_coverage_before: withinBefore / W,
-        visits_before: visitsBefore,
-        visits_after: visitsTotal,
-        visits_lost: visitsBefore - visitsTotal,
+        visits_before: roundHalfEven(visitsBefore * 10) / 10,
+        visits_after: roundHalfEven(visitsTotal * 10) / 10,
+        visits_lost: (roundHalfEven(visitsBefore * 10) - roundHalfEven(visitsTotal * 10)) / 10,
         visits_moved: moved,
         flexible_over_capacity: overCap,
         growth_violations: p.max_growth === null ? null : growth,
-        population_mean_equivalent_distance_km: weq / W / 1000.0,
+        population_mean_equivalent_distance_km: weq / (W * 1000),
         objective: objective
       }
     };
@@ -986,7 +993,7 @@
       out.stage_year = p.stage.year;
       out.cut_msek = p.stage.cut_msek;
       out.flexible_allowance_msek = p.stage.allowance_sek / 1e6;
-      out.shortfall_msek = Math.max(0, p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek);
+      out.shortfall_msek = Math.max(0, roundHalfEven((p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek) * 1e6) / 1e6);  // to the krona
       out.coverage_km = covKm;
       out.objective_name = p.objective;
       var lost = [], without = [];

@@ -281,8 +281,9 @@ def _tie_break(inst, built, plan, value, integer, settings, backend, extra, dead
     growth rows the search over all plans is slow (0.47 s on the shipped 2027
     stage, against 0.21 s for the screen and 0.03 s for the choice among plans
     with the same offices open); without them it is fast (0.15 s) and the
-    screen would cost more than it saves (docs/benchmarks.md). Every answer is measured exactly and kept only if it meets every constraint
-    with an objective no larger.
+    screen would cost more than it saves (docs/benchmarks.md). Every answer is
+    measured exactly and kept only if it meets every constraint with an
+    objective no larger.
 
     Returns ``(plan or None, phase, build seconds, solver results)``."""
     from ..model import access_at_most, other_open_set

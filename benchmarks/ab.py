@@ -96,6 +96,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "ab_results.json")
     a = ap.parse_args(argv)
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
     commit = subprocess.run(["git", "rev-parse", "--short", a.ref], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "netopt"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
@@ -124,7 +125,7 @@ def main(argv=None) -> int:
                 results[name]["objective"] = ip["objective"]
                 print(f"round {r + 1} {name}: in a process {statistics.median(ip['runs']):.3f} s, command line {statistics.median(cmd):.2f} s, load {load:.2f}", flush=True)
     summary = {"ref": commit, "scenario": a.scenario, "rounds": a.rounds, "repeats": a.repeats, "outputs_differ": differ,
-               "started": time.strftime("%Y-%m-%d %H:%M:%S"), "versions": {}}
+               "started": started, "finished": time.strftime("%Y-%m-%d %H:%M:%S"), "versions": {}}
     for name, r in results.items():
         summary["versions"][name] = {**r, "in_process_median": statistics.median(r["in_process"]), "command_median": statistics.median(r["command"])}
     names = list(results)

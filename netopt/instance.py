@@ -14,6 +14,7 @@ optimisation.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -24,7 +25,11 @@ from .params import Parameters, load_parameters
 from .scenario import FLOOR_SCOPES, OBJECTIVES, Scenario
 from .visits import VisitModel, existing_offices, fit_visits
 
-__all__ = ["Instance", "Prepared", "prepare", "apply_fa_division", "unknown_office_problems", "FLOOR_SCOPES"]
+__all__ = ["Instance", "Prepared", "prepare", "apply_fa_division", "unknown_office_problems", "FLOOR_SCOPES", "DISTANCE_CACHE_ENTRIES"]
+
+#: An instance without a planner's matrix keeps its demand × office distances once computed
+#: when there are at most this many (4·10^6 entries, 32 MB); larger ones compute them per plan.
+DISTANCE_CACHE_ENTRIES = 4_000_000
 
 
 
@@ -164,8 +169,9 @@ class Instance:
         """(office index, distance in m) of every demand point's nearest open office."""
         from . import geometry
 
-        if self.dist_matrix_m is not None:
-            return geometry.nearest_open_matrix(self.dist_matrix_m, is_open)
+        matrix = self.distances_m
+        if matrix is not None:
+            return geometry.nearest_open_matrix(matrix, is_open)
         return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour_factor)
 
     def nearest_by_modes(self, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,9 +187,32 @@ class Instance:
         if self.flexible_extra_m <= 0 or not (modes == 1).any():
             return self.nearest_open(is_open)
         extra = np.where(modes == 1, int(self.flexible_extra_m), 0).astype(np.int64)
-        if self.dist_matrix_m is not None:
-            return geometry.nearest_open_matrix(self.dist_matrix_m, is_open, extra)
+        matrix = self.distances_m
+        if matrix is not None:
+            return geometry.nearest_open_matrix(matrix, is_open, extra)
         return geometry.nearest_open(self.dx, self.dy, self.ox, self.oy, is_open, self.detour_factor, extra_m=extra)
+
+    @cached_property
+    def distances_m(self) -> np.ndarray | None:
+        """Travel distance from every demand point to every office (m × n, whole metres):
+        the planner's matrix, or :func:`~netopt.geometry.distance_m` computed once and
+        kept for this instance when it has at most :data:`DISTANCE_CACHE_ENTRIES`
+        entries (the evaluator then reads instead of recomputing them on every
+        plan; the same numbers, element by element). None for a larger instance
+        without a matrix: :meth:`nearest_open` then computes them in chunks."""
+        from . import geometry
+
+        if self.dist_matrix_m is not None:
+            return self.dist_matrix_m
+        if self.m * self.n > DISTANCE_CACHE_ENTRIES:
+            return None
+        return geometry.distance_m(self.dx[:, None], self.dy[:, None], self.ox[None, :], self.oy[None, :], self.detour_factor)
+
+    def __getstate__(self):
+        # the computed distances are not part of the instance: not pickled (e.g. to a worker process)
+        state = dict(self.__dict__)
+        state.pop("distances_m", None)
+        return state
 
     @property
     def existing_mask(self) -> np.ndarray:

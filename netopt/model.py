@@ -95,7 +95,7 @@ import scipy.sparse as sp
 from .geometry import FLEXIBLE_ONLY, KEPT_ONLY, Candidates, entry_open
 from .instance import Instance
 
-__all__ = ["BuiltModel", "ModelParts", "build_model", "prefix_nodes", "access_at_most", "OBJECTIVES", "CHANGE_WEIGHT_SEK"]
+__all__ = ["BuiltModel", "ModelParts", "build_model", "prefix_nodes", "access_at_most", "other_open_set", "OBJECTIVES", "CHANGE_WEIGHT_SEK"]
 
 OBJECTIVES = ("distance", "coverage", "visits_lost")
 INF = np.inf
@@ -640,6 +640,27 @@ def access_at_most(value: float) -> Callable[[ModelParts], None]:
     return family
 
 
+def other_open_set(modes: Sequence) -> Callable[[ModelParts], None]:
+    """A family: the offices open (kept or flexible) differ from those of the plan
+    ``modes`` (one array per stage, 0 closed, 1 flexible, 2 kept) in at least one
+    office of one stage, a "no-good" row over every stage:
+    Σ_s [Σ_{i open in s} (1 − o_is) + Σ_{i closed in s} o_is] ≥ 1.
+    Turning a kept office flexible (or back) does not make a plan different."""
+    opened = [np.asarray(m) > 0 for m in modes]
+
+    def family(p: ModelParts) -> None:
+        cols, vals = [], []
+        for s, o in enumerate(opened[: p.S]):
+            sign = np.where(o, -1.0, 1.0)
+            cols += [p.y[s], p.f[s]]
+            vals += [sign, sign]
+        cols = np.concatenate(cols)
+        p.add_rows(1, 1.0 - float(sum(int(o.sum()) for o in opened[: p.S])), INF, (np.zeros(cols.size, np.int64), cols, np.concatenate(vals)))
+
+    family.needs_exact_distances = False
+    return family
+
+
 def _cost_terms(p: ModelParts) -> None:
     inst = p.inst
     const, coef = _budget_coefficients(p)
@@ -717,6 +738,7 @@ class BuiltModel:
     names: tuple = field(repr=False, default=())
     stage_rows: dict = field(default_factory=dict)
     objective_kind: str = "plan"
+    nodes: PrefixNodes | None = field(repr=False, default=None)
 
     @property
     def n_vars(self) -> int:
@@ -801,6 +823,7 @@ def build_model(
     objective: str = "plan",
     fixed_open: Sequence | None = None,
     extra: Sequence[Callable[[ModelParts], None]] = (),
+    nodes: PrefixNodes | None = None,
 ) -> BuiltModel:
     """Build the MIP for ``inst`` over the candidate lists ``cand``.
 
@@ -812,13 +835,15 @@ def build_model(
       fixed_open: one boolean array per stage: which offices are open (the
         tie-break phase; only keep-or-flexible is left to choose).
       extra: further constraint families (see :class:`ModelParts`).
+      nodes: the prefix sets of ``cand`` (``BuiltModel.nodes`` of a model built over the
+        same lists), to save computing them again.
 
     Returns:
       a :class:`BuiltModel` (arrays; no solver has run).
     """
     if objective not in MODEL_OBJECTIVES:
         raise ValueError(f"objective must be one of {sorted(MODEL_OBJECTIVES)}")
-    nodes = prefix_nodes(cand, inst.n)
+    nodes = prefix_nodes(cand, inst.n) if nodes is None else nodes
     parts = ModelParts(inst, cand, nodes, needs_exact_distances(inst, objective, extra))
     parts._pending_obj = []
     parts._pending_bounds = []
@@ -842,7 +867,7 @@ def build_model(
     return BuiltModel(
         cand=cand, lb=lb, ub=ub, obj=obj, objective_offset=float(parts.offset), A=A, row_lo=lo_r, row_hi=hi_r,
         integer=np.concatenate(parts._int), y=parts.y, f=parts.f, u=parts.u[:, nodes.node], a=parts.a, node_vars=parts.u,
-        names=tuple(parts._names), stage_rows=dict(parts.stage_rows), objective_kind=objective,
+        names=tuple(parts._names), stage_rows=dict(parts.stage_rows), objective_kind=objective, nodes=nodes,
     )
 
 

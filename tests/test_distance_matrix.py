@@ -71,3 +71,40 @@ def test_incomplete_or_bad_matrix_is_rejected(coarse, tmp_path):
         load_network(demand=demand, distances=p)
     text = str(e.value)
     assert "unknown office" in text and "from 0 to 5000 km" in text and "line 2" in text and "line 3" in text
+
+
+def test_kept_straight_line_distances_give_the_chunked_evaluator_s_nearest_offices(monkeypatch):
+    """An instance without a matrix keeps its demand × office distances once computed
+    (Instance.distances_m): nearest offices and distances, ties to the lower office
+    index, equal to the chunked brute force of geometry.nearest_open; a larger
+    instance keeps none; a pickled instance leaves them behind."""
+    import pickle
+
+    from netopt import instance as instance_module
+    from netopt.geometry import nearest_open
+
+    from test_model import make_instance
+
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        n, m = int(rng.integers(1, 12)), int(rng.integers(1, 60))
+        # coarse coordinates: many equal distances, so ties must go the same way
+        inst = make_instance(rng.integers(0, 5, n) * 700.0, rng.integers(0, 5, n) * 700.0, rng.integers(0, 5, m) * 700.0,
+                             rng.integers(0, 5, m) * 700.0, np.ones(m)).with_(detour_factor=float(rng.choice([1.0, 1.3])))
+        assert inst.distances_m is not None and inst.distances_m.shape == (m, n)
+        for _ in range(5):
+            is_open = rng.random(n) < 0.6
+            if not is_open.any():
+                continue
+            want = nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, is_open, inst.detour_factor, chunk=7)
+            got = inst.nearest_open(is_open)
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+            modes = np.where(is_open, rng.integers(1, 3, n), 0)
+            assert all(np.array_equal(a, b) for a, b in zip(inst.nearest_by_modes(modes), want))
+    assert "distances_m" in inst.__dict__
+    assert "distances_m" not in pickle.loads(pickle.dumps(inst)).__dict__
+    monkeypatch.setattr(instance_module, "DISTANCE_CACHE_ENTRIES", inst.m * inst.n - 1)
+    big = inst.with_()
+    assert big.distances_m is None
+    is_open = np.ones(inst.n, bool)
+    assert np.array_equal(big.nearest_open(is_open)[1], nearest_open(inst.dx, inst.dy, inst.ox, inst.oy, is_open, inst.detour_factor)[1])

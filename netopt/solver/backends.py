@@ -176,6 +176,9 @@ class HighspyBackend:
             h.setOptionValue("objective_bound", float(options.cutoff) * 2.0**scale)  # in the scaled objective
         if options.node_limit is not None:
             h.setOptionValue("mip_max_nodes", int(options.node_limit))
+        if not options.heuristics:
+            h.setOptionValue("mip_heuristic_effort", 0.0)
+            h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
         if options.start is not None:
             cols, vals = options.start
             h.setSolution(len(cols), np.asarray(cols, np.int32), np.asarray(vals, float))
@@ -195,7 +198,7 @@ class HighspyBackend:
             bound = objective  # solved in presolve: optimal, no search and no dual bound reported
         if ms == S.kOptimal:
             status = _plan_status(True, objective, bound, options)
-        elif ms == S.kInfeasible and options.cutoff is not None:
+        elif ms == S.kInfeasible and options.cutoff is not None and not options.cutoff_in_rows:
             # with a cutoff HiGHS cannot tell "no plan at all" from "no plan below the cutoff"
             status, values, objective = SolveStatus.NO_PLAN, None, None
         elif ms == S.kInfeasible:

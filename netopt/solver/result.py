@@ -50,7 +50,11 @@ class SolveOptions:
     are pruned; a solve with no plan below it ends with ``NO_PLAN``).
     ``absolute_gap`` proves optimality for an integer objective when the gap
     is below 1. ``node_limit`` stops the search after that many nodes: unlike
-    a time limit, the same on every machine.
+    a time limit, the same on every machine. ``cutoff_in_rows`` says that the
+    model's rows already bound the objective by ``cutoff`` (then "no plan below
+    the cutoff" is a proof of infeasibility). ``heuristics=False`` turns the
+    solver's primal heuristics off (a search expected to end in a proof that
+    no plan exists); it changes the work done, never what is proven.
     """
 
     time_limit_s: float
@@ -61,6 +65,12 @@ class SolveOptions:
     start: tuple | None = None
     cutoff: float | None = None
     node_limit: int | None = None  # branch-and-bound nodes (a deterministic work limit)
+    #: the model's own rows already exclude every plan above ``cutoff``: "no plan below the
+    #: cutoff" then proves the model infeasible (status INFEASIBLE, not NO_PLAN)
+    cutoff_in_rows: bool = False
+    #: False for a solve meant to prove that no plan exists (the tie-break's screen): the
+    #: solver skips its primal heuristics, which only look for plans
+    heuristics: bool = True
 
 
 @dataclass(frozen=True, eq=False)

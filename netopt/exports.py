@@ -200,7 +200,7 @@ def _layout(writer, tables: PlanTables, tx: Texts) -> None:
     for row in summary.iter_rows(min_row=2):
         if row[2].value == "%" and isinstance(row[1].value, (int, float)):
             row[1].number_format = "0.0%" if row[0].value != tx("xlsx.summary.gap") else "0.0000%"
-            row[2].value = ""
+            row[2].value = tx("xlsx.summary.share_unit")  # the cell holds a share (0–1) shown as a percentage
     summary.column_dimensions["A"].width = 48
     summary.column_dimensions["B"].width = 24
 

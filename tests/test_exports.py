@@ -54,6 +54,10 @@ def test_plan_xlsx_sheets_hold_numbers_as_numbers(hand_plan):
     assert ws.cell(row=2, column=header.index("Municipality code") + 1).data_type == "s"
     assert wb["Receiving offices"].cell(row=2, column=7).number_format == "0.0%"
     assert wb.properties.created.year == 2000 and wb.properties.modified.year == 2000
+    # a share reads as a share, not a head count: its unit cell says so and the value shows in per cent
+    rows = {r[0].value: r for r in wb["Summary"].iter_rows(min_row=2)}
+    for label in ("Share of the population within 30 km, before", "Share of the population within 30 km, after"):
+        assert rows[label][2].value == "share (shown in %)" and rows[label][1].number_format.endswith("%"), label
 
 
 def test_plan_xlsx_is_deterministic_and_swedish(hand_plan):

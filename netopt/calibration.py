@@ -30,7 +30,7 @@ from .costs import CostModel, fit_costs
 from .data import Network
 from .errors import DataError, Problem
 from .params import REGIONS, Parameters
-from .visits import VisitModel, demand_point_visits, existing_offices, fit_visits, office_visits
+from .visits import VisitModel, demand_point_visits, existing_offices, fit_visits
 
 __all__ = [
     "calibration_report",
@@ -216,6 +216,22 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
     muni = off["municipality_code"].to_numpy()
     table = load_visits_by_year()
     cache: dict = {}
+    points: dict = {}
+
+    def assign(mask):
+        """(each demand point's office, its visits at the reference level) with ``mask`` open, computed once per network."""
+        key = mask.tobytes()
+        if key not in points:
+            points[key] = demand_point_visits(network, model, mask)
+        return points[key]
+
+    def by_office(mask, level):
+        near, v = assign(mask)
+        return np.bincount(near, weights=v if level is None else v * level, minlength=len(ids))
+
+    def moved(i, then, now, level):
+        near_then, v = assign(then)
+        return _moved_visitors(near_then, v if level is None else v * level, assign(now)[0], i)
 
     def visits_in(year, office=None):
         """(offices open, visits per office with NaN where closed, level year) in ``year`` (None: today),
@@ -227,7 +243,7 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
         if key not in cache:
             level, level_year = visit_level(network, year, table)
             if level is not None or not np.array_equal(mask, existing):
-                v = office_visits(network, model, mask, level)
+                v = by_office(mask, level)
             else:
                 v = np.asarray(model.baseline_visits, float)
             cache[key] = (mask, np.where(mask, v, np.nan), level_year)
@@ -254,12 +270,12 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
             mask_y[i] = True
             if not np.array_equal(mask_y, mask):
                 level = visit_level(network, year, table)[0]
-                v_y = np.where(mask_y, office_visits(network, model, mask_y, level), np.nan)
+                v_y = np.where(mask_y, by_office(mask_y, level), np.nan)
                 value, _, ok = _compare(f, i, mask_y, v_y, muni, lo, hi)
                 if value != model_then:  # only when counting them changes the comparison; name those that take the office's visitors
-                    takers = [ids[k] for k, _ in _moved_visitors(network, model, i, mask, mask_y, level)] if f["scope"] == "office" else []
+                    takers = [ids[k] for k, _ in moved(i, mask, mask_y, level)] if f["scope"] == "office" else []
                     also = (takers, value, ok)
-        moved = _moved_visitors(network, model, i, mask, existing, visit_level(network, year, table)[0]) if changed and f["scope"] == "office" else None
+        went = moved(i, mask, existing, visit_level(network, year, table)[0]) if changed and f["scope"] == "office" else None
         rows.append(
             {
                 "office_id": f["office_id"],
@@ -278,9 +294,9 @@ def public_figure_checks(network: Network, model: VisitModel, figures: pd.DataFr
                 "network_year": year if changed else None,
                 "visits_given": bool(not model.visits_estimated[i]),
                 "offices_opened_since": [ids[k] for k in np.flatnonzero(existing & ~mask)] if changed else None,
-                "visitors_moved_to": None if moved is None else [ids[k] for k, _ in moved],
-                "visitors_moved_to_opened": None if moved is None else [_opened_year(off, k) for k, _ in moved],
-                "visitors_moved_share": None if moved is None else round(100.0 * sum(x for _, x in moved), 1),
+                "visitors_moved_to": None if went is None else [ids[k] for k, _ in went],
+                "visitors_moved_to_opened": None if went is None else [_opened_year(off, k) for k, _ in went],
+                "visitors_moved_share": None if went is None else round(100.0 * sum(x for _, x in went), 1),
                 "opened_in_year": None if also is None else also[0],
                 "model_with_opened_in_year": None if also is None else also[1],
                 "within_tolerance_with_opened_in_year": None if also is None else also[2],
@@ -305,23 +321,25 @@ def _opened_year(off: pd.DataFrame, k: int) -> int | None:
     return None if pd.isna(y) else int(y)
 
 
-def _moved_visitors(network: Network, model: VisitModel, i: int, then: np.ndarray, now: np.ndarray, level) -> list[tuple[int, float]]:
-    """The offices opened since a figure's year that took visitors of office ``i``.
+def _moved_visitors(near_then: np.ndarray, v_then: np.ndarray, near_now: np.ndarray, i: int) -> list[tuple[int, float]]:
+    """The offices that took visitors of office ``i`` between two networks.
+
+    Args:
+      near_then, near_now: each demand point's office on the earlier and the
+        later network, shape (m,).
+      v_then: each demand point's visits per year on the earlier network, shape (m,).
+      i: the office.
 
     Returns (office index, share of ``i``'s visits then that now go there),
-    largest share first (ties by index): the demand points whose nearest
-    office was ``i`` on the network ``then`` and is another office ``now``,
-    weighted by their visits then (the same model and level as the figure's
-    comparison).
+    largest share first (ties by index): the demand points whose office was
+    ``i`` then and is another office now, weighted by their visits then.
     """
-    near_then, v_then = demand_point_visits(network, model, then, level)
-    near_now, _ = demand_point_visits(network, model, now, level)
     mine = near_then == i
     total = float(v_then[mine].sum())
     if total <= 0:
         return []
     left = mine & (near_now != i)
-    taken = np.bincount(near_now[left], weights=v_then[left], minlength=len(network.offices))
+    taken = np.bincount(near_now[left], weights=v_then[left], minlength=int(max(near_then.max(), near_now.max())) + 1)
     order = sorted(np.flatnonzero(taken > 0), key=lambda k: (-taken[k], k))
     return [(int(k), float(taken[k] / total)) for k in order]
 

@@ -75,6 +75,11 @@ def summary_json(tables: PlanTables) -> str:
 
 #: Sheets of plan.xlsx: key → (table attribute, columns). The summary sheet is built apart.
 XLSX_SHEETS = {
+    # every stage's saving set against its cut, with the allowance used (a staged plan's summary sheet is its last stage)
+    "stages": ("stages", (
+        "stage_year", "cut_msek", "savings_msek", "flexible_allowance_used_msek", "meets_budget", "offices_kept", "offices_flexible", "offices_closed",
+        "population_mean_distance_km",
+    )),
     "offices": ("offices", (
         "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
         "decision", "changed_in", "changes", "locked", "board_decision", "visits_before", "visits_after", "receiving_growth", "cost_msek_before", "cost_msek_after",
@@ -137,7 +142,7 @@ def _summary_rows(tables: PlanTables, tx: Texts) -> list[tuple]:
 
 
 def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
-    """``plan.xlsx`` (bytes): sheets for the summary, offices, FA-regions,
+    """``plan.xlsx`` (bytes): sheets for the summary, the stages, offices, FA-regions,
     municipalities and receiving offices, in the language of ``texts``.
 
     Numbers are numbers (shares as fractions formatted as percentages),

@@ -371,10 +371,14 @@ def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
 
 
 def _stages(tables: PlanTables, tx: Texts, fm: Format) -> Section:
+    # a saving is set against its cut together with the allowance used: saving + allowance ≥ cut is "met"
+    met = {True: tx("memo.stages.met_yes"), False: tx("memo.stages.met_no")}
     cols = [("stage_year", tx("memo.col.year"), "d"), ("cut_msek", tx("memo.col.cut_msek"), ".0f"), ("savings_msek", tx("memo.col.saving_msek"), ".1f"),
+            ("flexible_allowance_used_msek", tx("memo.col.allowance_msek"), ".1f"), ("meets_budget", tx("memo.col.cut_met"), None, met),
             ("offices_kept", tx("memo.col.kept"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"), ("offices_closed", tx("memo.col.closed"), "d"),
             ("population_mean_distance_km", tx("memo.col.mean_km"), ".2f")]
-    return Section("stages", tx("memo.stages.title"), table=_table(tx, tables.stages, cols, fm))
+    frame = tables.stages.assign(meets_budget=tables.stages["meets_budget"].astype(bool))
+    return Section("stages", tx("memo.stages.title"), table=_table(tx, frame, cols, fm), notes=(tx("memo.stages.note"),))
 
 
 def _closures(tables: PlanTables, tx: Texts, fm: Format) -> Section:

@@ -84,7 +84,7 @@ XLSX_SHEETS = {
         "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
         "decision", "changed_in", "changes", "locked", "board_decision", "visits_before", "visits_after", "receiving_growth", "cost_msek_before", "cost_msek_after",
         "cost_per_visit_sek", "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
-        "public_figure_conflict",
+        "public_figure_conflict", "location_uncertain",
     )),
     "fa_regions": ("fa_regions", (
         "fa_code", "fa_name", "urban_rural", "population", "offices_before", "offices_after",

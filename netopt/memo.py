@@ -329,6 +329,36 @@ def _f(x, spec: str) -> str:
     return fmt(x, spec)
 
 
+def location_caveats(tables: PlanTables, tx: Texts, fm: Format) -> str | None:
+    """The changes of the plan that rest on an uncertain register location or name (text), or None.
+
+    Each office closed or turned flexible is listed when it, or the office
+    that receives its visitors, has a ``location_uncertain`` mark
+    (:func:`netopt.tables.uncertain_locations`), with the register's note and
+    the distance to the receiving office (the optimisation's distance).
+    """
+    t = tables.offices
+    if "location_uncertain" not in t.columns:
+        return None
+    why = dict(zip(t["office_id"], t["location_uncertain"]))
+    names = dict(zip(t["office_id"], t["office_name"]))
+    words = _decisions(tx)
+    entries = []
+    changed = t[t["decision"].isin(("close", "flexible")) & t["existing"].astype(bool)].sort_values(["office_name", "office_id"], kind="mergesort")
+    for r in changed.itertuples(index=False):
+        receiver = r.receiver_id if isinstance(r.receiver_id, str) and r.receiver_id else None
+        flagged = [o for o in (r.office_id, receiver) if o and why.get(o)]
+        if not flagged:
+            continue
+        to = (tx("memo.basis.location_receiver", office=fm.escape(names.get(receiver, receiver)), km=tx.localize(_f(r.receiver_distance_km, ".1f")))
+              if receiver else "")
+        reasons = "; ".join(tx("memo.basis.location_reason", office=fm.escape(names.get(o, o)), why=fm.escape(why[o])) for o in flagged)
+        entries.append(tx("memo.basis.location_entry", office=fm.escape(r.office_name), decision=words.get(r.decision, r.decision), receiver=to, reasons=reasons))
+    if not entries:
+        return None
+    return tx("memo.basis.locations", column=fm.code("location_uncertain"), offices="; ".join(entries))
+
+
 def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
     b = tables.basis
     bullets = []
@@ -356,6 +386,9 @@ def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         words = _decisions(tx)
         shown = [f"{fm.escape(t.at[o, 'office_name'])} ({words.get(t.at[o, 'decision'], t.at[o, 'decision'])}; {fm.escape(m)})" for o, m in caveats.items() if o in t.index]
         bullets.append(tx("memo.basis.caveats", column=fm.code("visits"), offices="; ".join(shown)))
+    locations = location_caveats(tables, tx, fm)
+    if locations:
+        bullets.append(locations)
     f = b["flexible"]
     text = tx("memo.basis.flexible", days=tx.localize(f"{f['days_per_week']:g}"), weeks=tx.localize(f"{f['weeks_per_year']:g}"), open_days=tx.localize(f"{f['open_days']:g}"),
               capacity=_big(tx, f["capacity_visits"]), per_day=tx.localize(f"{f['visits_per_day']:g}"), site=f"{100 * f['site_share']:.0f}",

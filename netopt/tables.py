@@ -37,6 +37,8 @@ from .whatif import whatif_payload
 
 __all__ = [
     "PlanTables",
+    "uncertain_locations",
+    "UNCERTAIN_CONFIDENCE",
     "plan_tables",
     "URBAN_RURAL_LABELS",
     "RECEIVING_GROWTH_FLAG",
@@ -55,8 +57,41 @@ PLAN_CSV_COLUMNS = (
     "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
     "decision", "changed_in", "changes", "locked", "board_decision",
     "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
-    "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
+    "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated", "location_uncertain",
 )
+
+#: Register confidences under which an office's location or name is not to be relied on.
+UNCERTAIN_CONFIDENCE = ("low", "conflicting")
+
+
+def uncertain_locations(offices: pd.DataFrame) -> dict[str, str]:
+    """Offices whose location or name the register marks as uncertain: office_id → why (text).
+
+    An office counts when its ``confidence`` is ``low`` or ``conflicting``, or
+    its ``coord_source`` says the coordinates were offset (a placeholder that
+    only keeps two offices of one town apart, e.g. "offset 500 m east"). The
+    text is the register's own: "confidence low: " and its ``note`` (or, with
+    no note, its ``coord_source``). Registers without these columns give {}.
+    Distances from or to such an office rest on its placement, not on a
+    confirmed address.
+    """
+    if "confidence" not in offices.columns and "coord_source" not in offices.columns:
+        return {}
+    out = {}
+    for r in offices.itertuples(index=False):
+        conf = str(getattr(r, "confidence", "") or "").strip()
+        conf = "" if conf == "nan" else conf
+        source = str(getattr(r, "coord_source", "") or "").strip()
+        source = "" if source == "nan" else source
+        note = str(getattr(r, "note", "") or "").strip()
+        note = "" if note == "nan" else note
+        offset = "offset" in source.lower()
+        if conf in UNCERTAIN_CONFIDENCE or offset:
+            why = note or (f"coordinates: {source}" if source else "")
+            if offset and note and source:
+                why = f"{note} (coordinates: {source})"
+            out[str(r.office_id)] = f"confidence {conf or 'not given'}" + (f": {why}" if why else "")
+    return out
 
 @dataclass(frozen=True, eq=False)
 class PlanTables:
@@ -200,6 +235,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     ]
     c = plan.scenario.constraints
     locked = {**{o: "open" for o in c.lock_open}, **{o: "closed" for o in c.lock_closed}}
+    uncertain = uncertain_locations(prep.network.offices)
     raw = [plan.office_table(s) for s in range(n_stages)]
     by_stage = {}
     for s in range(n_stages):
@@ -210,6 +246,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         t["locked"] = [locked.get(o, "") for o in t["office_id"]]
         t["board_decision"] = _leaves_municipality(t)
         t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
+        t["location_uncertain"] = [uncertain.get(o, "") for o in t["office_id"]]
         by_stage[years[s]] = t
     offices = by_stage[years[k]].copy()
 

@@ -184,7 +184,11 @@ def _network(args, scenario=None):
     division = args.division
     if division is None and scenario is not None and scenario.fa_division not in (None, "fa2015"):
         division = scenario.fa_division
-    return load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates, distances=args.distances)
+    net = load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates, distances=args.distances)
+    if getattr(args, "command", None) != "validate":  # validate lists them with its findings
+        for w in net.warnings:
+            print(f"netopt: warning: {w}", file=sys.stderr)
+    return net
 
 
 def _scenario_for(args, sc):
@@ -456,6 +460,7 @@ def cmd_validate(args) -> int:
     fit_visits(net, _params(args) or load_parameters())
     s = net.summary()
     rel = relate_areas(load_areas(args.areas, net.municipalities), net.demand)
+    s["warnings"] = [w.as_dict() for w in net.warnings]
     s["areas"] = {"source": str(args.areas or "shipped: Polisen 2025"), "areas": len(rel.areas), "population_estimate": int(round(rel.population_estimate.sum()))}
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
@@ -467,6 +472,8 @@ def cmd_validate(args) -> int:
         )
         if s["fa_regions_without_office"]:
             print("FA-regions without an office: " + ", ".join(s["fa_regions_without_office"]))
+        for w in net.warnings:
+            print(f"Warning: {w}")
     if args.list:
         for _, r in net.offices.iterrows():
             print(f"{r['office_id']}\t{r['office_name']}\t{r['municipality']}\t{r['fa_code']} {r['fa_name']}")

@@ -29,6 +29,8 @@ __all__ = [
     "Network",
     "load_network",
     "validate_offices",
+    "border_warnings",
+    "LAND_BORDER_WARN_KM",
     "shipped_paths",
     "municipality_polygons",
     "fa_polygons",
@@ -56,6 +58,13 @@ SEA_BELT_KM = 12.0
 #: of the Torne river at Haparanda (Finland). The mainland outline between the
 #: two sea ends, through Treriksröset, is the land border.
 LAND_BORDER_ENDS = ((59.09, 11.20), (69.0597, 20.5479), (65.83, 24.14))
+#: How far (km) beyond the generalised outline at a land border an accepted
+#: place draws a warning. The outline cuts Swedish border towns by up to
+#: 0.4 km (Haparanda's centre, the shipped Haparanda demand point), while the
+#: foreign towns next to the border lie farther beyond it (Tornio 1.2 km,
+#: Pello and Ylitornio 1.4 km, Kilpisjärvi 1.9 km, Halden 2.1 km): they pass
+#: the 5 km tolerance kept for border towns, but a planner is told.
+LAND_BORDER_WARN_KM = 1.0
 
 #: Largest plausible register figure for one office, and the fix when it is
 #: exceeded (SSC: 2.76 million visits and 1 003.1 MSEK a year for 148 offices).
@@ -107,6 +116,9 @@ class Network:
       sources: the file each table was read from.
       checksums: SHA-256 of each of those files (what a plan records, so that
         ``netopt compare`` can show it with exactly the data it was made with).
+      warnings: :class:`~netopt.errors.Problem` s that do not stop the load: a
+        point more than :data:`LAND_BORDER_WARN_KM` beyond a land border
+        (:func:`border_warnings`); the command line prints them.
     """
 
     offices: pd.DataFrame
@@ -117,6 +129,7 @@ class Network:
     sources: dict = field(default_factory=dict)
     distance_matrix_m: np.ndarray | None = None  # planner's travel distances, demand × offices, whole metres
     checksums: dict = field(default_factory=dict)  # role → SHA-256 of the file in ``sources``
+    warnings: tuple = ()  # Problems that do not stop the load (a point beyond a land border): file, line, column, fix
 
     @property
     def population(self) -> int:
@@ -248,6 +261,34 @@ def in_sweden(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     tell the countries apart (Hvaler, Norway, is 7 km off Sweden's outline)."""
     d, land = sweden_distances_km(x, y)
     return d <= np.where(land, MAX_OUTSIDE_MUNICIPALITY_KM, SEA_BELT_KM)
+
+
+def border_warnings(frame: pd.DataFrame, name: str, what: str) -> list[Problem]:
+    """Warnings (:class:`~netopt.errors.Problem`, one per row) for accepted points
+    that lie more than :data:`LAND_BORDER_WARN_KM` beyond Sweden's land border
+    with Norway or Finland: inside the tolerance of :func:`in_sweden`, so
+    accepted, but possibly a place abroad (Halden for Strömstad, Tornio for
+    Haparanda). ``frame`` has float ``lat``/``lon`` columns (rows with NaN are
+    skipped) and its index gives the line (as the file's problems do);
+    ``what`` names a row ("office", "demand point")."""
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
+    ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+    if not ok.size:
+        return []
+    x, y = to_sweref(lon[ok], lat[ok])
+    d, land = sweden_distances_km(x, y)
+    warn = land & (d > LAND_BORDER_WARN_KM) & in_sweden(x, y)
+    out = []
+    for k in np.flatnonzero(warn):
+        pos = ok[k]
+        out.append(Problem(
+            name, _line(frame.index[pos]), "lat", f"{lat[pos]:g}, {lon[pos]:g}",
+            f"the {what} lies {d[k]:.1f} km beyond Sweden's land border with Norway or Finland (accepted: within the "
+            f"{MAX_OUTSIDE_MUNICIPALITY_KM:g} km kept for border towns, but it may be a place abroad, e.g. Halden or Tornio)",
+            f"check the coordinate; give WGS84 decimal degrees of the {what} in Sweden (Strömstad: 58.94, 11.17; Haparanda: 65.84, 24.14)",
+        ))
+    return out
 
 
 def fa_polygons(network: Network):
@@ -514,6 +555,11 @@ def load_network(
         with one row for every demand point × office (candidate sites included).
         Replaces straight line × detour factor everywhere.
 
+    A point accepted only by the land-border tolerance (more than
+    :data:`LAND_BORDER_WARN_KM` beyond the border with Norway or Finland, e.g.
+    Halden given for Strömstad) is not an error: it is listed in the
+    network's ``warnings`` (file, line, column, fix).
+
     Raises:
       DataError: listing every problem in every file.
     """
@@ -620,6 +666,12 @@ def load_network(
     if problems:
         raise DataError(problems)
 
+    # accepted, but beyond a land border: said, not refused (border towns lie there too)
+    notes = border_warnings(off, str(src["offices"]), "office")
+    if cand is not None:
+        notes += border_warnings(cand, str(src["candidates"]), "candidate site")
+    notes += border_warnings(dem, str(src["demand"]), "demand point")
+
     # ---- assemble (all inputs valid from here on)
     muni = muni[["municipality_code", "municipality", "county_code", "county"]].copy()
     muni = muni.merge(pop[["municipality_code", "population_int"]].rename(columns={"population_int": "population"}), on="municipality_code", how="left")
@@ -668,7 +720,8 @@ def load_network(
         src["distances"] = Path(distances)
         matrix = _read_distance_matrix(Path(distances), dem["point_id"].tolist(), off["office_id"].tolist())
     checksums = {k: io.file_sha256(v) for k, v in sorted(src.items())}
-    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix, checksums=checksums)
+    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix, checksums=checksums,
+                   warnings=tuple(notes))
 
 
 def _read_distance_matrix(path: Path, point_ids: list[str], office_ids: list[str]) -> np.ndarray:

@@ -358,7 +358,7 @@ def cmd_evaluate(args) -> int:
     for b in breaks:
         print(f"netopt: the plan breaks: {b.year}: {b.text}", file=sys.stderr)
     if breaks and args.strict:
-        print(f"netopt: --strict: the plan breaks {len(breaks)} constraint(s) of the scenario (outputs written to {args.out})", file=sys.stderr)
+        print(f"netopt: --strict: the plan breaks {len(breaks)} {'constraint' if len(breaks) == 1 else 'constraints'} of the scenario (outputs written to {args.out})", file=sys.stderr)
         return 1
     return 0
 

@@ -208,7 +208,7 @@ def test_an_infeasible_cut_names_the_constraints_in_force_and_its_figure_is_exac
     with pytest.raises(InfeasibleError) as info:
         solve(net, sc)
     msg, ex = str(info.value), info.value.explanation
-    for needle in ("cannot be met", "flexible offices switched off", "max_closures = 50", "1 office(s) locked open (stockholm-kista)",
+    for needle in ("cannot be met", "flexible offices switched off", "max_closures = 50", "1 office locked open (stockholm-kista)",
                    "max_distance_km = 300", "every FA-region with an office today keeps one (60 FA-regions, FA 2015)"):
         assert needle in msg, needle
     assert "keep_municipalities" not in msg and "max_growth" not in msg  # not in force: not named

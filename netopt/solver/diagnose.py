@@ -41,9 +41,9 @@ def constraints_in_force(prep: Prepared) -> list[str]:
     else:
         out.append(f"a flexible office takes at most {inst.flex_capacity_visits:,.0f} visits a year".replace(",", " "))
     if c.lock_open:
-        out.append(f"{len(c.lock_open)} office(s) locked open ({', '.join(c.lock_open)})")
+        out.append(f"{len(c.lock_open)} {'office' if len(c.lock_open) == 1 else 'offices'} locked open ({', '.join(c.lock_open)})")
     if c.lock_closed:
-        out.append(f"{len(c.lock_closed)} office(s) locked closed ({', '.join(c.lock_closed)})")
+        out.append(f"{len(c.lock_closed)} {'office' if len(c.lock_closed) == 1 else 'offices'} locked closed ({', '.join(c.lock_closed)})")
     if c.max_closures is not None:
         out.append(f"max_closures = {c.max_closures}")
     if c.max_distance_km is not None:

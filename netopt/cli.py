@@ -486,6 +486,7 @@ def cmd_calibrate(args) -> int:
 
     net = _network(args)
     rep = calibration_report(net, _params(args) or load_parameters())
+    names = dict(zip(net.offices["office_id"], net.offices["office_name"]))  # offices by name, as the reports say them
     if args.json:
         print(json.dumps(rep, indent=2, ensure_ascii=False))
         return 0
@@ -514,7 +515,7 @@ def cmd_calibrate(args) -> int:
         then = "" if when is None else f" in {when}" + (f" ({len(c['offices_opened_since'])} registered offices not yet open)" if c["offices_opened_since"] else "")
         today = "" if when is None else f"; on today's network {now}"
         if c.get("visitors_moved_share"):
-            today += f" ({c['visitors_moved_share']:.0f} % of its visitors then now at {', '.join(c['visitors_moved_to'])})"
+            today += f" ({c['visitors_moved_share']:.0f} % of its visitors then now at {', '.join(names.get(o, o) for o in c['visitors_moved_to'])})"
         print(f"  {c['office_name']}: {c['figure']} ({c['year']}, {c['use']}): model {value}{then}; {verdict}{today}")
     basis = rep["calibration_basis"]
     print(basis["statement"])

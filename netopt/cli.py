@@ -352,6 +352,14 @@ def cmd_evaluate(args) -> int:
     plan = evaluate(net, decisions, sc, params=_params(args))
     write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
+    from .tables import unnamed_offices
+
+    u = unnamed_offices(plan)
+    if u:
+        sites = f", and {u['not_opened']} candidate {'site' if u['not_opened'] == 1 else 'sites'} it does not name {'stays' if u['not_opened'] == 1 else 'stay'} unopened" if u["not_opened"] else ""
+        what = "offices and candidate sites" if u["candidates"] else "offices"
+        print(f"netopt: the plan names {u['named']} of the {u['offices']} {what}; the other {u['kept']} "
+              f"{'office is' if u['kept'] == 1 else 'offices are'} kept as {'it is' if u['kept'] == 1 else 'they are'} today{sites}", file=sys.stderr)
     from .consult import plan_breaks
 
     breaks = plan_breaks(plan)

@@ -314,6 +314,11 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
            objective=_big(tx, s["objective"]), bound=bound, gap=_DASH if gap is None else f"{tx.localize(f'{100 * gap:.4f}')} %", proof=proof),
         tx("memo.does.estimates", visits=str(b["estimated_visits"]), costs=str(b["estimated_costs"]), total=str(b["offices_total"])),
     )
+    u = getattr(tables, "unnamed", None)
+    if u:  # a hand-written plan that names only some offices: say what happens to the rest
+        sites = tx("memo.does.unnamed_sites", n=str(u["not_opened"])) if u["not_opened"] else ""
+        bullets = (bullets[0], bullets[1], tx("memo.does.unnamed", named=str(u["named"]), offices=str(u["offices"]), kept=str(u["kept"]), sites=sites,
+                                                    what=tx("memo.does.unnamed_both" if u["candidates"] else "memo.does.unnamed_offices")), *bullets[2:])
     if s.get("access_floor_km") is not None and s.get("access_floor_share_required") is not None:
         scope = "fa" if s.get("access_floor_scope") == "fa_region" else "national"
         bullets += (tx(f"memo.does.floor_{scope}", share=tx.pct(s["access_floor_share_required"], 1), km=tx.localize(f"{s['access_floor_km']:g}"),

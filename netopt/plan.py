@@ -59,6 +59,7 @@ class Plan:
     phase: str = "optimise"
     notes: tuple = field(default_factory=tuple)
     backend: str = ""
+    named: tuple | None = None  # a hand-written plan: the office_ids it names (the others are kept; None: optimised)
 
     @property
     def scenario(self) -> Scenario:
@@ -272,6 +273,7 @@ def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: P
         model_size={},
         stages=stages,
         phase="evaluate",
+        named=tuple(sorted(decisions)),
     )
 
 

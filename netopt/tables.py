@@ -170,6 +170,12 @@ class PlanTables:
         :class:`~netopt.consult.KeepCosts`, :class:`~netopt.consult.Alternatives`), else None.
       alternative: for a plan that is an alternative (``netopt solve
         --alternatives``), ``{"rank", "note"}``; else None.
+      unnamed: for a hand-written plan that names only some offices
+        (``netopt evaluate --plan``/``--close``), ``{"named", "offices",
+        "candidates", "kept", "not_opened"}``: how many offices it names, of
+        how many (candidate sites included, ``candidates`` of them), and how
+        many of the others are kept as today and how many candidate sites stay
+        unopened; else None.
     """
 
     stage: int
@@ -201,6 +207,7 @@ class PlanTables:
     keep_costs: object = None
     alternatives: object = None
     alternative: dict | None = None
+    unnamed: dict | None = None
 
 
 def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None, consultation=None) -> PlanTables:
@@ -302,7 +309,25 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         keep_costs=None if consultation is None else consultation.keep_costs,
         alternatives=None if consultation is None else consultation.alternatives,
         alternative={"rank": int(plan.phase.split()[-1]), "note": plan.notes[0]} if plan.phase.startswith("alternative ") else None,
+        unnamed=unnamed_offices(plan),
     )
+
+
+def unnamed_offices(plan: Plan) -> dict | None:
+    """For a hand-written plan that leaves offices out: ``{"named", "offices", "kept",
+    "not_opened"}`` (counts: offices and candidate sites it names, of all; the
+    others, kept as today or, for candidate sites, not opened); None when it
+    names every office or the plan is optimised."""
+    named = getattr(plan, "named", None)
+    if named is None:
+        return None
+    off = plan.prepared.network.offices
+    rest = off[~off["office_id"].isin(set(named))]
+    if rest.empty:
+        return None
+    existing = rest["existing"].astype(bool)
+    return {"named": len(named), "offices": int(len(off)), "candidates": int((~off["existing"].astype(bool)).sum()),
+            "kept": int(existing.sum()), "not_opened": int((~existing).sum())}
 
 
 def _locks(offices: pd.DataFrame, locked: dict) -> pd.DataFrame:

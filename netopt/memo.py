@@ -334,6 +334,14 @@ def _f(x, spec: str) -> str:
     return fmt(x, spec)
 
 
+def scenario_description(ctx: dict, tx: Texts) -> str:
+    """The scenario's description in the language of ``tx``: ``description_sv`` in
+    Swedish when the scenario gives one, else ``description``."""
+    if tx.lang == "sv" and ctx.get("description_sv"):
+        return ctx["description_sv"]
+    return ctx.get("description") or ""
+
+
 def location_caveats(tables: PlanTables, tx: Texts, fm: Format) -> str | None:
     """The changes of the plan that rest on an uncertain register location or name (text), or None.
 
@@ -731,7 +739,7 @@ def memo(tables: PlanTables, tx: Texts, fm: Format) -> Memo:
     return Memo(
         lang=tx.lang,
         title=fm.escape(title(tables, tx)),
-        lead=fm.escape(ctx["description"]) if ctx["description"] else None,
+        lead=fm.escape(scenario_description(ctx, tx)) if scenario_description(ctx, tx) else None,
         sections=tuple(sections),
         footer=footer,
     )

@@ -84,7 +84,7 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
     for k in sorted(range(len(cuts)), key=lambda i: (-cuts[i], i)):
         cut = float(cuts[k])
         # one stage: the scenario's last year at this cut (its description, about the whole scenario, no longer applies)
-        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=cut, flexible_allowance_msek=last.flexible_allowance_msek),), description="")
+        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=cut, flexible_allowance_msek=last.flexible_allowance_msek),), description="", description_sv="")
         if infeasible_from is not None and cut >= infeasible_from[0]:
             rows[k] = {"cut_msek": cuts[k], "status": "INFEASIBLE", "note": infeasible_from[1]}  # a larger cut than one proven infeasible
         else:

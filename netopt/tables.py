@@ -149,7 +149,7 @@ class PlanTables:
         flexible office keeps), ``estimated_visits``, ``estimated_costs``,
         ``offices_total``.
       context: the scenario, solver and inputs: ``scenario_name``,
-        ``description``, ``objective``, ``coverage_km``, ``distance_measure``,
+        ``description`` (and ``description_sv``), ``objective``, ``coverage_km``, ``distance_measure``,
         ``receiver_distance_meaning``, ``distance_source`` (``"matrix"`` or
         ``"straight line × detour factor"``), ``inputs`` (role → path) and
         ``json`` (the whole of ``summary.json``).
@@ -606,6 +606,7 @@ def _context(plan: Plan, final_offices: pd.DataFrame) -> dict:
     return {
         "scenario_name": sc.name,
         "description": sc.description,
+        "description_sv": sc.description_sv,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
         "max_growth": sc.constraints.max_growth,
@@ -682,6 +683,7 @@ def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
     out["scenario_settings"] = {
         "source": sc.source,
         "description": sc.description,
+        "description_sv": sc.description_sv,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
         "flexible": sc.modes.flexible,

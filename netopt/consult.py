@@ -415,7 +415,7 @@ def alternatives(plan: Plan, n: int, within: float, *, deadline: float | None = 
     limit = math.floor(limit + 1e-9) if integer else limit
     found = [base[-1] == KEPT]
     plans, rows = [], []
-    exhausted, stopped = False, f"{n} alternatives found"
+    exhausted, stopped = False, f"{n} {_n(n, 'alternative', 'alternatives')} found"
     base_km = _last_mean_km(inst, base)
     t_all = time.perf_counter()
     while len(plans) < n:

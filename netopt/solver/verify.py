@@ -79,7 +79,7 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
                 out.append(f"{year}{left.size} municipality(ies) with an office today have none")
         closed = int(np.sum(~is_open & existing))
         if inst.max_closures is not None and closed > inst.max_closures:
-            out.append(f"{year}{closed} offices closed, more than max_closures = {inst.max_closures}")
+            out.append(f"{year}{closed} {_n(closed, 'office', 'offices')} closed, more than max_closures = {inst.max_closures}")
         if inst.max_distance_m is not None:
             far = (inst.baseline_dist_m <= inst.max_distance_m) & (eq > inst.max_distance_m)  # a flexible office counts δ farther
             if far.any():
@@ -107,7 +107,7 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
         if (m[~inst.flex_allowed_mask] == FLEXIBLE).any():
             out.append(f"{year}a flexible office where flexible offices are not allowed")
         if inst.open_count is not None and int(is_open.sum()) != inst.open_count:
-            out.append(f"{year}{int(is_open.sum())} sites open, not {inst.open_count}")
+            out.append(f"{year}{int(is_open.sum())} {_n(int(is_open.sum()), 'site', 'sites')} open, not {inst.open_count}")
     for s in range(1, len(modes)):
         a, b = np.asarray(modes[s - 1]), np.asarray(modes[s])
         if np.any((b > 0) & ~(a > 0)) or np.any((b == KEPT) & (a != KEPT)):

@@ -57,7 +57,7 @@ KEEP_COST_COLUMNS = (
 )
 #: Columns of ``alternatives.csv``, in order.
 ALTERNATIVE_COLUMNS = (
-    "rank", "status", "gap", "objective", "gap_to_optimum", "mean_km", "delta_mean_km", "savings_msek", "offices_closed", "offices_flexible",
+    "rank", "status", "gap", "objective", "gap_to_optimum", "mean_km", "delta_mean_km", "savings_msek", "flexible_allowance_used_msek", "offices_closed", "offices_flexible",
     "closed", "flexible", "differs_from_optimum", "folder",
 )
 #: The share of the optimum within which the report counts the materially different plans (1 %).
@@ -447,6 +447,7 @@ def alternatives(plan: Plan, n: int, within: float, *, deadline: float | None = 
             "rank": rank, "status": str(opt.status), "gap": _gap(opt), "objective": alt.objective,
             "gap_to_optimum": (alt.objective - plan.objective) / max(abs(plan.objective), 1e-9),
             "mean_km": _last_mean_km(inst, opt.modes), "savings_msek": alt.final.metrics["savings_msek"],
+            "flexible_allowance_used_msek": alt.final.metrics["flexible_allowance_used_msek"],
             "offices_closed": int(((last == CLOSED) & inst.existing_mask).sum()), "offices_flexible": int((last == FLEXIBLE).sum()),
             "closed": "; ".join(ids[i] for i in np.flatnonzero((last == CLOSED) & inst.existing_mask)),
             "flexible": "; ".join(ids[i] for i in np.flatnonzero(last == FLEXIBLE)),

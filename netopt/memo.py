@@ -605,7 +605,8 @@ def _alternatives(tables: PlanTables, tx: Texts, fm: Format) -> Section | None:
     if swaps:
         paragraphs.append(tx("memo.alternatives.swaps", n=str(swaps)))
     cols = [("rank", tx("memo.col.rank"), "d"), ("gap_to_optimum", tx("memo.col.above_optimum"), ".3f"), ("delta_mean_km", tx("memo.col.delta_km"), ".3f"),
-            ("savings_msek", tx("memo.col.saving_msek"), ".1f"), ("offices_closed", tx("memo.col.closed"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"),
+            ("savings_msek", tx("memo.col.saving_msek"), ".1f"), ("flexible_allowance_used_msek", tx("memo.col.allowance_msek"), ".1f"),
+            ("offices_closed", tx("memo.col.closed"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"),
             ("kept_here", tx("memo.col.kept_instead"), None), ("kept_there", tx("memo.col.not_kept_instead"), None), ("folder", tx("memo.col.folder"), None)]
     t["gap_to_optimum"] = 100 * t["gap_to_optimum"]
     return Section("alternatives", tx("memo.alternatives.title"), paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))

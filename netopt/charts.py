@@ -284,7 +284,12 @@ def frontier_figure(frame: pd.DataFrame, tx: Texts, *, stages: list | None = Non
                 ax.scatter(hit["cut_msek"], hit[col].to_numpy(float) * scale, s=90, facecolors="none", edgecolors="#D55E00", linewidths=1.5, zorder=4)
         if k == 0:
             for _, r in ok.iterrows():
-                label = tx("chart.frontier.point", saving=tx.num(r["savings_msek"], 0), closed=str(int(r["offices_closed"])))
+                # the saving is set against the cut with the allowance for flexible offices used: "140 + 10 / 16"
+                from .sweep import allowance_and_met
+
+                allowance, _met = allowance_and_met(r)
+                label = (tx("chart.frontier.point_allowance", saving=tx.num(r["savings_msek"], 0), allowance=tx.num(allowance, 0 if allowance >= 1 else 1), closed=str(int(r["offices_closed"])))
+                         if allowance > 0 else tx("chart.frontier.point", saving=tx.num(r["savings_msek"], 0), closed=str(int(r["offices_closed"]))))
                 # below the point: a zero-based axis leaves room under the curve
                 t = ax.annotate(label, (r["cut_msek"], r[col] * scale), xytext=(0, -5), textcoords="offset points", rotation=90, fontsize=5.8, ha="center", va="top", color="#333333")
                 url = link_of.get(float(r["cut_msek"]))

@@ -184,7 +184,11 @@ def _network(args, scenario=None):
     division = args.division
     if division is None and scenario is not None and scenario.fa_division not in (None, "fa2015"):
         division = scenario.fa_division
-    return load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates, distances=args.distances)
+    net = load_network(args.offices, division=division, population=args.population, demand=args.demand, candidates=args.candidates, distances=args.distances)
+    if getattr(args, "command", None) != "validate":  # validate lists them with its findings
+        for w in net.warnings:
+            print(f"netopt: warning: {w}", file=sys.stderr)
+    return net
 
 
 def _scenario_for(args, sc):
@@ -277,16 +281,21 @@ def _print_consultation(c) -> None:
             print(f"Locks: the re-solve without them found no plan ({lp.status})")
         else:
             print(f"Locks: without them the mean distance would be {lp.mean_km_without:.3f} km instead of {lp.mean_km_with:.3f} km "
-                  f"({len(lp.offices_changed)} offices decided otherwise; re-solve {lp.status}, {lp.seconds:.1f} s)")
+                  f"({len(lp.offices_changed)} {_n(len(lp.offices_changed), 'office', 'offices')} decided otherwise; re-solve {lp.status}, {lp.seconds:.1f} s)")
     if c.keep_costs is not None:
         t = c.keep_costs.table
         proven = int((t["status"] == "OPTIMAL").sum())
-        print(f"keep_costs.csv: {len(t)} offices, {proven} proven optimal, {int((t['status'] == 'INFEASIBLE').sum())} cannot be kept at this cut; {c.keep_costs.seconds:.1f} s")
+        print(f"keep_costs.csv: {len(t)} {_n(len(t), 'office', 'offices')}, {proven} proven optimal, {int((t['status'] == 'INFEASIBLE').sum())} cannot be kept at this cut; {c.keep_costs.seconds:.1f} s")
     if c.alternatives is not None:
         a = c.alternatives
         k, complete = a.count_within()
-        print(f"alternatives.csv: {len(a.table)} alternatives within {100 * a.within:g} % ({a.stopped}); "
+        print(f"alternatives.csv: {len(a.table)} {_n(len(a.table), 'alternative', 'alternatives')} within {100 * a.within:g} % ({a.stopped}); "
               f"{'' if complete else 'at least '}{k} within 1 %; {a.seconds:.1f} s")
+
+
+def _n(count, one: str, other: str) -> str:
+    """The words for a count: ``one`` when it is 1, else ``other``."""
+    return one if int(count) == 1 else other
 
 
 def _print_plan(plan, out) -> None:
@@ -348,13 +357,21 @@ def cmd_evaluate(args) -> int:
     plan = evaluate(net, decisions, sc, params=_params(args))
     write_outputs(plan, args.out, overwrite=args.overwrite, with_map=not args.no_map, areas=areas, lang=args.lang)
     _print_plan(plan, args.out)
+    from .tables import unnamed_offices
+
+    u = unnamed_offices(plan)
+    if u:
+        sites = f", and {u['not_opened']} candidate {'site' if u['not_opened'] == 1 else 'sites'} it does not name {'stays' if u['not_opened'] == 1 else 'stay'} unopened" if u["not_opened"] else ""
+        what = "offices and candidate sites" if u["candidates"] else "offices"
+        print(f"netopt: the plan names {u['named']} of the {u['offices']} {what}; the other {u['kept']} "
+              f"{'office is' if u['kept'] == 1 else 'offices are'} kept as {'it is' if u['kept'] == 1 else 'they are'} today{sites}", file=sys.stderr)
     from .consult import plan_breaks
 
     breaks = plan_breaks(plan)
     for b in breaks:
         print(f"netopt: the plan breaks: {b.year}: {b.text}", file=sys.stderr)
     if breaks and args.strict:
-        print(f"netopt: --strict: the plan breaks {len(breaks)} constraint(s) of the scenario (outputs written to {args.out})", file=sys.stderr)
+        print(f"netopt: --strict: the plan breaks {len(breaks)} {'constraint' if len(breaks) == 1 else 'constraints'} of the scenario (outputs written to {args.out})", file=sys.stderr)
         return 1
     return 0
 
@@ -384,7 +401,7 @@ def cmd_sweep(args) -> int:
     plans = "" if args.no_plans else f" and a folder per feasible cut ({cut_folder(frame['cut_msek'].iloc[0])}/ …)"
     no_plan = int((frame["status"] == "NO_PLAN").sum())
     stopped = f", {no_plan} without a plan in the time limit" if no_plan else ""
-    print(f"{len(frame)} cuts, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible{stopped}. Wrote {args.out}/frontier.csv, frontier.html{plans}")
+    print(f"{len(frame)} {_n(len(frame), 'cut', 'cuts')}, {int((frame['status'] == 'INFEASIBLE').sum())} infeasible{stopped}. Wrote {args.out}/frontier.csv, frontier.html{plans}")
     return 0
 
 
@@ -417,7 +434,7 @@ def cmd_robustness(args) -> int:
                                tls_key=args.tls_key, timeout_s=args.cluster_timeout)
 
     def on_start(where, workers):
-        print(f"netopt: {args.samples} samples on {where}", file=sys.stderr)
+        print(f"netopt: {args.samples} {_n(args.samples, 'sample', 'samples')} on {where}", file=sys.stderr)
 
     result = robustness(net, sc, samples=args.samples, seed=args.seed, params=_params(args), uncertainty=uncertainty, cluster=settings,
                         fragile_below=args.fragile_below, progress=lambda k, n: _progress_bar(k, n, "samples"), on_start=on_start)
@@ -426,9 +443,9 @@ def cmd_robustness(args) -> int:
 
     h = headline(result)
     lo, hi = h["base_misses_cut_interval_95"]
-    print(f"{sc.name}: the base plan misses the cut in {h['base_misses_cut']} of {h['samples']} samples ({fmt(100 * h['base_misses_cut_share'], '.0f')} %, "
-          f"95 % interval {fmt(100 * lo, '.0f')}–{fmt(100 * hi, '.0f')} %); {h['decisions_fragile']} fragile decisions "
-          f"(hold in fewer than {fmt(100 * result.fragile_below, '.0f')} % of the samples); {h['samples_without_plan']} samples without a plan. "
+    print(f"{sc.name}: the base plan misses the cut in {h['base_misses_cut']} of {h['samples']} {_n(h['samples'], 'sample', 'samples')} ({fmt(100 * h['base_misses_cut_share'], '.0f')} %, "
+          f"95 % interval {fmt(100 * lo, '.0f')}–{fmt(100 * hi, '.0f')} %); {h['decisions_fragile']} fragile {_n(h['decisions_fragile'], 'decision', 'decisions')} "
+          f"(hold in fewer than {fmt(100 * result.fragile_below, '.0f')} % of the samples); {h['samples_without_plan']} {_n(h['samples_without_plan'], 'sample', 'samples')} without a plan. "
           f"Wrote {args.out}/robustness.csv, samples.csv, report.md" + ("" if args.no_map else ", map.html"))
     return 0
 
@@ -456,6 +473,7 @@ def cmd_validate(args) -> int:
     fit_visits(net, _params(args) or load_parameters())
     s = net.summary()
     rel = relate_areas(load_areas(args.areas, net.municipalities), net.demand)
+    s["warnings"] = [w.as_dict() for w in net.warnings]
     s["areas"] = {"source": str(args.areas or "shipped: Polisen 2025"), "areas": len(rel.areas), "population_estimate": int(round(rel.population_estimate.sum()))}
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
@@ -467,6 +485,8 @@ def cmd_validate(args) -> int:
         )
         if s["fa_regions_without_office"]:
             print("FA-regions without an office: " + ", ".join(s["fa_regions_without_office"]))
+        for w in net.warnings:
+            print(f"Warning: {w}")
     if args.list:
         for _, r in net.offices.iterrows():
             print(f"{r['office_id']}\t{r['office_name']}\t{r['municipality']}\t{r['fa_code']} {r['fa_name']}")
@@ -479,7 +499,7 @@ def cmd_calibrate(args) -> int:
 
     net = _network(args)
     rep = calibration_report(net, _params(args) or load_parameters())
-    names = dict(zip(net.offices["office_id"], net.offices["office_name"]))
+    names = dict(zip(net.offices["office_id"], net.offices["office_name"]))  # offices by name, as the reports say them
     if args.json:
         print(json.dumps(rep, indent=2, ensure_ascii=False))
         return 0

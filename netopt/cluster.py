@@ -146,7 +146,7 @@ def check_workers(client) -> int:
     bad = sorted((addr, tuple(v)) for addr, v in found.items() if tuple(v) != ours)
     if bad:
         addr, theirs = bad[0]
-        more = f" (and {len(bad) - 1} more worker(s))" if len(bad) > 1 else ""
+        more = f" (and {len(bad) - 1} more {'worker' if len(bad) == 2 else 'workers'})" if len(bad) > 1 else ""
         raise ClusterError(_mismatch_message(f"the worker at {addr}{more}", theirs, ours))
     return len(found)
 

@@ -57,7 +57,7 @@ KEEP_COST_COLUMNS = (
 )
 #: Columns of ``alternatives.csv``, in order.
 ALTERNATIVE_COLUMNS = (
-    "rank", "status", "gap", "objective", "gap_to_optimum", "mean_km", "delta_mean_km", "savings_msek", "offices_closed", "offices_flexible",
+    "rank", "status", "gap", "objective", "gap_to_optimum", "mean_km", "delta_mean_km", "savings_msek", "flexible_allowance_used_msek", "offices_closed", "offices_flexible",
     "closed", "flexible", "differs_from_optimum", "folder",
 )
 #: The share of the optimum within which the report counts the materially different plans (1 %).
@@ -424,7 +424,7 @@ def alternatives(plan: Plan, n: int, within: float, *, deadline: float | None = 
     limit = math.floor(limit + 1e-9) if integer else limit
     found = [base[-1] == KEPT]
     plans, rows = [], []
-    exhausted, stopped = False, f"{n} alternatives found"
+    exhausted, stopped = False, f"{n} {_n(n, 'alternative', 'alternatives')} found"
     base_km = _last_mean_km(inst, base)
     t_all = time.perf_counter()
     while len(plans) < n:
@@ -456,6 +456,7 @@ def alternatives(plan: Plan, n: int, within: float, *, deadline: float | None = 
             "rank": rank, "status": str(opt.status), "gap": _gap(opt), "objective": alt.objective,
             "gap_to_optimum": _objective_gap(alt.objective, plan.objective),
             "mean_km": _last_mean_km(inst, opt.modes), "savings_msek": alt.final.metrics["savings_msek"],
+            "flexible_allowance_used_msek": alt.final.metrics["flexible_allowance_used_msek"],
             "offices_closed": int(((last == CLOSED) & inst.existing_mask).sum()), "offices_flexible": int((last == FLEXIBLE).sum()),
             "closed": "; ".join(ids[i] for i in np.flatnonzero((last == CLOSED) & inst.existing_mask)),
             "flexible": "; ".join(ids[i] for i in np.flatnonzero(last == FLEXIBLE)),
@@ -485,6 +486,11 @@ def consult(plan: Plan, *, explain: bool = False, n_alternatives: int = 0, withi
 
 
 # --------------------------------------------------------------------------- what a plan breaks
+
+
+def _n(count, one: str, other: str) -> str:
+    """The words for a count: ``one`` when it is 1, else ``other``."""
+    return one if int(count) == 1 else other
 
 
 def plan_breaks(plan: Plan) -> list[Break]:
@@ -518,7 +524,7 @@ def plan_breaks(plan: Plan) -> list[Break]:
         lost = np.setdiff1d(inst.fa_regions_to_cover, np.unique(inst.fa_of_office[is_open]))
         if lost.size:
             items = tuple(f"{fa_codes[g]} {fa_names.get(fa_codes[g], '')}" for g in lost)
-            out.append(Break("fa_region", year, f"{lost.size} FA-region(s) with an office today are left without one: " + ", ".join(items), items))
+            out.append(Break("fa_region", year, f"{lost.size} {_n(lost.size, 'FA-region', 'FA-regions')} with an office today {_n(lost.size, 'is', 'are')} left without one: " + ", ".join(items), items))
         if inst.keep_municipalities:
             munis = np.unique(inst.muni_of_office[existing])
             left = np.setdiff1d(munis, np.unique(inst.muni_of_office[is_open]))
@@ -527,7 +533,7 @@ def plan_breaks(plan: Plan) -> list[Break]:
                 out.append(Break("municipality", year, "keep_municipalities: municipalities left without an office: " + ", ".join(items), items))
         closed = int(np.sum(~is_open & existing))
         if inst.max_closures is not None and closed > inst.max_closures:
-            out.append(Break("max_closures", year, f"{closed} offices closed, more than max_closures = {inst.max_closures}",
+            out.append(Break("max_closures", year, f"{closed} {_n(closed, 'office', 'offices')} closed, more than max_closures = {inst.max_closures}",
                              values={"closed": closed, "limit": inst.max_closures}))
         if inst.max_distance_m is not None:
             far = (inst.baseline_dist_m <= inst.max_distance_m) & (st.dist_m > inst.max_distance_m)
@@ -547,32 +553,32 @@ def plan_breaks(plan: Plan) -> list[Break]:
                     items = tuple(f"{fa_codes[g]} {fa_names.get(fa_codes[g], '')}" for g in below)
                     details = tuple(float(shares[g]) for g in below)
                     out.append(Break("access_floor", year, f"the access floor ({100 * values['floor']:g} % within {values['km']:g} km) is missed in {below.size} "
-                                     "FA-region(s): " + ", ".join(f"{x} ({100 * d:.2f} %)" for x, d in zip(items, details)), items, details, values))
+                                     f"{_n(below.size, 'FA-region', 'FA-regions')}: " + ", ".join(f"{x} ({100 * d:.2f} %)" for x, d in zip(items, details)), items, details, values))
         over = np.flatnonzero((m == FLEXIBLE) & (st.visits_after > inst.flex_capacity_visits + 1e-6))
         if over.size:
             items = tuple(str(names[i]) for i in over)
             details = tuple(float(st.visits_after[i]) for i in over)
-            out.append(Break("flexible_capacity", year, f"flexible office(s) over the capacity of {inst.flex_capacity_visits:.0f} visits a year: "
+            out.append(Break("flexible_capacity", year, f"{_n(over.size, 'a flexible office', 'flexible offices')} over the capacity of {inst.flex_capacity_visits:.0f} visits a year: "
                              + ", ".join(f"{x} ({d:.0f} visits)" for x, d in zip(items, details)), items, details, {"capacity": inst.flex_capacity_visits}))
         if inst.max_growth is not None:
             grown = np.flatnonzero(existing & is_open & (st.visits_after > (1 + inst.max_growth) * inst.baseline_visits + 1e-3))
             if grown.size:
                 items = tuple(str(names[i]) for i in grown)
                 details = tuple(float(st.visits_after[i] / inst.baseline_visits[i] - 1) if inst.baseline_visits[i] > 0 else math.inf for i in grown)
-                out.append(Break("growth", year, f"receiving office(s) grow by more than max_growth = {100 * inst.max_growth:g} %: "
+                out.append(Break("growth", year, f"{_n(grown.size, 'a receiving office grows', 'receiving offices grow')} by more than max_growth = {100 * inst.max_growth:g} %: "
                                  + ", ".join(f"{x} (+{100 * d:.0f} %)" for x, d in zip(items, details)), items, details, {"limit": inst.max_growth}))
         for kind, bad, what in (("lock_open", inst.lock_open_mask & (m != KEPT), "locked open but not kept"),
                                 ("lock_closed", inst.lock_closed_mask & (m != CLOSED), "locked closed but open"),
                                 ("flexible_not_allowed", ~inst.flex_allowed_mask & (m == FLEXIBLE), "flexible although flexible offices are not allowed")):
             if bad.any():
                 items = tuple(str(names[i]) for i in np.flatnonzero(bad))
-                out.append(Break(kind, year, f"office(s) {what}: " + ", ".join(items), items))
+                out.append(Break(kind, year, f"{_n(len(items), 'an office', 'offices')} {what}: " + ", ".join(items), items))
         if inst.open_count is not None and int(is_open.sum()) != inst.open_count:
-            out.append(Break("open_count", year, f"{int(is_open.sum())} sites open, not {inst.open_count}", values={"open": int(is_open.sum()), "p": inst.open_count}))
+            out.append(Break("open_count", year, f"{int(is_open.sum())} {_n(int(is_open.sum()), 'site', 'sites')} open, not {inst.open_count}", values={"open": int(is_open.sum()), "p": inst.open_count}))
     for s in range(1, len(plan.stages)):
         a, b = plan.stages[s - 1].modes, plan.stages[s].modes
         bad = np.flatnonzero(((b > 0) & ~(a > 0)) | ((b == KEPT) & (a != KEPT)))
         if bad.size:
             items = tuple(str(names[i]) for i in bad)
-            out.append(Break("nesting", years[s], "office(s) reopen or get placed staff back: " + ", ".join(items), items))
+            out.append(Break("nesting", years[s], _n(len(items), "an office reopens or gets", "offices reopen or get") + " placed staff back: " + ", ".join(items), items))
     return out

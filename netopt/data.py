@@ -29,12 +29,18 @@ __all__ = [
     "Network",
     "load_network",
     "validate_offices",
+    "border_warnings",
+    "misspelt_optional_columns",
+    "municipality_code_fix",
+    "LAND_BORDER_WARN_KM",
     "shipped_paths",
     "municipality_polygons",
     "fa_polygons",
     "place_names",
     "to_sweref",
     "suggest_office_id",
+    "suggest_office_ids",
+    "office_hint",
     "in_sweden",
     "sweden_distances_km",
 ]
@@ -56,6 +62,13 @@ SEA_BELT_KM = 12.0
 #: of the Torne river at Haparanda (Finland). The mainland outline between the
 #: two sea ends, through Treriksröset, is the land border.
 LAND_BORDER_ENDS = ((59.09, 11.20), (69.0597, 20.5479), (65.83, 24.14))
+#: How far (km) beyond the generalised outline at a land border an accepted
+#: place draws a warning. The outline cuts Swedish border towns by up to
+#: 0.4 km (Haparanda's centre, the shipped Haparanda demand point), while the
+#: foreign towns next to the border lie farther beyond it (Tornio 1.2 km,
+#: Pello and Ylitornio 1.4 km, Kilpisjärvi 1.9 km, Halden 2.1 km): they pass
+#: the 5 km tolerance kept for border towns, but a planner is told.
+LAND_BORDER_WARN_KM = 1.0
 
 #: Largest plausible register figure for one office, and the fix when it is
 #: exceeded (SSC: 2.76 million visits and 1 003.1 MSEK a year for 148 offices).
@@ -107,6 +120,9 @@ class Network:
       sources: the file each table was read from.
       checksums: SHA-256 of each of those files (what a plan records, so that
         ``netopt compare`` can show it with exactly the data it was made with).
+      warnings: :class:`~netopt.errors.Problem` s that do not stop the load: a
+        point more than :data:`LAND_BORDER_WARN_KM` beyond a land border
+        (:func:`border_warnings`); the command line prints them.
     """
 
     offices: pd.DataFrame
@@ -117,6 +133,7 @@ class Network:
     sources: dict = field(default_factory=dict)
     distance_matrix_m: np.ndarray | None = None  # planner's travel distances, demand × offices, whole metres
     checksums: dict = field(default_factory=dict)  # role → SHA-256 of the file in ``sources``
+    warnings: tuple = ()  # Problems that do not stop the load (a point beyond a land border): file, line, column, fix
 
     @property
     def population(self) -> int:
@@ -250,6 +267,50 @@ def in_sweden(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return d <= np.where(land, MAX_OUTSIDE_MUNICIPALITY_KM, SEA_BELT_KM)
 
 
+def misspelt_optional_columns(columns, name: str, optional) -> list[Problem]:
+    """Warnings for columns that look like a misspelt optional column netopt reads
+    ("vists", "Cost MSEK" for ``visits``, ``cost_msek``) while that column is absent:
+    as they are, their values are kept as text and not used."""
+    columns = [str(c) for c in columns]
+    out = []
+    for o in optional:
+        if o in columns:
+            continue
+        guess = io.close_column(o, columns, taken=(*OFFICE_REQUIRED, *optional))
+        if guess is not None:
+            out.append(Problem(name, 1, guess, guess, f"column '{guess}' is not one netopt reads, so its values are not used",
+                               f"did you mean '{o}'? rename the column '{guess}' to '{o}'"))
+    return out
+
+
+def border_warnings(frame: pd.DataFrame, name: str, what: str) -> list[Problem]:
+    """Warnings (:class:`~netopt.errors.Problem`, one per row) for accepted points
+    that lie more than :data:`LAND_BORDER_WARN_KM` beyond Sweden's land border
+    with Norway or Finland: inside the tolerance of :func:`in_sweden`, so
+    accepted, but possibly a place abroad (Halden for Strömstad, Tornio for
+    Haparanda). ``frame`` has float ``lat``/``lon`` columns (rows with NaN are
+    skipped) and its index gives the line (as the file's problems do);
+    ``what`` names a row ("office", "demand point")."""
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
+    ok = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+    if not ok.size:
+        return []
+    x, y = to_sweref(lon[ok], lat[ok])
+    d, land = sweden_distances_km(x, y)
+    warn = land & (d > LAND_BORDER_WARN_KM) & in_sweden(x, y)
+    out = []
+    for k in np.flatnonzero(warn):
+        pos = ok[k]
+        out.append(Problem(
+            name, _line(frame.index[pos]), "lat", f"{lat[pos]:g}, {lon[pos]:g}",
+            f"the {what} lies {d[k]:.1f} km beyond Sweden's land border with Norway or Finland (accepted: within the "
+            f"{MAX_OUTSIDE_MUNICIPALITY_KM:g} km kept for border towns, but it may be a place abroad, e.g. Halden or Tornio)",
+            f"check the coordinate; give WGS84 decimal degrees of the {what} in Sweden (Strömstad: 58.94, 11.17; Haparanda: 65.84, 24.14)",
+        ))
+    return out
+
+
 def fa_polygons(network: Network):
     """FA-region polygons for the network's division (GeoDataFrame, EPSG:4326):
     municipalities dissolved by ``fa_code`` so any planner-supplied division works."""
@@ -296,21 +357,78 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")
 
 
-def suggest_office_id(text: str, offices: pd.DataFrame) -> str | None:
-    """The ``office_id`` a planner probably meant by ``text``, or None.
+def suggest_office_ids(text: str, offices: pd.DataFrame, n: int = 6) -> list[str]:
+    """The ``office_id`` values a planner probably meant by ``text`` (best first, at most ``n``).
 
-    Matches the ID or the office's name written another way ("Stockholm Kista",
-    "BODEN", "stockholm_kista" → ``stockholm-kista``), then a close spelling.
+    In order: the ID or the office's name written another way ("Stockholm
+    Kista", "BODEN", "stockholm_kista" → ``stockholm-kista``); the offices
+    whose ID or name holds the text's words ("Kista" → ``stockholm-kista``;
+    "Malmö" → every Malmö office); a close spelling of an ID or name
+    ("stockholm-kist"), then of one word of them ("Kisat" → ``stockholm-kista``).
     """
     keys: dict[str, str] = {}
     for oid, name in sorted(zip(offices["office_id"], offices["office_name"])):
         keys.setdefault(_slug(oid), oid)
         keys.setdefault(_slug(str(name)), oid)
-    key = _slug(text)
+    key = _slug(str(text))
+    if not key:
+        return []
     if key in keys:
-        return keys[key]
-    close = difflib.get_close_matches(key, sorted(keys), n=1, cutoff=0.85)
-    return keys[close[0]] if close else None
+        return [keys[key]]
+    words = key.split("-")
+
+    def holds(k: str) -> bool:
+        parts = k.split("-")
+        return any(parts[i:i + len(words)] == words for i in range(len(parts) - len(words) + 1))
+
+    found = sorted({keys[k] for k in keys if holds(k)})
+    if not found and len(key) >= 4:  # a part of a word: "odenpl"
+        found = sorted({keys[k] for k in keys if key in k})
+    if found:
+        return found[:n]
+    close = difflib.get_close_matches(key, sorted(keys), n=n, cutoff=0.85)
+    if close:
+        return list(dict.fromkeys(keys[c] for c in close))
+    by_word: dict[str, set] = {}
+    for k, oid in keys.items():
+        for w in k.split("-"):
+            if len(w) >= 3:
+                by_word.setdefault(w, set()).add(oid)
+    out: list[str] = []
+    for w in difflib.get_close_matches(key, sorted(by_word), n=n, cutoff=0.8):
+        out += sorted(by_word[w] - set(out))
+    return out[:n]
+
+
+def suggest_office_id(text: str, offices: pd.DataFrame) -> str | None:
+    """The one ``office_id`` a planner probably meant by ``text``, or None
+    (none, or several alike: :func:`suggest_office_ids` lists them)."""
+    found = suggest_office_ids(text, offices)
+    return found[0] if len(found) == 1 else None
+
+
+def municipality_code_fix(code: str, names: dict) -> str:
+    """The fix for an unknown municipality code: the code of a municipality written
+    by name ("Stockholm" → 0180) or misspelt ("Stokholm"), else where the codes are.
+    ``names``: municipality_code → name."""
+    by_name = {_slug(n): c for c, n in sorted(names.items())}
+    key = _slug(str(code))
+    if key in by_name:
+        return f"use the 4-digit code {by_name[key]} for {code}"
+    close = difflib.get_close_matches(key, sorted(by_name), n=1, cutoff=0.8) if len(key) >= 3 else []
+    if close:
+        c = by_name[close[0]]
+        return f"did you mean {names[c]}? use its 4-digit code {c}"
+    return "use the 4-digit municipality code of Statistics Sweden (e.g. 0180 for Stockholm); see data/regions/municipalities.csv"
+
+
+def office_hint(text: str, offices: pd.DataFrame) -> str:
+    """"did you mean 'stockholm-kista'? " (or "'a', 'b' or 'c'"), or "" when nothing is alike."""
+    found = suggest_office_ids(text, offices)
+    if not found:
+        return ""
+    quoted = [f"'{o}'" for o in found]
+    return "did you mean " + (quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]) + "? "
 
 
 # --------------------------------------------------------------------------- validators
@@ -357,7 +475,6 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
     frame = frame.copy()
     known = set(municipalities["municipality_code"])
     names = dict(zip(municipalities["municipality_code"], municipalities["municipality"]))
-    by_name = {_slug(n): c for c, n in names.items()}
 
     seen: dict[str, int] = {}
     for idx, oid in zip(frame.index, frame["office_id"]):
@@ -379,9 +496,7 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
     for idx, code in zip(frame.index, frame["municipality_code"]):
         c = _norm_code(code, 4)
         if c not in known:
-            hint = by_name.get(_slug(code))
-            fix = f"use the 4-digit code {hint} for {code}" if hint else "use the 4-digit municipality code of Statistics Sweden (e.g. 0180 for Stockholm); see data/regions/municipalities.csv"
-            problems.append(Problem(name, _line(idx), "municipality_code", code, "unknown municipality code", fix))
+            problems.append(Problem(name, _line(idx), "municipality_code", code, "unknown municipality code", municipality_code_fix(code, names)))
         codes.append(c)
     frame["municipality_code"] = codes
 
@@ -440,7 +555,7 @@ def validate_offices(frame: pd.DataFrame, name: str, municipalities: pd.DataFram
     return frame, problems
 
 
-def _validate_division(frame: pd.DataFrame, name: str, known: set[str]) -> tuple[pd.DataFrame, list[Problem]]:
+def _validate_division(frame: pd.DataFrame, name: str, known: set[str], names: dict | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     problems: list[Problem] = []
     frame = frame.copy()
     frame["municipality_code"] = [_norm_code(c, 4) for c in frame["municipality_code"]]
@@ -448,7 +563,7 @@ def _validate_division(frame: pd.DataFrame, name: str, known: set[str]) -> tuple
     fa_names: dict[str, tuple[str, int]] = {}
     for idx, code, fa, fan in zip(frame.index, frame["municipality_code"], frame["fa_code"], frame["fa_name"]):
         if code not in known:
-            problems.append(Problem(name, _line(idx), "municipality_code", code, "unknown municipality code", "use the 4-digit codes of data/regions/municipalities.csv"))
+            problems.append(Problem(name, _line(idx), "municipality_code", code, "unknown municipality code", municipality_code_fix(code, names or {})))
         elif code in seen:
             problems.append(Problem(name, _line(idx), "municipality_code", code, f"municipality listed twice (also line {seen[code]}); each belongs to exactly one FA-region", "keep one line per municipality"))
         else:
@@ -514,6 +629,11 @@ def load_network(
         with one row for every demand point × office (candidate sites included).
         Replaces straight line × detour factor everywhere.
 
+    A point accepted only by the land-border tolerance (more than
+    :data:`LAND_BORDER_WARN_KM` beyond the border with Norway or Finland, e.g.
+    Halden given for Strömstad) is not an error: it is listed in the
+    network's ``warnings`` (file, line, column, fix).
+
     Raises:
       DataError: listing every problem in every file.
     """
@@ -539,6 +659,7 @@ def load_network(
     if muni is None:
         raise DataError(problems)
     known = set(muni["municipality_code"])
+    muni_names = dict(zip(muni["municipality_code"], muni["municipality"]))
 
     pop = read("population", ())
     if pop is not None:
@@ -546,7 +667,7 @@ def load_network(
             pop = pop.rename(columns={"kommun_kod": "municipality_code"})
         miss = [c for c in POPULATION_REQUIRED if c not in pop.columns]
         if miss:
-            problems.extend(Problem(str(src["population"]), 1, c, None, "required column is missing", f"add a column '{c}'") for c in miss)
+            problems.extend(Problem(str(src["population"]), 1, c, None, "required column is missing", io.missing_column_fix(c, pop.columns, POPULATION_REQUIRED)) for c in miss)
             pop = None
     if pop is not None:
         pop["municipality_code"] = [_norm_code(c, 4) for c in pop["municipality_code"]]
@@ -555,7 +676,7 @@ def load_network(
         seen = {}
         for idx, code in zip(pop.index, pop["municipality_code"]):
             if code not in known:
-                problems.append(Problem(pname, _line(idx), "municipality_code", code, "unknown municipality code", "use the 4-digit codes of Statistics Sweden"))
+                problems.append(Problem(pname, _line(idx), "municipality_code", code, "unknown municipality code", municipality_code_fix(code, muni_names)))
             elif code in seen:
                 problems.append(Problem(pname, _line(idx), "municipality_code", code, f"municipality listed twice (also line {seen[code]})", "keep one line per municipality"))
             seen.setdefault(code, _line(idx))
@@ -564,7 +685,7 @@ def load_network(
 
     div = read("division", DIVISION_REQUIRED)
     if div is not None:
-        div, p = _validate_division(div, str(src["division"]), known)
+        div, p = _validate_division(div, str(src["division"]), known, muni_names)
         problems.extend(p)
 
     off = read("offices", OFFICE_REQUIRED)
@@ -591,7 +712,7 @@ def load_network(
         dem["municipality_code"] = [_norm_code(c, 4) for c in dem["municipality_code"]]
         for idx, code in zip(dem.index, dem["municipality_code"]):
             if code not in known:
-                problems.append(Problem(dname, _line(idx), "municipality_code", code, "unknown municipality code", "use the 4-digit codes of Statistics Sweden"))
+                problems.append(Problem(dname, _line(idx), "municipality_code", code, "unknown municipality code", municipality_code_fix(code, muni_names)))
         dup = dem["point_id"].duplicated(keep="first")
         for idx in dem.index[dup]:
             problems.append(Problem(dname, _line(idx), "point_id", dem.at[idx, "point_id"], "duplicate point_id", "give every demand point a unique ID"))
@@ -619,6 +740,16 @@ def load_network(
 
     if problems:
         raise DataError(problems)
+
+    # accepted, but beyond a land border: said, not refused (border towns lie there too)
+    notes = border_warnings(off, str(src["offices"]), "office")
+    if cand is not None:
+        notes += border_warnings(cand, str(src["candidates"]), "candidate site")
+    notes += border_warnings(dem, str(src["demand"]), "demand point")
+    # a misspelt optional column ("vists") would silently leave the register's figures unused
+    notes += misspelt_optional_columns(off.columns, str(src["offices"]), OFFICE_OPTIONAL_NUMERIC)
+    if cand is not None:
+        notes += misspelt_optional_columns(cand.columns, str(src["candidates"]), OFFICE_OPTIONAL_NUMERIC)
 
     # ---- assemble (all inputs valid from here on)
     muni = muni[["municipality_code", "municipality", "county_code", "county"]].copy()
@@ -668,7 +799,8 @@ def load_network(
         src["distances"] = Path(distances)
         matrix = _read_distance_matrix(Path(distances), dem["point_id"].tolist(), off["office_id"].tolist())
     checksums = {k: io.file_sha256(v) for k, v in sorted(src.items())}
-    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix, checksums=checksums)
+    return Network(offices=off, municipalities=muni, demand=dem, fa_regions=fa, division_name=name, sources={k: str(v) for k, v in src.items()}, distance_matrix_m=matrix, checksums=checksums,
+                   warnings=tuple(notes))
 
 
 def _read_distance_matrix(path: Path, point_ids: list[str], office_ids: list[str]) -> np.ndarray:
@@ -747,7 +879,7 @@ def with_division(network: Network, division: str | Path, *, division_name: str 
 
     path = Path(division)
     div = io.read_table(path, required=DIVISION_REQUIRED)
-    div, problems = _validate_division(div, str(path), set(network.municipalities["municipality_code"]))
+    div, problems = _validate_division(div, str(path), set(network.municipalities["municipality_code"]), dict(zip(network.municipalities["municipality_code"], network.municipalities["municipality"])))
     if problems:
         raise DataError(problems)
     muni = network.municipalities.drop(columns=["fa_code", "fa_name", "urban_rural"], errors="ignore")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from . import io
-from .data import Network, suggest_office_id
+from .data import Network, office_hint
 from .errors import DataError, Problem
 
 __all__ = ["read_decisions", "DECISION_WORDS"]
@@ -49,8 +49,7 @@ def read_decisions(path: str | os.PathLike, network: Network) -> dict[str, str]:
             problems.append(Problem(name, line, "office_id", oid, "office_id is empty", "write the office's ID (netopt validate --list lists them) or delete the line"))
             ok = False
         elif oid not in existing:
-            guess = suggest_office_id(oid, off)
-            hint = f"did you mean '{guess}'? " if guess else ""
+            hint = office_hint(oid, off)
             problems.append(Problem(name, line, "office_id", oid, "unknown office", hint + "use office_id values of the register or the candidate sites (netopt validate --list)"))
             ok = False
         elif oid in seen:

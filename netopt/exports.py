@@ -76,11 +76,16 @@ def summary_json(tables: PlanTables) -> str:
 
 #: Sheets of plan.xlsx: key → (table attribute, columns). The summary sheet is built apart.
 XLSX_SHEETS = {
+    # every stage's saving set against its cut, with the allowance used (a staged plan's summary sheet is its last stage)
+    "stages": ("stages", (
+        "stage_year", "cut_msek", "savings_msek", "flexible_allowance_used_msek", "meets_budget", "offices_kept", "offices_flexible", "offices_closed",
+        "population_mean_distance_km",
+    )),
     "offices": ("offices", (
         "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
         "decision", "changed_in", "changes", "locked", "board_decision", "visits_before", "visits_after", "receiving_growth", "cost_msek_before", "cost_msek_after",
         "cost_per_visit_sek", "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
-        "public_figure_conflict",
+        "public_figure_conflict", "location_uncertain",
     )),
     "fa_regions": ("fa_regions", (
         "fa_code", "fa_name", "urban_rural", "population", "offices_before", "offices_after",
@@ -138,7 +143,7 @@ def _summary_rows(tables: PlanTables, tx: Texts) -> list[tuple]:
 
 
 def plan_xlsx(tables: PlanTables, texts: Texts | None = None) -> bytes:
-    """``plan.xlsx`` (bytes): sheets for the summary, offices, FA-regions,
+    """``plan.xlsx`` (bytes): sheets for the summary, the stages, offices, FA-regions,
     municipalities and receiving offices, in the language of ``texts``.
 
     Numbers are numbers (shares as fractions formatted as percentages),

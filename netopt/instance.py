@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from .costs import CostModel, fit_costs
-from .data import Network, suggest_office_id
+from .data import Network, office_hint
 from .errors import Problem, ScenarioError
 from .params import Parameters, load_parameters
 from .scenario import FLOOR_SCOPES, OBJECTIVES, Scenario
@@ -302,8 +302,7 @@ def unknown_office_problems(given, network: Network, source: str, key: str) -> l
     for x in given:
         if x in known:
             continue
-        guess = suggest_office_id(x, off)
-        fix = (f"did you mean '{guess}'? " if guess else "") + "use office_id values of the register (netopt validate --list lists them)"
+        fix = office_hint(x, off) + "use office_id values of the register (netopt validate --list lists them)"
         out.append(Problem(source, None, key, repr(x), "names an office that is not in the register", fix))
     return out
 

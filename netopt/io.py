@@ -158,15 +158,40 @@ def read_table(path: str | os.PathLike, *, required: Iterable[str] = ()) -> pd.D
         problems.append(Problem(name, 1, c, c, "header has an empty column name", "name every column or delete the empty column"))
     missing = [c for c in required if c not in frame.columns]
     for c in missing:
-        problems.append(
-            Problem(name, 1, c, None, "required column is missing", f"add a column '{c}' (columns found: {', '.join(map(str, frame.columns))})")
-        )
+        problems.append(Problem(name, 1, c, None, "required column is missing", missing_column_fix(c, frame.columns, required)))
     if problems:
         raise DataError(problems)
     if frame.empty:
         raise DataError([Problem(name, None, None, None, "file has a header but no rows", "add one line per row below the header")])
     frame = frame.apply(lambda s: s.str.strip())
     return frame
+
+
+def close_column(wanted: str, found: Iterable[str], taken: Iterable[str] = ()) -> str | None:
+    """The column of ``found`` that is probably ``wanted`` misspelt ("municpality_code",
+    "Municipality Code", "office id"), or None; columns in ``taken`` (already meaning
+    something else) are not offered."""
+    import difflib
+
+    def norm(c: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "_", str(c).strip().lower()).strip("_")
+
+    taken = set(taken)
+    cands = {norm(c): c for c in found if c not in taken and c != wanted}
+    if norm(wanted) in cands:
+        return cands[norm(wanted)]
+    close = difflib.get_close_matches(norm(wanted), sorted(cands), n=1, cutoff=0.8)
+    return cands[close[0]] if close else None
+
+
+def missing_column_fix(wanted: str, found: Iterable[str], required: Iterable[str] = ()) -> str:
+    """The fix for a missing column: rename a close match ("did you mean ...?") or add it."""
+    found = [str(c) for c in found]
+    guess = close_column(wanted, found, taken=required)
+    listed = f"(columns found: {', '.join(found)})"
+    if guess is not None:
+        return f"did you mean '{guess}'? rename the column '{guess}' to '{wanted}' {listed}"
+    return f"add a column '{wanted}' {listed}"
 
 
 #: Characters other than ASCII that Swedish registers written by Excel in

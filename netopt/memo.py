@@ -361,6 +361,11 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
            objective=_big(tx, s["objective"]), bound=bound, gap=_DASH if gap is None else f"{tx.localize(f'{100 * gap:.4f}')} %", proof=proof),
         tx("memo.does.estimates", visits=str(b["estimated_visits"]), costs=str(b["estimated_costs"]), total=str(b["offices_total"])),
     )
+    u = getattr(tables, "unnamed", None)
+    if u:  # a hand-written plan that names only some offices: say what happens to the rest
+        sites = tx("memo.does.unnamed_sites", n=str(u["not_opened"])) if u["not_opened"] else ""
+        bullets = (bullets[0], bullets[1], tx("memo.does.unnamed", named=str(u["named"]), offices=str(u["offices"]), kept=str(u["kept"]), sites=sites,
+                                                    what=tx("memo.does.unnamed_both" if u["candidates"] else "memo.does.unnamed_offices")), *bullets[2:])
     if s.get("access_floor_km") is not None and s.get("access_floor_share_required") is not None:
         scope = "fa" if s.get("access_floor_scope") == "fa_region" else "national"
         bullets += (tx(f"memo.does.floor_{scope}", share=given_pct(tx, s["access_floor_share_required"]), km=tx.localize(f"{s['access_floor_km']:g}"),
@@ -374,6 +379,44 @@ def _what_the_plan_does(tables: PlanTables, tx: Texts, fm: Format) -> Section:
 
 def _f(x, spec: str) -> str:
     return fmt(x, spec)
+
+
+def scenario_description(ctx: dict, tx: Texts) -> str:
+    """The scenario's description in the language of ``tx``: ``description_sv`` in
+    Swedish when the scenario gives one, else ``description``."""
+    if tx.lang == "sv" and ctx.get("description_sv"):
+        return ctx["description_sv"]
+    return ctx.get("description") or ""
+
+
+def location_caveats(tables: PlanTables, tx: Texts, fm: Format) -> str | None:
+    """The changes of the plan that rest on an uncertain register location or name (text), or None.
+
+    Each office closed or turned flexible is listed when it, or the office
+    that receives its visitors, has a ``location_uncertain`` mark
+    (:func:`netopt.tables.uncertain_locations`), with the register's note and
+    the distance to the receiving office (the optimisation's distance).
+    """
+    t = tables.offices
+    if "location_uncertain" not in t.columns:
+        return None
+    why = dict(zip(t["office_id"], t["location_uncertain"]))
+    names = dict(zip(t["office_id"], t["office_name"]))
+    words = _decisions(tx)
+    entries = []
+    changed = t[t["decision"].isin(("close", "flexible")) & t["existing"].astype(bool)].sort_values(["office_name", "office_id"], kind="mergesort")
+    for r in changed.itertuples(index=False):
+        receiver = r.receiver_id if isinstance(r.receiver_id, str) and r.receiver_id else None
+        flagged = [o for o in (r.office_id, receiver) if o and why.get(o)]
+        if not flagged:
+            continue
+        to = (tx("memo.basis.location_receiver", office=fm.escape(names.get(receiver, receiver)), km=tx.localize(_f(r.receiver_distance_km, ".1f")))
+              if receiver else "")
+        reasons = "; ".join(tx("memo.basis.location_reason", office=fm.escape(names.get(o, o)), why=fm.escape(why[o])) for o in flagged)
+        entries.append(tx("memo.basis.location_entry", office=fm.escape(r.office_name), decision=words.get(r.decision, r.decision), receiver=to, reasons=reasons))
+    if not entries:
+        return None
+    return tx("memo.basis.locations", column=fm.code("location_uncertain"), offices="; ".join(entries))
 
 
 def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
@@ -403,6 +446,9 @@ def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
         words = _decisions(tx)
         shown = [f"{fm.escape(t.at[o, 'office_name'])} ({words.get(t.at[o, 'decision'], t.at[o, 'decision'])}; {fm.escape(m)})" for o, m in caveats.items() if o in t.index]
         bullets.append(tx("memo.basis.caveats", column=fm.code("visits"), offices="; ".join(shown)))
+    locations = location_caveats(tables, tx, fm)
+    if locations:
+        bullets.append(locations)
     f = b["flexible"]
     text = tx("memo.basis.flexible", days=tx.localize(f"{f['days_per_week']:g}"), weeks=tx.localize(f"{f['weeks_per_year']:g}"), open_days=tx.localize(f"{f['open_days']:g}"),
               capacity=_big(tx, f["capacity_visits"]), per_day=tx.localize(f"{f['visits_per_day']:g}"), site=f"{100 * f['site_share']:.0f}",
@@ -418,10 +464,14 @@ def _basis(tables: PlanTables, tx: Texts, fm: Format) -> Section:
 
 
 def _stages(tables: PlanTables, tx: Texts, fm: Format) -> Section:
+    # a saving is set against its cut together with the allowance used: saving + allowance ≥ cut is "met"
+    met = {True: tx("memo.stages.met_yes"), False: tx("memo.stages.met_no")}
     cols = [("stage_year", tx("memo.col.year"), "d"), ("cut_msek", tx("memo.col.cut_msek"), ".0f"), ("savings_msek", tx("memo.col.saving_msek"), ".1f"),
+            ("flexible_allowance_used_msek", tx("memo.col.allowance_msek"), ".1f"), ("meets_budget", tx("memo.col.cut_met"), None, met),
             ("offices_kept", tx("memo.col.kept"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"), ("offices_closed", tx("memo.col.closed"), "d"),
             ("population_mean_distance_km", tx("memo.col.mean_km"), ".2f")]
-    return Section("stages", tx("memo.stages.title"), table=_table(tx, tables.stages, cols, fm))
+    frame = tables.stages.assign(meets_budget=tables.stages["meets_budget"].astype(bool))
+    return Section("stages", tx("memo.stages.title"), table=_table(tx, frame, cols, fm), notes=(tx("memo.stages.note"),))
 
 
 def _closures(tables: PlanTables, tx: Texts, fm: Format) -> Section:
@@ -605,7 +655,8 @@ def _alternatives(tables: PlanTables, tx: Texts, fm: Format) -> Section | None:
     if swaps:
         paragraphs.append(tx("memo.alternatives.swaps", n=str(swaps)))
     cols = [("rank", tx("memo.col.rank"), "d"), ("gap_to_optimum", tx("memo.col.above_optimum"), ".3f"), ("delta_mean_km", tx("memo.col.delta_km"), ".3f"),
-            ("savings_msek", tx("memo.col.saving_msek"), ".1f"), ("offices_closed", tx("memo.col.closed"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"),
+            ("savings_msek", tx("memo.col.saving_msek"), ".1f"), ("flexible_allowance_used_msek", tx("memo.col.allowance_msek"), ".1f"),
+            ("offices_closed", tx("memo.col.closed"), "d"), ("offices_flexible", tx("memo.col.flexible"), "d"),
             ("kept_here", tx("memo.col.kept_instead"), None), ("kept_there", tx("memo.col.not_kept_instead"), None), ("folder", tx("memo.col.folder"), None)]
     t["gap_to_optimum"] = 100 * t["gap_to_optimum"]
     return Section("alternatives", tx("memo.alternatives.title"), paragraphs=tuple(paragraphs), table=_table(tx, t, cols, fm))
@@ -739,7 +790,7 @@ def memo(tables: PlanTables, tx: Texts, fm: Format) -> Memo:
     return Memo(
         lang=tx.lang,
         title=fm.escape(title(tables, tx)),
-        lead=fm.escape(ctx["description"]) if ctx["description"] else None,
+        lead=fm.escape(scenario_description(ctx, tx)) if scenario_description(ctx, tx) else None,
         sections=tuple(sections),
         footer=footer,
     )

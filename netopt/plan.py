@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .data import Network, suggest_office_id
+from .data import Network, office_hint
 from .errors import InfeasibleError, Problem, ScenarioError
 from .instance import Prepared, prepare
 from .metrics import CLOSED, FLEXIBLE, KEPT, StageResult, evaluate_stage
@@ -59,6 +59,7 @@ class Plan:
     phase: str = "optimise"
     notes: tuple = field(default_factory=tuple)
     backend: str = ""
+    named: tuple | None = None  # a hand-written plan: the office_ids it names (the others are kept; None: optimised)
 
     @property
     def scenario(self) -> Scenario:
@@ -246,9 +247,8 @@ def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: P
     lookup["open"] = KEPT
     problems = []
     for oid in sorted(o for o in decisions if o not in index):
-        guess = suggest_office_id(oid, prep.network.offices)
         problems.append(Problem("decisions", None, "office_id", repr(oid), "names an office that is not in the register",
-                                (f"did you mean '{guess}'? " if guess else "") + "use office_id values of the register (netopt validate --list)"))
+                                office_hint(oid, prep.network.offices) + "use office_id values of the register (netopt validate --list)"))
     for oid, dec in decisions.items():
         if oid in index and dec not in lookup:
             problems.append(Problem("decisions", None, oid, repr(dec), "is not a decision", "use close, flexible or keep (or open, for a candidate site)"))
@@ -273,6 +273,7 @@ def evaluate(network: Network, decisions: dict, scenario: Scenario, *, params: P
         model_size={},
         stages=stages,
         phase="evaluate",
+        named=tuple(sorted(decisions)),
     )
 
 

@@ -275,6 +275,7 @@ class Scenario:
 
     name: str = setting("scenario", kind="text", doc="Label in reports, maps and summary.json.")
     description: str = setting("", kind="text", doc="One paragraph shown under the title of report.md.")
+    description_sv: str = setting("", kind="text", doc="The description in Swedish: shown instead of it in the outputs written in Swedish (--lang sv or lang = \"sv\"); empty: the description is shown.")
     objective: str = setting("distance", kind="text", choices=OBJECTIVES, doc="What the plan minimises, summed over the stages.")
     coverage_km: float = setting(30.0, kind="number", low=0.1, high=1000.0, doc='Distance that counts as "near an office".')
     fa_division: str | None = setting(None, kind="text", optional=True,
@@ -337,7 +338,7 @@ class Scenario:
     def settings(self) -> dict:
         """Every setting as plain data (JSON-able), the way the file writes it."""
         return {
-            "name": self.name, "description": self.description, "objective": self.objective, "coverage_km": self.coverage_km,
+            "name": self.name, "description": self.description, "description_sv": self.description_sv, "objective": self.objective, "coverage_km": self.coverage_km,
             "fa_division": self.fa_division, "lang": self.lang,
             "stages": [{f.name: getattr(s, f.name) for f in fields(Stage)} for s in self.stages],
             "modes": _plain(self.modes), "constraints": _plain(self.constraints),
@@ -395,7 +396,7 @@ def scenario_from_dict(raw: dict, source: str = "scenario", base: Path | None = 
     solver_top: dict = {}  # [solver] keys written at the top level
     sections: dict = {}
     stages: list = []
-    top_names = {"name", "description", "objective", "coverage_km", "fa_division", "lang"}
+    top_names = {"name", "description", "description_sv", "objective", "coverage_km", "fa_division", "lang"}
     for k, v in raw.items():
         if k in top_names:
             top[k] = v
@@ -422,7 +423,7 @@ def scenario_from_dict(raw: dict, source: str = "scenario", base: Path | None = 
             close = difflib.get_close_matches(k, sorted(top_names | set(_SECTIONS) | {"stage", "parameters"} | _SOLVER_AT_TOP), n=1)
             problems.append(Problem(source, None, None, None, f"unknown key '{k}'",
                                     (f"did you mean '{close[0]}'? " if close else "")
-                                    + "use name, description, objective, coverage_km, fa_division, lang, [[stage]], [modes], [constraints], [parameters], [solver] (see docs/scenarios.md)"))
+                                    + "use name, description, description_sv, objective, coverage_km, fa_division, lang, [[stage]], [modes], [constraints], [parameters], [solver] (see docs/scenarios.md)"))
     problems += check_section(top, Scenario, "", source)
     for key, value in solver_top.items():
         problems += [q for q in check_section({key: value}, SolverSettings, "", source) if q.column == key]

@@ -22,7 +22,7 @@ from .data import Network
 from .errors import InfeasibleError
 from .scenario import Scenario, Stage
 
-__all__ = ["sweep", "parse_cuts", "write_sweep", "frontier_html", "cut_folder", "NO_PLAN_STATUSES"]
+__all__ = ["sweep", "parse_cuts", "write_sweep", "frontier_html", "allowance_and_met", "cut_folder", "NO_PLAN_STATUSES"]
 
 
 def parse_cuts(text: str) -> list[float]:
@@ -84,7 +84,7 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
     for k in sorted(range(len(cuts)), key=lambda i: (-cuts[i], i)):
         cut = float(cuts[k])
         # one stage: the scenario's last year at this cut (its description, about the whole scenario, no longer applies)
-        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=cut, flexible_allowance_msek=last.flexible_allowance_msek),), description="")
+        sc = scenario.with_(stages=(Stage(year=last.year, cut_msek=cut, flexible_allowance_msek=last.flexible_allowance_msek),), description="", description_sv="")
         if infeasible_from is not None and cut >= infeasible_from[0]:
             rows[k] = {"cut_msek": cuts[k], "status": "INFEASIBLE", "note": infeasible_from[1]}  # a larger cut than one proven infeasible
         else:
@@ -96,6 +96,7 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
                 s = plan.summary()
                 rows[k] = {
                     "cut_msek": cuts[k], "status": s["status"], "gap": s["gap"], "savings_msek": s["savings_msek"], "cost_msek": s["cost_msek"],
+                    "flexible_allowance_used_msek": s["flexible_allowance_used_msek"], "meets_budget": s["meets_budget"],
                     "offices_kept": s["offices_kept"], "offices_flexible": s["offices_flexible"], "offices_open": s["offices_open"], "offices_closed": s["offices_closed"],
                     "population_mean_distance_km": s["population_mean_distance_km"], "population_p90_distance_km": s["population_p90_distance_km"],
                     "population_share_within_30km": s["population_share_within_30km"], "visits_lost": s["visits_lost"], "solve_seconds": s["solve_seconds"],
@@ -113,6 +114,18 @@ def sweep(network: Network, scenario: Scenario, cuts: Iterable[float], progress:
         if progress:
             progress(done, len(cuts), cut)
     return pd.DataFrame([rows[k] for k in range(len(cuts))])
+
+
+def allowance_and_met(row) -> tuple[float, bool]:
+    """A frontier row's allowance for flexible offices used (MSEK) and whether its cut is met
+    (saving + allowance used ≥ cut; the plan's ``meets_budget`` where the row has it)."""
+    allowance = float(row.get("flexible_allowance_used_msek", 0.0) or 0.0)
+    if allowance != allowance:  # NaN: a row without a plan
+        allowance = 0.0
+    met = row.get("meets_budget")
+    if met is None or met != met:
+        met = float(row["savings_msek"]) + allowance >= float(row["cut_msek"]) - 1e-6
+    return allowance, bool(met)
 
 
 def frontier_html(frame: pd.DataFrame, title: str, *, texts=None, stages: Iterable = (), with_plans: bool = True) -> str:
@@ -134,17 +147,18 @@ def frontier_html(frame: pd.DataFrame, title: str, *, texts=None, stages: Iterab
     note = " ".join(notes) or None
     msek = tx("unit.msek")
     columns = [(tx("frontier.col.cut", msek=msek), True), (tx("frontier.col.status"), False), (tx("frontier.col.saving", msek=msek), True),
-               (tx("memo.col.closed"), True), (tx("memo.col.flexible"), True), (tx("frontier.col.mean"), True), (tx("frontier.col.p90"), True),
+               (tx("frontier.col.allowance", msek=msek), True), (tx("frontier.col.met"), False), (tx("memo.col.closed"), True), (tx("memo.col.flexible"), True), (tx("frontier.col.mean"), True), (tx("frontier.col.p90"), True),
                (tx("frontier.col.within"), True), (tx("frontier.col.lost"), True)]
     rows = []
     for _, r in frame.iterrows():
         cut = tx.localize(f"{r['cut_msek']:g}")
         if r["status"] in NO_PLAN_STATUSES:
-            cells = [cut, tx("frontier.infeasible_status") if r["status"] == "INFEASIBLE" else tx("status.NO_PLAN")] + ["\u2013"] * 7
+            cells = [cut, tx("frontier.infeasible_status") if r["status"] == "INFEASIBLE" else tx("status.NO_PLAN")] + ["\u2013"] * (len(columns) - 2)
             rows.append((cells, []))
             continue
         status = tx(f"status.{r['status']}") if tx.has(f"status.{r['status']}") else str(r["status"])
-        cells = [cut, status, tx.num(r["savings_msek"]), str(int(r["offices_closed"])), str(int(r["offices_flexible"])), tx.num(r["population_mean_distance_km"], 2),
+        allowance, met = allowance_and_met(r)
+        cells = [cut, status, tx.num(r["savings_msek"]), tx.num(allowance), tx("memo.stages.met_yes") if met else tx("memo.stages.met_no"), str(int(r["offices_closed"])), str(int(r["offices_flexible"])), tx.num(r["population_mean_distance_km"], 2),
                  tx.num(r["population_p90_distance_km"]), tx.pct(r["population_share_within_30km"]), tx.num(r["visits_lost"], 0)]
         folder = cut_folder(r["cut_msek"])
         plan_links = [(tx("frontier.report"), f"{folder}/report.html"), (tx("frontier.map"), f"{folder}/map.html"), (tx("frontier.folder"), f"{folder}/")] if with_plans else []

@@ -38,6 +38,8 @@ from .whatif import whatif_payload
 
 __all__ = [
     "PlanTables",
+    "uncertain_locations",
+    "UNCERTAIN_CONFIDENCE",
     "plan_tables",
     "URBAN_RURAL_LABELS",
     "RECEIVING_GROWTH_FLAG",
@@ -56,8 +58,41 @@ PLAN_CSV_COLUMNS = (
     "office_id", "office_name", "municipality_code", "municipality", "fa_code", "fa_name", "ssc_region", "lat", "lon",
     "decision", "changed_in", "changes", "locked", "board_decision",
     "visits_before", "visits_after", "cost_msek_before", "cost_msek_after", "cost_per_visit_sek",
-    "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated",
+    "receiver_id", "receiver_name", "receiver_distance_km", "visits_estimated", "cost_estimated", "location_uncertain",
 )
+
+#: Register confidences under which an office's location or name is not to be relied on.
+UNCERTAIN_CONFIDENCE = ("low", "conflicting")
+
+
+def uncertain_locations(offices: pd.DataFrame) -> dict[str, str]:
+    """Offices whose location or name the register marks as uncertain: office_id → why (text).
+
+    An office counts when its ``confidence`` is ``low`` or ``conflicting``, or
+    its ``coord_source`` says the coordinates were offset (a placeholder that
+    only keeps two offices of one town apart, e.g. "offset 500 m east"). The
+    text is the register's own: "confidence low: " and its ``note`` (or, with
+    no note, its ``coord_source``). Registers without these columns give {}.
+    Distances from or to such an office rest on its placement, not on a
+    confirmed address.
+    """
+    if "confidence" not in offices.columns and "coord_source" not in offices.columns:
+        return {}
+    out = {}
+    for r in offices.itertuples(index=False):
+        conf = str(getattr(r, "confidence", "") or "").strip()
+        conf = "" if conf == "nan" else conf
+        source = str(getattr(r, "coord_source", "") or "").strip()
+        source = "" if source == "nan" else source
+        note = str(getattr(r, "note", "") or "").strip()
+        note = "" if note == "nan" else note
+        offset = "offset" in source.lower()
+        if conf in UNCERTAIN_CONFIDENCE or offset:
+            why = note or (f"coordinates: {source}" if source else "")
+            if offset and note and source:
+                why = f"{note} (coordinates: {source})"
+            out[str(r.office_id)] = f"confidence {conf or 'not given'}" + (f": {why}" if why else "")
+    return out
 
 @dataclass(frozen=True, eq=False)
 class PlanTables:
@@ -115,7 +150,7 @@ class PlanTables:
         flexible office keeps), ``estimated_visits``, ``estimated_costs``,
         ``offices_total``.
       context: the scenario, solver and inputs: ``scenario_name``,
-        ``description``, ``objective``, ``coverage_km``, ``distance_measure``,
+        ``description`` (and ``description_sv``), ``objective``, ``coverage_km``, ``distance_measure``,
         ``receiver_distance_meaning``, ``distance_source`` (``"matrix"`` or
         ``"straight line × detour factor"``), ``inputs`` (role → path) and
         ``json`` (the whole of ``summary.json``).
@@ -136,6 +171,12 @@ class PlanTables:
         :class:`~netopt.consult.KeepCosts`, :class:`~netopt.consult.Alternatives`), else None.
       alternative: for a plan that is an alternative (``netopt solve
         --alternatives``), ``{"rank", "note"}``; else None.
+      unnamed: for a hand-written plan that names only some offices
+        (``netopt evaluate --plan``/``--close``), ``{"named", "offices",
+        "candidates", "kept", "not_opened"}``: how many offices it names, of
+        how many (candidate sites included, ``candidates`` of them), and how
+        many of the others are kept as today and how many candidate sites stay
+        unopened; else None.
     """
 
     stage: int
@@ -167,6 +208,7 @@ class PlanTables:
     keep_costs: object = None
     alternatives: object = None
     alternative: dict | None = None
+    unnamed: dict | None = None
 
 
 def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = None, fa_geometry=None, consultation=None) -> PlanTables:
@@ -202,6 +244,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     ]
     c = plan.scenario.constraints
     locked = {**{o: "open" for o in c.lock_open}, **{o: "closed" for o in c.lock_closed}}
+    uncertain = uncertain_locations(prep.network.offices)
     raw = [plan.office_table(s) for s in range(n_stages)]
     by_stage = {}
     for s in range(n_stages):
@@ -212,6 +255,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         t["locked"] = [locked.get(o, "") for o in t["office_id"]]
         t["board_decision"] = _leaves_municipality(t)
         t["public_figure_conflict"] = [marks.get(o, "") for o in t["office_id"]]
+        t["location_uncertain"] = [uncertain.get(o, "") for o in t["office_id"]]
         by_stage[years[s]] = t
     offices = by_stage[years[k]].copy()
 
@@ -267,7 +311,25 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
         keep_costs=None if consultation is None else consultation.keep_costs,
         alternatives=None if consultation is None else consultation.alternatives,
         alternative={"rank": int(plan.phase.split()[-1]), "note": plan.notes[0]} if plan.phase.startswith("alternative ") else None,
+        unnamed=unnamed_offices(plan),
     )
+
+
+def unnamed_offices(plan: Plan) -> dict | None:
+    """For a hand-written plan that leaves offices out: ``{"named", "offices", "kept",
+    "not_opened"}`` (counts: offices and candidate sites it names, of all; the
+    others, kept as today or, for candidate sites, not opened); None when it
+    names every office or the plan is optimised."""
+    named = getattr(plan, "named", None)
+    if named is None:
+        return None
+    off = plan.prepared.network.offices
+    rest = off[~off["office_id"].isin(set(named))]
+    if rest.empty:
+        return None
+    existing = rest["existing"].astype(bool)
+    return {"named": len(named), "offices": int(len(off)), "candidates": int((~off["existing"].astype(bool)).sum()),
+            "kept": int(existing.sum()), "not_opened": int((~existing).sum())}
 
 
 def _locks(offices: pd.DataFrame, locked: dict) -> pd.DataFrame:
@@ -553,6 +615,7 @@ def _context(plan: Plan, final_offices: pd.DataFrame) -> dict:
     return {
         "scenario_name": sc.name,
         "description": sc.description,
+        "description_sv": sc.description_sv,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
         "max_growth": sc.constraints.max_growth,
@@ -629,6 +692,7 @@ def _summary_json(plan: Plan, t: pd.DataFrame) -> dict:
     out["scenario_settings"] = {
         "source": sc.source,
         "description": sc.description,
+        "description_sv": sc.description_sv,
         "objective": sc.objective,
         "coverage_km": sc.coverage_km,
         "flexible": sc.modes.flexible,

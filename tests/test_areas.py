@@ -96,7 +96,7 @@ def test_cli_areas_option_and_report_section(tmp_path, netopt_cli):
     assert res.code == 0, res.text
     report = (out / "report.md").read_text(encoding="utf-8")
     section = report.split("## Areas with high social exclusion")[1].split("\n## ")[0]
-    assert "1 areas (the list given with --areas" in section and "| Husby | own |" in section
+    assert "1 area (the list given with --areas" in section and "| Husby | own |" in section
     assert report.index("## Urban and rural FA-regions") < report.index("## Areas with high social exclusion")
     res = netopt_cli("validate", "--json", "--areas", p)
     assert res.code == 0 and '"areas": 1' in res.out

@@ -414,6 +414,9 @@ def test_calibrate_text(netopt_cli):
     assert "2 758 758" in res.out and "1003.1" in res.out
     for region in TABLE_25:
         assert region in res.out
+    # offices by name, as the reports name them, not by office_id
+    assert "now at Sollentuna, Järfälla, Stockholm Rinkeby)" in res.out
+    assert "jarfalla" not in res.out and "stockholm-rinkeby" not in res.out
 
 
 # --------------------------------------------------------------------------- infeasible scenarios

@@ -124,7 +124,7 @@ def test_compare_says_whether_each_cut_is_met_with_each_plans_status_in_swedish(
     sa, sb = _summary(a), _summary(b)
     met = {True: "ja", False: "**nej**"}
     assert f"| Kravet uppfyllt | {met[sa['meets_budget']]} | {met[sb['meets_budget']]} |" in md
-    assert "| Status | OPTIMAL | OPTIMAL |" in md and "Jämförelse:" in md and "mnkr/år" in md
+    assert "| Status | BEVISAT OPTIMAL | BEVISAT OPTIMAL |" in md and "Jämförelse:" in md  # the Swedish label, not the code and "mnkr/år" in md
     assert f"| Besparing (mnkr/år) | {sa['savings_msek']:.1f} | {sb['savings_msek']:.1f} |".replace(".", ",") in md
     page = (out / "map.html").read_text(encoding="utf-8")
     assert '<html lang="sv">' in page and "Kontor med olika beslut" in page and "Kravet uppfyllt" in page

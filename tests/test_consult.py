@@ -226,6 +226,9 @@ def test_alternatives_on_the_command_line_each_get_a_folder(netopt_cli, tmp_path
         folder = out / row["folder"]
         s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         assert s["objective"] == float(row["objective"])
+        # the saving is given with the allowance used, as everywhere it is set against the cut
+        assert float(row["flexible_allowance_used_msek"]) == s["flexible_allowance_used_msek"]
+        assert float(row["savings_msek"]) + float(row["flexible_allowance_used_msek"]) >= s["cut_msek"] - 1e-6
         alt = rows_by_id(folder / "plan.csv")
         assert any((alt[o]["decision"] == "keep") != (main[o]["decision"] == "keep") for o in main)
         assert "alternative" in (folder / "report.md").read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ def test_plan_xlsx_sheets_hold_numbers_as_numbers(hand_plan):
     plan, out = hand_plan
     t = plan_tables(plan)
     sheets = pd.read_excel(out / "plan.xlsx", sheet_name=None, engine="openpyxl", dtype={"office_id": str, "Municipality code": str, "FA code": str})
-    assert list(sheets) == ["Summary", "Offices", "FA-regions", "Municipalities", "Receiving offices"]
+    assert list(sheets) == ["Summary", "Stages", "Offices", "FA-regions", "Municipalities", "Receiving offices"]
     offices = sheets["Offices"]
     assert len(offices) == len(t.offices) and offices["office_id"].tolist() == t.offices["office_id"].tolist()
     assert offices["Visits per year after"].tolist() == t.offices["visits_after"].tolist()  # exact, as numbers
@@ -65,7 +65,7 @@ def test_plan_xlsx_is_deterministic_and_swedish(hand_plan):
     t = plan_tables(plan)
     assert plan_xlsx(t) == plan_xlsx(t)
     sv = pd.read_excel(__import__("io").BytesIO(plan_xlsx(t, texts("sv"))), sheet_name=None, engine="openpyxl")
-    assert list(sv) == ["Sammanfattning", "Servicekontor", "FA-regioner", "Kommuner", "Mottagande kontor"]
+    assert list(sv) == ["Sammanfattning", "Steg", "Servicekontor", "FA-regioner", "Kommuner", "Mottagande kontor"]
     assert set(sv["Servicekontor"]["Beslut"]) == {"behålls", "stängs", "flexibelt"}
     assert "Besparingskrav" in set(sv["Sammanfattning"]["Mått"])
 

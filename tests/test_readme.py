@@ -35,3 +35,23 @@ def test_main_job_scenario_exists_and_is_the_2027_stage():
     path = re.search(r"solve (\S+\.toml)", cmd).group(1)
     sc = load_scenario(ROOT / path)
     assert sc.stages[-1].year == 2027 and sc.stages[-1].cut_msek == 150.0
+
+
+def test_readme_growth_without_max_growth_comes_from_a_run():
+    """README's "without it the optimum reaches 16.21 km but Malmö city's visits grow
+    by 671 % ..." is what the shipped 2027 scenario gives without max_growth."""
+    import netopt
+    from netopt.tables import plan_tables
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"without it the optimum reaches ([\d.]+) km but (.+?)'s visits grow by (\d+) %, from ([\d ]+) to ([\d ]+) a year, and (.+?)'s by (\d+) %", text)
+    assert m, "README's sentence on max_growth has changed: update this test with it"
+    sc = netopt.load_scenario(ROOT / "scenarios" / "cut-2027.toml")
+    assert sc.constraints.max_growth == 1.0
+    plan = netopt.solve(netopt.load_network(), sc.with_(max_growth=None))
+    t = plan_tables(plan)
+    assert f"{t.summary['population_mean_distance_km']:.2f}" == m.group(1)
+    top = t.receiving.sort_values("growth", ascending=False).reset_index(drop=True)
+    assert top.at[0, "office_name"] == m.group(2) and top.at[1, "office_name"] == m.group(6)
+    assert f"{100 * top.at[0, 'growth']:.0f}" == m.group(3) and f"{100 * top.at[1, 'growth']:.0f}" == m.group(7)
+    assert round(top.at[0, "visits_before"]) == int(m.group(4).replace(" ", "")) and round(top.at[0, "visits_after"]) == int(m.group(5).replace(" ", ""))

@@ -165,7 +165,7 @@ def test_shares_holds_and_fragile_counted_by_hand(run):
     assert s["samples_without_plan"] == 1 and s["statuses"] == {"INFEASIBLE": 1, "OPTIMAL": 5}
     assert s["base_shortfall_msek_median"] == pytest.approx((2.5 + 2 + 2.5 + 5) / 2)
     text = report_markdown(res, offices=offices, summary=s)
-    assert "misses it in 2" in text and "In 1 samples no plan at all meets the cut" in text and "(samples 5)" in text
+    assert "misses it in 2" in text and "In 1 sample no plan at all meets the cut" in text and "(samples 5)" in text
 
 
 def test_wilson_interval():

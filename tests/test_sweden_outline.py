@@ -101,3 +101,60 @@ def test_demand_points_abroad_are_rejected(tmp_path, fast_demand):
         load_network(demand=p)
     (problem,) = e.value.problems
     assert problem.row == len(text) + 1 and "outside Sweden" in problem.message
+
+
+# --------------------------------------------------------------------------- beyond a land border, within the tolerance
+
+
+def _with_office_at(tmp_path, office_id, lat, lon):
+    reg = pd.read_csv(shipped_paths()["offices"], dtype=str, keep_default_na=False)
+    k = int(reg.index[reg["office_id"] == office_id][0])
+    reg.loc[k, "lat"], reg.loc[k, "lon"] = lat, lon
+    p = tmp_path / "offices.csv"
+    reg.to_csv(p, index=False)
+    return p, k + 2  # the line a spreadsheet shows (header = line 1)
+
+
+@pytest.mark.parametrize("office_id, place, lat, lon", [("stromstad", "Halden", "59.1229", "11.3875"), ("haparanda", "Tornio", "65.8481", "24.1467")])
+def test_a_town_across_the_border_is_accepted_with_a_warning(tmp_path, office_id, place, lat, lon):
+    from netopt.data import border_warnings
+
+    path, line = _with_office_at(tmp_path, office_id, lat, lon)
+    net = load_network(path)  # accepted: inside the 5 km kept for border towns
+    (w,) = net.warnings
+    assert (w.file, w.row, w.column) == (str(path), line, "lat")
+    assert "beyond Sweden's land border with Norway or Finland" in w.message and w.fix.startswith("check the coordinate")
+    text = str(w)
+    assert f"line {line}, column 'lat'" in text and "Fix:" in text
+    # the same rule for candidate sites and demand points
+    frame = pd.DataFrame({"lat": [float(lat)], "lon": [float(lon)]}, index=[3])
+    (d,) = border_warnings(frame, "demand.csv", "demand point")
+    assert d.row == 5 and "demand point" in d.message
+
+
+def test_validate_lists_the_warning_and_solve_prints_it(netopt_cli, tmp_path):
+    import json
+
+    path, line = _with_office_at(tmp_path, "stromstad", "59.1229", "11.3875")
+    res = netopt_cli("validate", "--offices", path)
+    assert res.code == 0
+    assert f"Warning: {path}, line {line}, column 'lat': the office lies 2.1 km beyond Sweden's land border" in res.out
+    js = json.loads(netopt_cli("validate", "--offices", path, "--json").out)
+    assert [(w["row"], w["column"]) for w in js["warnings"]] == [(line, "lat")]
+    res = netopt_cli("calibrate", "--offices", path)
+    assert res.code == 0 and f"netopt: warning: {path}, line {line}, column 'lat'" in res.err
+
+
+def test_shipped_data_and_real_border_towns_draw_no_warning(netopt_cli, tmp_path):
+    from netopt.data import border_warnings
+
+    assert load_network().warnings == ()
+    assert "Warning" not in netopt_cli("validate").out
+    towns = pd.DataFrame(
+        [("Haparanda", 65.8355, 24.1366), ("Strömstad", 58.9395, 11.1712), ("Charlottenberg", 59.8833, 12.2833), ("Riksgränsen", 68.4264, 18.1281),
+         ("Karesuando", 68.4431, 22.4828), ("Storlien", 63.3167, 12.1000), ("Övertorneå", 66.3900, 23.6547), ("Pajala", 67.2129, 23.3680)],
+        columns=["name", "lat", "lon"])
+    assert border_warnings(towns, "towns.csv", "office") == []
+    # the real Haparanda and Strömstad offices as given in the register
+    reg = load_network().offices.set_index("office_id")
+    assert border_warnings(reg.loc[["haparanda", "stromstad"]].reset_index(), "offices.csv", "office") == []

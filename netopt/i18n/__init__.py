@@ -62,6 +62,20 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+#: ``[[name:singular|plural]]``: the words for a count ``name`` (see :meth:`Texts.__call__`).
+_PLURAL = re.compile(r"\[\[(\w+):([^|\]]*)\|([^\]]*)\]\]")
+
+
+def _is_one(value: Any) -> bool:
+    """Whether a count (a number or its text, "1") is one."""
+    if isinstance(value, str):
+        return value.replace(NBSP, "").replace(" ", "").strip() in ("1", "+1", "-1")
+    try:
+        return abs(float(value)) == 1.0
+    except (TypeError, ValueError):
+        return False
+
+
 def _missing(x: Any) -> bool:
     if x is None:
         return True
@@ -79,11 +93,16 @@ class Texts:
     strings: dict
 
     def __call__(self, key: str, **values: Any) -> str:
-        """The text ``key`` with ``{placeholders}`` filled from ``values`` (already formatted)."""
+        """The text ``key`` with ``{placeholders}`` filled from ``values`` (already formatted).
+
+        A count's words agree with it: ``[[n:office keeps|offices keep]]`` in a
+        text is "office keeps" when the value ``n`` is 1, else "offices keep"."""
         try:
             text = self.strings[key]
         except KeyError:
             raise KeyError(f"no text {key!r} in netopt/i18n/{self.lang}.toml") from None
+        if "[[" in text:
+            text = _PLURAL.sub(lambda m: m.group(2) if _is_one(values.get(m.group(1))) else m.group(3), text)
         return text.format(**values) if values else text
 
     def has(self, key: str) -> bool:
@@ -124,7 +143,7 @@ class Texts:
         return self.num(float(share) * 100.0, decimals, sign=sign) + NBSP + "%"
 
     def placeholders(self, key: str) -> set[str]:
-        return {f for _, f, _, _ in string.Formatter().parse(self.strings[key]) if f}
+        return {f for _, f, _, _ in string.Formatter().parse(_PLURAL.sub(r"\2", self.strings[key])) if f}
 
 
 @lru_cache(maxsize=None)

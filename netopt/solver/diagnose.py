@@ -41,9 +41,9 @@ def constraints_in_force(prep: Prepared) -> list[str]:
     else:
         out.append(f"a flexible office takes at most {inst.flex_capacity_visits:,.0f} visits a year".replace(",", " "))
     if c.lock_open:
-        out.append(f"{len(c.lock_open)} office(s) locked open ({', '.join(c.lock_open)})")
+        out.append(f"{len(c.lock_open)} {'office' if len(c.lock_open) == 1 else 'offices'} locked open ({', '.join(c.lock_open)})")
     if c.lock_closed:
-        out.append(f"{len(c.lock_closed)} office(s) locked closed ({', '.join(c.lock_closed)})")
+        out.append(f"{len(c.lock_closed)} {'office' if len(c.lock_closed) == 1 else 'offices'} locked closed ({', '.join(c.lock_closed)})")
     if c.max_closures is not None:
         out.append(f"max_closures = {c.max_closures}")
     if c.max_distance_km is not None:
@@ -129,9 +129,14 @@ def precheck(prep: Prepared) -> None:
     closures = int((locked & existing).sum())
     if sc.constraints.max_closures is not None and closures > sc.constraints.max_closures:
         problems["locked_closed_exceeds_max_closures"] = {"locked_closed": closures, "max_closures": sc.constraints.max_closures}
-        parts.append(f"{closures} offices are locked closed but max_closures is {sc.constraints.max_closures}")
+        parts.append(f"{closures} {'office is' if closures == 1 else 'offices are'} locked closed but max_closures is {sc.constraints.max_closures}")
     if problems:
         raise InfeasibleError("the scenario cannot be met: " + "; ".join(parts), {"status": "INFEASIBLE", **problems})
+
+
+def _n(count, one: str, other: str) -> str:
+    """The words for a count: ``one`` when it is 1, else ``other``."""
+    return one if int(count) == 1 else other
 
 
 def max_saving(prep: Prepared, stage: int, *, cover_fa: bool = True, deadline: float | None = None) -> tuple[float | None, bool]:
@@ -244,7 +249,7 @@ def explain_infeasible(prep: Prepared, deadline: float | None = None) -> Infeasi
             + ("" if proven else " (an upper bound: the time limit stopped before the largest saving was proven)")
             + f", but the scenario asks for {st.cut_msek:.1f} MSEK. Constraints in force: " + "; ".join(force)
             + (f". Without the FA-region requirement up to {_msek(without, st.cut_msek)} MSEK could be saved"
-               + ("" if w_proven else " (a bound)") + f"; {len(single)} FA-regions have a single office, which can at most become flexible"
+               + ("" if w_proven else " (a bound)") + f"; {len(single)} {_n(len(single), 'FA-region has', 'FA-regions have')} a single office, which can at most become flexible"
                if without is not None else "")
             + ". Fix: lower cut_msek, allow flexible offices, or relax locks and constraints"
         )

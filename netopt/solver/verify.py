@@ -31,6 +31,11 @@ def cost_of(inst: Instance, modes: list) -> float:
     return measure(inst, modes)[2]
 
 
+def _n(count, one: str, other: str) -> str:
+    """The words for a count: ``one`` when it is 1, else ``other``."""
+    return one if int(count) == 1 else other
+
+
 def violations(inst: Instance, modes: list) -> list[str]:
     """Every hard constraint the plan (one mode array per stage: 0 closed, 1
     flexible, 2 kept) breaks, in words; empty when it meets them all."""
@@ -66,7 +71,7 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
         regions = inst.fa_regions_to_cover
         lost = np.setdiff1d(regions, np.unique(inst.fa_of_office[is_open]))
         if lost.size:
-            out.append(f"{year}{lost.size} FA-region(s) with an office today have none")
+            out.append(f"{year}{lost.size} {_n(lost.size, 'FA-region', 'FA-regions')} with an office today {_n(lost.size, 'has', 'have')} none")
         if inst.keep_municipalities:
             munis = np.unique(inst.muni_of_office[existing])
             left = np.setdiff1d(munis, np.unique(inst.muni_of_office[is_open]))
@@ -74,27 +79,27 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
                 out.append(f"{year}{left.size} municipality(ies) with an office today have none")
         closed = int(np.sum(~is_open & existing))
         if inst.max_closures is not None and closed > inst.max_closures:
-            out.append(f"{year}{closed} offices closed, more than max_closures = {inst.max_closures}")
+            out.append(f"{year}{closed} {_n(closed, 'office', 'offices')} closed, more than max_closures = {inst.max_closures}")
         if inst.max_distance_m is not None:
             far = (inst.baseline_dist_m <= inst.max_distance_m) & (eq > inst.max_distance_m)  # a flexible office counts δ farther
             if far.any():
-                out.append(f"{year}{int(far.sum())} demand point(s) end up farther than the maximum distance")
+                out.append(f"{year}{int(far.sum())} {_n(int(far.sum()), 'demand point ends', 'demand points end')} up farther than the maximum distance")
         if inst.has_access_floor:
             from ..metrics import access_shares, floor_met
 
             shares = access_shares(inst, eq)  # a flexible office counts δ farther, as in the model
             below = ~floor_met(inst, shares)
             if below.any():
-                where = "nationally" if inst.access_floor_scope == "national" else f"in {int(below.sum())} FA-region(s)"
+                where = "nationally" if inst.access_floor_scope == "national" else f"in {int(below.sum())} {_n(int(below.sum()), 'FA-region', 'FA-regions')}"
                 out.append(f"{year}the access floor is missed {where}: {100 * float(np.nanmin(shares)):.2f} % within {inst.access_floor_m / 1000:g} km, "
                            f"not {100 * inst.access_floor_share:g} %")
         over = (m == FLEXIBLE) & (visits > inst.flex_capacity_visits + 1e-6)
         if over.any():
-            out.append(f"{year}flexible office(s) over capacity: " + ", ".join(ids[i] for i in np.flatnonzero(over)))
+            out.append(f"{year}{_n(int(over.sum()), 'a flexible office', 'flexible offices')} over capacity: " + ", ".join(ids[i] for i in np.flatnonzero(over)))
         if inst.max_growth is not None:
             grown = existing & is_open & (visits > (1 + inst.max_growth) * inst.baseline_visits + 1e-3)
             if grown.any():
-                out.append(f"{year}office(s) grow more than max_growth: " + ", ".join(ids[i] for i in np.flatnonzero(grown)))
+                out.append(f"{year}{_n(int(grown.sum()), 'an office grows', 'offices grow')} more than max_growth: " + ", ".join(ids[i] for i in np.flatnonzero(grown)))
         if (m[inst.lock_open_mask] != KEPT).any():
             out.append(f"{year}an office locked open is not kept")
         if (m[inst.lock_closed_mask] != CLOSED).any():
@@ -102,7 +107,7 @@ def measure(inst: Instance, modes: list) -> tuple[list[str], float, float]:
         if (m[~inst.flex_allowed_mask] == FLEXIBLE).any():
             out.append(f"{year}a flexible office where flexible offices are not allowed")
         if inst.open_count is not None and int(is_open.sum()) != inst.open_count:
-            out.append(f"{year}{int(is_open.sum())} sites open, not {inst.open_count}")
+            out.append(f"{year}{int(is_open.sum())} {_n(int(is_open.sum()), 'site', 'sites')} open, not {inst.open_count}")
     for s in range(1, len(modes)):
         a, b = np.asarray(modes[s - 1]), np.asarray(modes[s])
         if np.any((b > 0) & ~(a > 0)) or np.any((b == KEPT) & (a != KEPT)):

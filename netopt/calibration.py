@@ -432,7 +432,7 @@ def calibration_basis(network: Network, vm: VisitModel, cm: CostModel, params: P
             flags.append(f"visits {_n(visits)} are {100 * (visits - ref_v) / ref_v:+.1f} % from the reference {_n(ref_v)}")
         if abs(cost - ref_c) > FAR_TOTAL_SHARE * ref_c:
             flags.append(f"the baseline cost {_n(cost, 1)} MSEK is {100 * (cost - ref_c) / ref_c:+.1f} % from the reference {_n(ref_c, 1)} MSEK")
-        own = (f"; {n_v} {'office keeps' if n_v == 1 else 'offices keep'} their own visits and {n_c} their own cost") if (n_v or n_c) else ""
+        own = (f"; {n_v} {'office keeps its' if n_v == 1 else 'offices keep their'} own visits and {n_c} {'its' if n_c == 1 else 'their'} own cost") if (n_v or n_c) else ""
         text = (
             f"Baseline calibrated to the national reference (annual report 2024: {_n(ref_v)} visits in six SSC regions, {_n(ref_c, 1)} MSEK, {ref_n} offices) "
             f"on a register of {n} offices{own}: {_n(visits)} visits, {_n(cost, 1)} MSEK."

@@ -628,6 +628,9 @@ def test_the_2027_plan_keeps_kista_with_its_2023_estimate_as_its_figure(tmp_path
     d = dict(zip(plan.office_table()["office_id"], plan.office_table()["decision"]))
     assert s["status"] == "OPTIMAL"
     assert (s["offices_kept"], s["offices_flexible"], s["offices_closed"]) == (90, 14, 17)
+    from netopt.tables import plan_tables
+
+    assert "; 1 office keeps its own visits and 0 their own cost: 2 861 013 visits, 1 025.3 MSEK." in plan_tables(plan).basis["calibration"]["statement"]
     docs = (root / "docs" / "calibration.md").read_text(encoding="utf-8")
     assert f"{s['savings_msek']:.1f} + {s['flexible_allowance_used_msek']:.1f} MSEK" in docs
     assert f"{s['population_mean_distance_km_before']:.2f} → {s['population_mean_distance_km']:.2f} km" in docs.replace("\n", " ")

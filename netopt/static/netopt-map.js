@@ -264,6 +264,11 @@
     function places() {
       map.eachLayer(function (layer) { if (layer.netoptPlaces) { layer.netoptPlaces(map); } });
     }
+    // Leaflet 1.9 has no option for its popups' close button text: give it the page's language
+    map.on("popupopen", function (e) {
+      var close = e.popup.getElement() ? e.popup.getElement().querySelector(".leaflet-popup-close-button") : null;
+      if (close && options.closePopup) { close.setAttribute("aria-label", options.closePopup); close.setAttribute("title", options.closePopup); }
+    });
     map.on("zoomend", places);
     map.on("overlayadd", function () { places(); global.setTimeout(layoutLabels, 0); });
     map.on("overlayremove", function () { global.setTimeout(layoutLabels, 0); });

@@ -1109,3 +1109,49 @@ def test_the_whatif_checks_the_access_floor_as_netopt_evaluate(chromium, shipped
             page.evaluate("c => netopt.setDecisions(c)", random_changes(rng, off["office_id"].tolist(), off["existing"].tolist(), at_most=12))
             assert_floor_as_evaluate(page, floor_toml, tmp_path, lang)
         assert log.problems() == []
+
+
+def test_a_changed_offices_popup_keeps_the_staged_plans_history_in_swedish(chromium, shipped_network, tmp_path):
+    """A staged plan's per-year history stays in a changed office's popup, marked as the plan's;
+    Leaflet's close button and zoom buttons speak the page's language."""
+    import dataclasses
+
+    from netopt.maps.panels import _history
+
+    staged = netopt.load_scenario(SCENARIOS / "stages-2025-2027.toml")
+    plan = netopt.evaluate(shipped_network, {"visby": "close", "stockholm-kista": "close"}, staged)
+    tables = plan_tables(plan)
+    history = tables.offices["history"].tolist()
+    at = tables.offices.index[tables.offices["office_id"] == "visby"][0]
+    history[at] = {2025: "flexible", 2026: "close", 2027: "close"}  # a plan that turns Visby flexible first
+    tables = dataclasses.replace(tables, offices=tables.offices.assign(history=history))
+    tx = texts("sv")
+    from netopt.outputs import map_extensions
+
+    path = _page_of(maps.map_html(tables, tx, extensions=map_extensions(tables, tx)), tmp_path)
+    told = _history(tx, {"history": history[at]})
+    assert told and "2025" in told and "2026" in told
+    cell = "() => document.querySelector('.leaflet-popup-content [data-row=decision] td').textContent"
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        page.evaluate("() => netoptRegistry.offices.plan['visby'].openPopup()")
+        assert page.evaluate(cell) == f"Stängs ({told})"
+        close = page.locator(".leaflet-popup-close-button")
+        assert close.get_attribute("aria-label") == "Stäng" and close.get_attribute("title") == "Stäng"
+        assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zooma in"
+        assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Zooma ut"
+        page.evaluate("() => netopt.setDecision('visby', 'keep')")
+        assert page.evaluate(cell) == f"Behålls (tänk om); planen: {told}"
+        assert page.evaluate("() => document.querySelector('.leaflet-popup-content [data-row=decision] .netopt-plan-history') !== null")
+        page.evaluate("() => netopt.reset()")
+        assert page.evaluate(cell) == f"Stängs ({told})"
+        # Kista, closed from the first stage: its history as the plan has it ("stängs 2025")
+        page.evaluate("() => netopt.setDecision('stockholm-kista', 'keep')")
+        page.evaluate("() => netoptRegistry.offices.plan['stockholm-kista'].openPopup()")
+        kista = _history(tx, {"history": {2025: "close", 2026: "close", 2027: "close"}})
+        assert page.evaluate(cell) == f"Behålls (tänk om); planen: {kista}"
+        # an office the plan keeps in every stage has no history line
+        page.evaluate("() => netopt.setDecision('motala', 'close')")
+        page.evaluate("() => netoptRegistry.offices.plan['motala'].openPopup()")
+        assert page.evaluate(cell) == "Stängs (tänk om)"
+        assert log.problems() == []

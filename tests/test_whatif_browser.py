@@ -1035,7 +1035,7 @@ def expected_floor_cell(summary: dict, lang: str) -> str:
     if summary["access_floor_scope"] == "fa_region":
         if summary["access_floor_met"]:
             return f"{yes}, {'lowest' if lang == 'en' else 'lägst'} {share}"
-        return f"{no}, {summary['access_floor_groups_below']} FA-region{'(s) below' if lang == 'en' else '(er) under'}"
+        return f"{no}, {summary['access_floor_groups_below']} {'below' if lang == 'en' else 'under'}"
     return f"{yes if summary['access_floor_met'] else no}, {share}"
 
 

@@ -682,9 +682,11 @@ def test_comparison_panel_shows_each_plans_floor(plan):
 
 @pytest.mark.parametrize("lang, close, zoom_in, zoom_out", [("en", "Close popup", "Zoom in", "Zoom out"), ("sv", "Stäng", "Zooma in", "Zooma ut")])
 def test_leaflets_buttons_speak_the_pages_language(plan, lang, close, zoom_in, zoom_out):
-    """Zoom buttons by Leaflet's options; the popup close button (no option in Leaflet 1.9) by the page when a popup opens."""
+    """Zoom buttons by Leaflet's options; the layer button, the attribution's link and the popup close
+    button (no option in Leaflet 1.9) by the page (tests/test_whatif_browser.py checks them in Chromium)."""
     offices, fa, kommun, summary = plan
     page = maps.plan_map_html(offices, fa, kommun, summary, title="T", texts=texts(lang))
     assert f'L.control.zoom({{"zoomInTitle":"{zoom_in}","zoomOutTitle":"{zoom_out}"}})' in page
     assert page.count("L.control.zoom(") == 1 and '"zoomControl": false' in page
     assert f'"closePopup":"{close}"' in page
+    assert f'"layers":"{texts(lang)("map.layers")}"' in page and f'"leaflet":"{texts(lang)("map.leaflet")}"' in page

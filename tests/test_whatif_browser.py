@@ -1140,6 +1140,10 @@ def test_a_changed_offices_popup_keeps_the_staged_plans_history_in_swedish(chrom
         assert close.get_attribute("aria-label") == "Stäng" and close.get_attribute("title") == "Stäng"
         assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zooma in"
         assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Zooma ut"
+        assert page.locator(".leaflet-control-layers-toggle").get_attribute("title") == "Kartlager"
+        assert page.locator(".leaflet-control-attribution a").first.get_attribute("title") == "Ett JavaScript-bibliotek för interaktiva kartor"
+        english = page.evaluate("""() => [...document.querySelectorAll('[title], [aria-label]')].map(e => (e.getAttribute('title') || '') + '|' + (e.getAttribute('aria-label') || ''))""")
+        assert not [t for t in english if any(w in t for w in ("Close popup", "Zoom in", "Zoom out", "Layers", "JavaScript library"))], english
         page.evaluate("() => netopt.setDecision('visby', 'keep')")
         assert page.evaluate(cell) == f"Behålls (tänk om); planen: {told}"
         assert page.evaluate("() => document.querySelector('.leaflet-popup-content [data-row=decision] .netopt-plan-history') !== null")

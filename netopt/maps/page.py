@@ -246,7 +246,7 @@ def _finish(m: folium.Map, figure: Figure, page_panels: list, tx: Texts, extensi
             m.add_child(layers.Call("netoptExtensionData", layers.js(e.name), layers.js(e.data)), name=f"netopt_data_{e.name}")
     m.add_child(folium.LayerControl(collapsed=True, position="topright"))  # the last layer element
     options = {"smallWidth": SMALL_SCREEN[0], "smallHeight": SMALL_SCREEN[1], "paddingTopLeft": PADDING_TOP_LEFT, "paddingBottomRight": PADDING_BOTTOM_RIGHT,
-               "closePopup": tx("map.close_popup")}
+               "closePopup": tx("map.close_popup"), "layers": tx("map.layers"), "leaflet": tx("map.leaflet")}
     m.add_child(layers.Call("netoptInitPage", layers.js(options)), name="netopt_page")
     for e in extensions:
         if e.init:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .i18n import Texts, texts as texts_of
-from .memo import caveat, conflict_texts
+from .memo import Format, _breaks, caveat, conflict_texts
 from .tables import PLAN_CSV_COLUMNS, PlanTables, changes_text
 
 __all__ = ["plan_csv", "summary_json", "plan_xlsx", "plan_gpkg_layers", "municipalities_csv", "keep_costs_csv", "alternatives_csv",
@@ -106,8 +106,36 @@ _SHARE_COLUMNS = {"receiving_growth", "growth"}
 XLSX_DATE = "2000-01-01T00:00:00Z"
 
 
+#: Plain text for a spreadsheet cell: data as it is, no emphasis marks.
+_PLAIN = Format(escape=str, strong=lambda text: text, code=lambda text: text)
+#: The unit of a summary row shown as a percentage with two decimals (the
+#: access floor's shares, as the terminal and report.md give them); "%": one.
+_PCT2 = "%.2"
+
+
+def _floor_rows(s: dict, tx: Texts) -> list[tuple]:
+    """The access floor of the summary sheet (none without a floor): the share
+    asked for, the share after the plan (nationally, or in the FA-region with
+    the lowest share) and before it, and whether the floor holds, as ``netopt
+    evaluate`` judges it (``access_floor_*`` of summary.json)."""
+    if s.get("access_floor_share_required") is None or s.get("access_floor_km") is None:
+        return []
+    km = tx.localize(f"{float(s['access_floor_km']):g}")
+    fa = s.get("access_floor_scope") == "fa_region"
+    suffix = "_fa" if fa else ""
+    return [
+        (tx(f"xlsx.summary.floor{suffix}", km=km), float(s["access_floor_share_required"]), _PCT2),
+        (tx(f"xlsx.summary.floor_after{suffix}"), float(s["access_floor_share_achieved"]), _PCT2),
+        (tx(f"xlsx.summary.floor_before{suffix}"), float(s["access_floor_share_before"]), _PCT2),
+        (tx(f"panel.floor{suffix}"), bool(s["access_floor_met"]), ""),
+    ]
+
+
 def _summary_rows(tables: PlanTables, tx: Texts) -> list[tuple]:
-    """(label, value, unit) rows of the summary sheet: numbers as numbers."""
+    """(label, value, unit) rows of the summary sheet: numbers as numbers; with
+    an access floor its rows (:func:`_floor_rows`) after whether the cut is met;
+    for an evaluated plan, what it breaks (as report.md words it, one row each,
+    or a row saying it breaks nothing) before the notes."""
     s = tables.summary
     msek = tx("unit.msek")
     rows = [
@@ -117,6 +145,7 @@ def _summary_rows(tables: PlanTables, tx: Texts) -> list[tuple]:
         (tx("panel.saving"), float(s["savings_msek"]), msek),
         (tx("panel.allowance"), float(s["flexible_allowance_used_msek"]), msek),
         (tx("panel.met"), bool(s["meets_budget"]), ""),
+        *_floor_rows(s, tx),
         (tx("xlsx.summary.cost_before"), float(s["baseline_cost_msek"]), msek),
         (tx("xlsx.summary.cost_after"), float(s["cost_msek"]), msek),
         (tx("memo.col.kept"), int(s["offices_kept"]), ""),
@@ -138,6 +167,9 @@ def _summary_rows(tables: PlanTables, tx: Texts) -> list[tuple]:
         (tx("xlsx.summary.bound"), s["best_bound"], ""),
         (tx("xlsx.summary.gap"), s["gap"], "%"),
     ]
+    if s["status"] == "EVALUATED":  # as report.md: only a plan written by hand can break a constraint
+        broken = _breaks(tables, tx, _PLAIN)
+        rows += [(tx("memo.breaks.title"), text, "") for text in (broken.bullets or broken.paragraphs)]
     rows += [(tx("xlsx.summary.note"), note, "") for note in caveat(tables, tx, on_map=False)]
     return rows
 
@@ -203,8 +235,8 @@ def _layout(writer, tables: PlanTables, tx: Texts) -> None:
                     c.number_format = "0.0%"
     summary = writer.book.worksheets[0]
     for row in summary.iter_rows(min_row=2):
-        if row[2].value == "%" and isinstance(row[1].value, (int, float)):
-            row[1].number_format = "0.0%" if row[0].value != tx("xlsx.summary.gap") else "0.0000%"
+        if row[2].value in ("%", _PCT2) and isinstance(row[1].value, (int, float)):
+            row[1].number_format = "0.0000%" if row[0].value == tx("xlsx.summary.gap") else ("0.00%" if row[2].value == _PCT2 else "0.0%")
             row[2].value = tx("xlsx.summary.share_unit")  # the cell holds a share (0–1) shown as a percentage
     summary.column_dimensions["A"].width = 48
     summary.column_dimensions["B"].width = 24

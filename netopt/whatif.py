@@ -34,6 +34,11 @@ offices, the shipped network):
   metres; present only when δ > 0): the page adds it to the distance of every
   flexible office when it picks the office a demand point uses, as
   :func:`netopt.metrics.offices_used` does.
+* **The access floor** (``access_floor``: ``m``, whole metres; ``share``;
+  ``scope``, ``"national"`` or ``"fa_region"``; present only with a floor in
+  force): the page measures it as :func:`netopt.metrics.access_shares` does,
+  on the equivalent distance (a flexible office δ farther), per FA-region by
+  ``points.fa``, and judges it as :func:`netopt.metrics.floor_met` does.
 * **Scalars** as JSON numbers (Python's shortest round-trip repr, read back to
   the same double by ``JSON.parse``).
 
@@ -195,10 +200,15 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
 
     check = {k: _plain(st.metrics[k]) for k in CHECK_KEYS}
     check["objective"] = float(st.objective)
-    flexible_extra: dict = {}
+    optional: dict = {}
     if inst.flexible_extra_m > 0:  # only then, so that with δ = 0 the page is byte for byte as before
-        flexible_extra = {"flexible_extra_m": int(inst.flexible_extra_m)}
+        optional = {"flexible_extra_m": int(inst.flexible_extra_m)}
         check["population_mean_equivalent_distance_km"] = _plain(st.metrics["population_mean_equivalent_distance_km"])
+    if inst.has_access_floor:  # only with a floor in force, so that pages without one stay as they were
+        optional["access_floor"] = {"m": int(inst.access_floor_m), "share": float(inst.access_floor_share), "scope": str(inst.access_floor_scope)}
+        for key in ("access_floor_met", "access_floor_share_achieved", "access_floor_groups_below"):
+            if not (key == "access_floor_share_achieved" and np.isnan(st.metrics[key])):  # NaN: nobody lives anywhere
+                check[key] = _plain(st.metrics[key])
     return {
         "available": True,
         "scenario": str(prep.scenario.name),
@@ -217,7 +227,7 @@ def whatif_payload(plan: Plan, stage: int = -1) -> dict:
         "staff_per_visit_sek": float(inst.staff_per_visit_sek),
         "flex_capacity_visits": float(inst.flex_capacity_visits),
         "max_growth": None if inst.max_growth is None else float(inst.max_growth),
-        **flexible_extra,
+        **optional,
         "m": int(inst.m),
         "n": int(inst.n),
         "offices": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import sqlite3
 
@@ -147,3 +148,59 @@ def test_the_memo_states_each_status_in_words_in_both_languages():
             words = tx(f"memo.proof.{status}", gap="0.517 %", requested="5 %")
             assert "0.517 %" in words and ("not proven optimal" in words or "inte bevisat optimal" in words)
     assert str(SolveStatus.WITHIN_GAP) == "WITHIN_GAP" and f"{SolveStatus.TIME_LIMIT}" == "TIME_LIMIT"
+
+
+@pytest.mark.parametrize("scope, lang", [("national", "en"), ("fa_region", "sv")])
+def test_plan_xlsx_summary_has_the_access_floor_and_what_the_plan_breaks(hand_plan, scope, lang):
+    """The Summary sheet gives the floor (asked, after, before, met) as summary.json does, and
+    what an evaluated plan breaks as report.md words it, in the workbook's language."""
+    from netopt.memo import given_pct, memo
+    from netopt.report import MARKDOWN
+    from netopt.scenario import Constraints
+
+    plan, _ = hand_plan
+    tx = texts(lang)
+    network = plan.prepared.network
+    decisions = {"stockholm-kista": "close", "stockholm-odenplan": "close", "kiruna": "close", "visby": "flexible"}
+    scenario = netopt.Scenario(name="hand", constraints=Constraints(access_floor_km=20.0, access_floor_share=0.95, access_floor_scope=scope))
+    floored = netopt.evaluate(network, decisions, scenario)
+    t = plan_tables(floored)
+    s = t.summary
+    assert s["access_floor_met"] is False and t.breaks  # 95 % within 20 km: no plan of these offices meets it
+    sheet = pd.read_excel(io.BytesIO(plan_xlsx(t, tx)), sheet_name=0, engine="openpyxl")
+    rows = list(zip(sheet.iloc[:, 0], sheet.iloc[:, 1]))
+    labels = [r[0] for r in rows]
+    suffix = "_fa" if scope == "fa_region" else ""
+    asked = tx(f"xlsx.summary.floor{suffix}", km="20")
+    at = labels.index(asked)
+    assert labels.index(tx("panel.met")) == at - 1  # right after whether the cut is met
+    assert rows[at][1] == 0.95
+    assert rows[at + 1] == (tx(f"xlsx.summary.floor_after{suffix}"), pytest.approx(s["access_floor_share_achieved"], rel=1e-15, abs=0))
+    assert rows[at + 2] == (tx(f"xlsx.summary.floor_before{suffix}"), pytest.approx(s["access_floor_share_before"], rel=1e-15, abs=0))
+    assert rows[at + 3] == (tx(f"panel.floor{suffix}"), False)
+    wb = openpyxl.load_workbook(io.BytesIO(plan_xlsx(t, tx)))
+    assert wb.worksheets[0].cell(row=at + 2, column=2).number_format == "0.00%"
+    # what the plan breaks: report.md's bullets, without their emphasis, one row each
+    broken = [v for k, v in rows if k == tx("memo.breaks.title")]
+    bullets = next(sec for sec in memo(t, tx, MARKDOWN).sections if sec.key == "breaks").bullets
+    assert broken == [b.replace("**", "") for b in bullets] and len(broken) == len(t.breaks)
+    assert sum(given_pct(tx, 0.95) in v and "20 km" in v for v in broken) == 1  # the floor's own row, the floor as given
+    # a plan without a floor has no floor rows
+    plain_t = plan_tables(plan)
+    plain = pd.read_excel(io.BytesIO(plan_xlsx(plain_t, tx)), sheet_name=0, engine="openpyxl")
+    assert not {tx("xlsx.summary.floor_after"), tx("xlsx.summary.floor_after_fa"), tx("panel.floor"), tx("panel.floor_fa")} & set(plain.iloc[:, 0])
+    plain_broken = [v for k, v in zip(plain.iloc[:, 0], plain.iloc[:, 1]) if k == tx("memo.breaks.title")]
+    plain_section = next(sec for sec in memo(plain_t, tx, MARKDOWN).sections if sec.key == "breaks")
+    assert plain_broken == [b.replace("**", "") for b in (plain_section.bullets or plain_section.paragraphs)] and plain_broken
+
+
+def test_an_optimised_plans_summary_sheet_lists_no_breaks(hand_plan):
+    """Only a plan written by hand can break a constraint: an optimised plan's sheet has no such rows (as report.md)."""
+    import dataclasses as dc
+
+    plan, _ = hand_plan
+    t = plan_tables(plan)
+    solved = dc.replace(t, summary=dict(t.summary, status="OPTIMAL"))
+    sheet = pd.read_excel(io.BytesIO(plan_xlsx(solved)), sheet_name=0, engine="openpyxl")
+    assert "What the plan breaks" not in set(sheet.iloc[:, 0]) and "What the plan breaks" in set(
+        pd.read_excel(io.BytesIO(plan_xlsx(t)), sheet_name=0, engine="openpyxl").iloc[:, 0])

@@ -623,3 +623,70 @@ def test_popup_rows_the_whatif_rewrites_are_marked(plan):
     assert re.findall(r'data-row="(\w+)"', popup) == ["decision", "visits", "cost", "cost_per_visit", "receiver", "received_from"]
     region = fa[fa["offices_after"] == 0].iloc[0]
     assert re.findall(r'data-row="(\w+)"', str(panels.region_popup(region, tx))) == ["offices", "mean", "coverage"]
+
+
+def _panel(page: str) -> str:
+    return page[page.index('id="netopt-summary"'):page.index('id="netopt-legend"')]
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_panel_shows_whether_the_access_floor_holds_under_the_cuts_verdict(plan, lang):
+    """A floor in force: its verdict right after the cut's, in the page's language; none without a floor."""
+    offices, fa, kommun, summary = plan
+    tx = texts(lang)
+    assert 'id="netopt-floor"' not in _panel(maps.plan_map_html(offices, fa, kommun, summary, title="T", texts=tx))
+    floor = dict(summary, meets_budget=True, access_floor_km=30.0, access_floor_scope="national", access_floor_share_required=0.809,
+                 access_floor_share_achieved=0.8070611342018119, access_floor_share_before=0.8099487813893143, access_floor_met=False,
+                 access_floor_groups_below=1)
+    panel = _panel(maps.plan_map_html(offices, fa, kommun, floor, title="T", texts=tx))
+    assert panel.index(tx("panel.met")) < panel.index('id="netopt-floor"') < panel.index('id="netopt-summary-details"')
+    want = {"en": "<b>Access floor met:</b> no: 80.71\u00a0% of the population within 30 km, not 80.9\u00a0%",
+            "sv": "<b>Tillgänglighetsgolvet nås:</b> nej: 80,71\u00a0% av befolkningen inom 30 km, inte 80,9\u00a0%"}[lang]
+    assert want in panel and 'class="netopt-verdict netopt-met-no" id="netopt-floor"' in panel
+    met = _panel(maps.plan_map_html(offices, fa, kommun, dict(floor, access_floor_share_achieved=0.8095, access_floor_met=True), title="T", texts=tx))
+    assert {"en": "yes: 80.95\u00a0% of the population within 30 km (floor 80.9\u00a0%)",
+            "sv": "ja: 80,95\u00a0% av befolkningen inom 30 km (golvet 80,9\u00a0%)"}[lang] in met and "netopt-met-yes\" id=\"netopt-floor\"" in met
+    # per FA-region: the FA-regions below the floor, with their shares (escaped: names are data)
+    fa_floor = dict(floor, access_floor_scope="fa_region", access_floor_share_required=0.5, access_floor_share_achieved=0.2388,
+                    access_floor_groups_below=2, access_floor_below=[("27 Karlstad", 0.2388), ("07 <b>Värnamo</b>", 0.46655)])
+    panel = _panel(maps.plan_map_html(offices, fa, kommun, fa_floor, title="T", texts=tx))
+    want = {"en": "<b>Access floor met in every FA-region:</b> no: 2 FA-region(s) below 50\u00a0% within 30 km: 27 Karlstad (23.88\u00a0%), "
+                  "07 &lt;b&gt;Värnamo&lt;/b&gt; (46.66\u00a0%)",
+            "sv": "<b>Tillgänglighetsgolvet nås i varje FA-region:</b> nej: 2 FA-region(er) under 50\u00a0% inom 30 km: 27 Karlstad (23,88\u00a0%), "
+                  "07 &lt;b&gt;Värnamo&lt;/b&gt; (46,66\u00a0%)"}[lang]
+    assert want in panel
+    ok = _panel(maps.plan_map_html(offices, fa, kommun, dict(fa_floor, access_floor_met=True, access_floor_share_achieved=0.52, access_floor_below=[]),
+                                   title="T", texts=tx))
+    assert {"en": "yes: at least 50\u00a0% within 30 km in every FA-region (lowest 52.00\u00a0%)",
+            "sv": "ja: minst 50\u00a0% inom 30 km i varje FA-region (lägst 52,00\u00a0%)"}[lang] in ok
+
+
+def test_a_share_just_below_the_floor_is_never_shown_as_reaching_it():
+    from netopt.maps.panels import floor_share
+
+    tx = texts("en")
+    assert floor_share(tx, 0.8070611342018119, 0.809) == "80.71\u00a0%"
+    assert floor_share(tx, 0.80899, 0.809) == "80.899\u00a0%"  # two decimals would say 80.90 %
+    assert floor_share(tx, 0.8089999, 0.809) == "80.89999\u00a0%"
+    assert floor_share(tx, 0.809 - 1e-10, 0.809) == "80.90\u00a0%"  # within netopt's tolerance: the floor is met
+    assert floor_share(tx, 0.95, 0.809) == "95.00\u00a0%"
+
+
+def test_comparison_panel_shows_each_plans_floor(plan):
+    offices, fa, kommun, summary = plan
+    a = dict(summary, access_floor_km=30.0, access_floor_scope="national", access_floor_share_required=0.8, access_floor_share_achieved=0.81,
+             access_floor_share_before=0.82, access_floor_met=True, access_floor_groups_below=0)
+    page = maps.comparison_map_html(offices, offices, fa, fa, kommun, a, summary, label_a="A", label_b="B", title="T")
+    assert "<tr><th>Access floor met</th><td class=\"num\">yes: 81.00\u00a0% of the population within 30 km (floor 80\u00a0%)</td><td class=\"num\">\u2013</td></tr>" in page
+
+
+@pytest.mark.parametrize("lang, close, zoom_in, zoom_out", [("en", "Close popup", "Zoom in", "Zoom out"), ("sv", "Stäng", "Zooma in", "Zooma ut")])
+def test_leaflets_buttons_speak_the_pages_language(plan, lang, close, zoom_in, zoom_out):
+    """Zoom buttons by Leaflet's options; the layer button, the attribution's link and the popup close
+    button (no option in Leaflet 1.9) by the page (tests/test_whatif_browser.py checks them in Chromium)."""
+    offices, fa, kommun, summary = plan
+    page = maps.plan_map_html(offices, fa, kommun, summary, title="T", texts=texts(lang))
+    assert f'L.control.zoom({{"zoomInTitle":"{zoom_in}","zoomOutTitle":"{zoom_out}"}})' in page
+    assert page.count("L.control.zoom(") == 1 and '"zoomControl": false' in page
+    assert f'"closePopup":"{close}"' in page
+    assert f'"layers":"{texts(lang)("map.layers")}"' in page and f'"leaflet":"{texts(lang)("map.leaflet")}"' in page

@@ -272,3 +272,48 @@ def test_extension_data_carries_the_maps_style_and_the_plans_marks(network, scen
     assert sv["whatif.row.cut"] == "Besparingskrav" and sv["format.decimal_mark"] == ","
     # the data of the plan are the payload's, unchanged
     assert {k: v for k, v in ext.data.items() if k != "page"} == tables.whatif
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="needs Node.js to run the page's engine outside a browser")
+@pytest.mark.parametrize("scope, share", [("national", 0.809), ("fa_region", 0.2)])
+def test_the_page_engine_judges_the_access_floor_as_python_does(tmp_path, scope, share):
+    """The page's engine under Node.js: every group's share bit for bit, and whether the floor
+    holds, as metrics.access_shares and floor_met (a flexible office δ farther)."""
+    import json
+    import subprocess
+    from importlib import resources
+
+    from netopt.metrics import CLOSED, FLEXIBLE, KEPT, access_shares, evaluate_stage, floor_met
+    from conftest import SCENARIOS
+    from test_flexible_access import _NODE_EVALUATE
+
+    network = netopt.load_network()
+    base = netopt.load_scenario(SCENARIOS / "cut-2027.toml")
+    scenario = dataclasses.replace(base, constraints=dataclasses.replace(base.constraints, access_floor_km=30.0, access_floor_share=share, access_floor_scope=scope))
+    params = netopt.load_parameters().with_overrides(flexible_extra_distance_km=6.0)
+    plan = netopt.evaluate(network, {"stockholm-kista": "flexible", "kiruna": "flexible", "visby": "close"}, scenario, params=params)
+    inst = plan.prepared.instance
+    payload = whatif.whatif_payload(plan)
+    assert payload["access_floor"] == {"m": 30000, "share": share, "scope": scope}
+    rng = np.random.default_rng(11)
+    modes = [plan.stages[-1].modes, np.where(inst.existing_mask, KEPT, CLOSED)]  # the plan, and today's network (meets the floor)
+    for k in range(12):
+        m = np.where(inst.existing_mask, KEPT, CLOSED)
+        m[rng.choice(inst.n, 20, replace=False)] = FLEXIBLE
+        m[rng.choice(inst.n, 5 + 3 * k, replace=False)] = CLOSED
+        modes.append(m)
+    (tmp_path / "in.json").write_text(json.dumps({"payload": payload, "modes": [[int(v) for v in m] for m in modes]}))
+    script = tmp_path / "run.js"
+    script.write_text(_NODE_EVALUATE.replace("return {metrics: r.metrics,", "return {shares: r.floor.shares.map(x => isNaN(x) ? null : x), metrics: r.metrics,"))
+    engine = resources.files("netopt") / "static" / "netopt-whatif.js"
+    out = json.loads(subprocess.run(["node", str(script), str(engine), str(tmp_path / "in.json")], check=True, capture_output=True, text=True).stdout)
+    verdicts = set()
+    for m, got in zip(modes, out):
+        r = evaluate_stage(inst, m, len(inst.budgets_sek) - 1)
+        shares = access_shares(inst, r.equivalent_dist_m)
+        assert got["shares"] == [None if np.isnan(x) else float(x) for x in shares]
+        for key in ("access_floor_met", "access_floor_share_achieved", "access_floor_share_before", "access_floor_groups_below"):
+            assert got["metrics"][key] == r.metrics[key], key
+        assert got["metrics"]["access_floor_groups_below"] == int((~floor_met(inst, shares)).sum())
+        verdicts.add(r.metrics["access_floor_met"])
+    assert verdicts == {True, False}  # both verdicts among the sets

@@ -1007,3 +1007,155 @@ def test_candidate_sites_are_found_by_the_search(chromium, shipped_network, scen
         choose("cand-ostersund", "Open")
         assert page.evaluate("() => netopt.changes()") == []
         assert log.problems() == []
+
+
+# --------------------------------------------------------------------------- the access floor
+
+
+def floor_scenario(folder, scope: str, share: float, *, delta_km: float | None = None):
+    """The shipped 2027 scenario with an access floor of ``share`` within 30 km (``scope``),
+    and flexible offices counted ``delta_km`` farther (``[parameters] flexible_extra_distance_km``)."""
+    text = (SCENARIOS / "cut-2027.toml").read_text(encoding="utf-8")
+    floor = f'max_growth = 1.0\naccess_floor_km = 30.0\naccess_floor_share = {share!r}\naccess_floor_scope = "{scope}"\n'
+    text = text.replace("max_growth = 1.0\n", floor, 1)
+    if delta_km is not None:
+        text += f"\n[parameters]\nflexible_extra_distance_km = {delta_km!r}\n"
+    path = folder / f"floor-{scope}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def expected_floor_cell(summary: dict, lang: str) -> str:
+    """The what-if's floor cell for netopt evaluate's summary.json (netopt.maps.panels.floor_share)."""
+    from netopt.maps.panels import floor_share
+
+    tx = texts(lang)
+    share = floor_share(tx, summary["access_floor_share_achieved"], summary["access_floor_share_required"])
+    yes, no = {"en": ("yes", "no"), "sv": ("ja", "nej")}[lang]
+    if summary["access_floor_scope"] == "fa_region":
+        if summary["access_floor_met"]:
+            return f"{yes}, {'lowest' if lang == 'en' else 'lägst'} {share}"
+        return f"{no}, {summary['access_floor_groups_below']} {'below' if lang == 'en' else 'under'}"
+    return f"{yes if summary['access_floor_met'] else no}, {share}"
+
+
+def assert_floor_as_evaluate(page, floor_toml, folder, lang: str) -> dict:
+    """netopt evaluate --plan on the CSV the page downloads judges the access floor as the page does."""
+    got = page.evaluate("""() => ({s: netopt.summary(), csv: netopt.planCsv(),
+        cell: document.querySelector('#netopt-whatif-table tr[data-key=floor] .netopt-now').textContent,
+        cls: document.querySelector('#netopt-whatif-table tr[data-key=floor] .netopt-now').className,
+        below: (document.querySelector('#netopt-whatif-floor-below') || {}).textContent || '',
+        belowHidden: document.querySelector('#netopt-whatif-floor-below') ? document.querySelector('#netopt-whatif-floor-below').hidden : true,
+        warning: document.querySelector('#netopt-whatif-warning').hidden})""")
+    csv = folder / f"plan-whatif-{abs(hash(got['csv'])) % 10**8}.csv"
+    csv.write_text(got["csv"], encoding="utf-8")
+    out = folder / ("evaluated-" + csv.stem)
+    res = run_netopt("evaluate", floor_toml, "--plan", csv, "--out", out, "--no-map", "--overwrite")
+    assert res.code == 0, res.text
+    import json
+
+    py = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    s = got["s"]
+    for key in ("access_floor_met", "access_floor_share_achieved", "access_floor_share_before", "access_floor_groups_below",
+                "access_floor_km", "access_floor_scope", "access_floor_share_required"):
+        assert s[key] == py[key], (key, s[key], py[key])
+    breaks = [b for b in py["breaks"] if b["kind"] == "access_floor"]
+    assert bool(breaks) == (not s["access_floor_met"])
+    assert got["cell"] == expected_floor_cell(py, lang)
+    assert ("netopt-ok" in got["cls"]) == py["access_floor_met"] and ("netopt-bad" in got["cls"]) != py["access_floor_met"]
+    if py["access_floor_scope"] == "fa_region":
+        items = breaks[0]["items"] if breaks else []
+        assert [c for c in s["access_floor_below"]] == [x.split(" ", 1)[0] for x in items]
+        assert got["belowHidden"] == (not items)
+        from netopt.maps.panels import floor_share
+
+        for item, share in zip(items, breaks[0]["details"] if breaks else []):
+            assert f"{item} ({floor_share(texts(lang), share, py['access_floor_share_required'])})" in got["below"]
+    assert got["warning"], "the page's own evaluation of the plan differs from netopt's"
+    return py
+
+
+@pytest.mark.parametrize("scope, share, delta_km, lang", [("national", 0.809, None, "en"), ("national", 0.809, 8.0, "sv"),
+                                                          ("fa_region", 0.2, None, "sv"), ("fa_region", 0.45, 8.0, "en")])
+def test_the_whatif_checks_the_access_floor_as_netopt_evaluate(chromium, shipped_solution, shipped_network, tmp_path, scope, share, delta_km, lang):
+    """The issue's case (keep Kista, close Motala, Kiruna flexible, 80.9 % within 30 km) and random
+    changes: the page's floor verdict, shares and FA-regions below are netopt evaluate's for the
+    CSV it downloads; a flexible office counts δ farther; the map's panel shows the plan's floor."""
+    floor_toml = floor_scenario(tmp_path, scope, share, delta_km=delta_km)
+    out = tmp_path / "hand"
+    res = run_netopt("evaluate", floor_toml, "--plan", shipped_solution / "plan.csv", "--out", out, "--lang", lang, "--overwrite")
+    assert res.code == 0, res.text
+    import json
+
+    plan_summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    with chromium.page(out / "map.html", downloads=True) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        # the plan's own panel: the floor under the cut's verdict, in the page's language
+        verdict = page.inner_text("#netopt-floor")
+        word = {"en": ("yes", "no"), "sv": ("ja", "nej")}[lang][0 if plan_summary["access_floor_met"] else 1]
+        assert f": {word}" in verdict and ("30 km") in verdict
+        py = assert_floor_as_evaluate(page, floor_toml, tmp_path, lang)
+        assert py["access_floor_met"] == plan_summary["access_floor_met"]
+        s = page.evaluate("() => netopt.setDecisions({'stockholm-kista': 'keep', 'motala': 'close', 'kiruna': 'flexible'})")
+        py = assert_floor_as_evaluate(page, floor_toml, tmp_path, lang)
+        if scope == "national" and delta_km is None:  # the issue's case misses a floor of 80.9 % within 30 km
+            assert not s["access_floor_met"] and not py["access_floor_met"]
+            # without δ the floor's share is the share within the coverage distance (30 km)
+            assert s["access_floor_share_achieved"] == s["population_share_within_coverage"]
+        rng = np.random.default_rng(7)
+        off = shipped_network.offices
+        for _ in range(3):
+            page.evaluate("() => netopt.reset()")
+            page.evaluate("c => netopt.setDecisions(c)", random_changes(rng, off["office_id"].tolist(), off["existing"].tolist(), at_most=12))
+            assert_floor_as_evaluate(page, floor_toml, tmp_path, lang)
+        assert log.problems() == []
+
+
+def test_a_changed_offices_popup_keeps_the_staged_plans_history_in_swedish(chromium, shipped_network, tmp_path):
+    """A staged plan's per-year history stays in a changed office's popup, marked as the plan's;
+    Leaflet's close button and zoom buttons speak the page's language."""
+    import dataclasses
+
+    from netopt.maps.panels import _history
+
+    staged = netopt.load_scenario(SCENARIOS / "stages-2025-2027.toml")
+    plan = netopt.evaluate(shipped_network, {"visby": "close", "stockholm-kista": "close"}, staged)
+    tables = plan_tables(plan)
+    history = tables.offices["history"].tolist()
+    at = tables.offices.index[tables.offices["office_id"] == "visby"][0]
+    history[at] = {2025: "flexible", 2026: "close", 2027: "close"}  # a plan that turns Visby flexible first
+    tables = dataclasses.replace(tables, offices=tables.offices.assign(history=history))
+    tx = texts("sv")
+    from netopt.outputs import map_extensions
+
+    path = _page_of(maps.map_html(tables, tx, extensions=map_extensions(tables, tx)), tmp_path)
+    told = _history(tx, {"history": history[at]})
+    assert told and "2025" in told and "2026" in told
+    cell = "() => document.querySelector('.leaflet-popup-content [data-row=decision] td').textContent"
+    with chromium.page(path) as (page, log):
+        page.wait_for_function("() => window.netopt && window.netopt.available")
+        page.evaluate("() => netoptRegistry.offices.plan['visby'].openPopup()")
+        assert page.evaluate(cell) == f"Stängs ({told})"
+        close = page.locator(".leaflet-popup-close-button")
+        assert close.get_attribute("aria-label") == "Stäng" and close.get_attribute("title") == "Stäng"
+        assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zooma in"
+        assert page.locator(".leaflet-control-zoom-out").get_attribute("title") == "Zooma ut"
+        assert page.locator(".leaflet-control-layers-toggle").get_attribute("title") == "Kartlager"
+        assert page.locator(".leaflet-control-attribution a").first.get_attribute("title") == "Ett JavaScript-bibliotek för interaktiva kartor"
+        english = page.evaluate("""() => [...document.querySelectorAll('[title], [aria-label]')].map(e => (e.getAttribute('title') || '') + '|' + (e.getAttribute('aria-label') || ''))""")
+        assert not [t for t in english if any(w in t for w in ("Close popup", "Zoom in", "Zoom out", "Layers", "JavaScript library"))], english
+        page.evaluate("() => netopt.setDecision('visby', 'keep')")
+        assert page.evaluate(cell) == f"Behålls (tänk om); planen: {told}"
+        assert page.evaluate("() => document.querySelector('.leaflet-popup-content [data-row=decision] .netopt-plan-history') !== null")
+        page.evaluate("() => netopt.reset()")
+        assert page.evaluate(cell) == f"Stängs ({told})"
+        # Kista, closed from the first stage: its history as the plan has it ("stängs 2025")
+        page.evaluate("() => netopt.setDecision('stockholm-kista', 'keep')")
+        page.evaluate("() => netoptRegistry.offices.plan['stockholm-kista'].openPopup()")
+        kista = _history(tx, {"history": {2025: "close", 2026: "close", 2027: "close"}})
+        assert page.evaluate(cell) == f"Behålls (tänk om); planen: {kista}"
+        # an office the plan keeps in every stage has no history line
+        page.evaluate("() => netopt.setDecision('motala', 'close')")
+        page.evaluate("() => netoptRegistry.offices.plan['motala'].openPopup()")
+        assert page.evaluate(cell) == "Stängs (tänk om)"
+        assert log.problems() == []

@@ -94,10 +94,17 @@ def _num(x, decimals: int = 1) -> str:
 
 def map_inputs(tables):
     """(offices, FA-regions with polygons, municipality polygons, summary) of a
-    plan's tables, as :func:`plan_map_html` takes them."""
+    plan's tables, as :func:`plan_map_html` takes them. With an access floor
+    per FA-region the summary adds ``access_floor_below``: the FA-regions
+    below the floor in the stage shown, ``("code name", share)``, as the plan's
+    breaks (:func:`netopt.consult.plan_breaks`) name them."""
     offices = tables.offices[tables.offices["decision"] != "not opened"].reset_index(drop=True)
     gfa = tables.fa_geometry.merge(tables.fa_regions, on="fa_code")
-    return offices, gfa, tables.municipality_geometry, dict(tables.summary)
+    summary = dict(tables.summary)
+    if summary.get("access_floor_scope") == "fa_region":
+        summary["access_floor_below"] = [(str(item), float(share)) for b in tables.breaks if b["kind"] == "access_floor" and b["year"] == tables.year
+                                         for item, share in zip(b["items"], b["details"])]
+    return offices, gfa, tables.municipality_geometry, summary
 
 
 def title(tables, tx: Texts) -> str:

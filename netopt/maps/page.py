@@ -197,9 +197,10 @@ def _freeze_ids(root: Element) -> None:
     visit(root)
 
 
-def _new_map(fa_regions: gpd.GeoDataFrame, title: str, extensions: tuple) -> tuple[folium.Map, Figure]:
+def _new_map(fa_regions: gpd.GeoDataFrame, title: str, extensions: tuple, tx: Texts) -> tuple[folium.Map, Figure]:
     figure = Figure()
-    m = folium.Map(location=[62.5, 16.5], zoom_start=5, tiles=None, zoom_snap=0.25, zoom_delta=0.5)
+    # the zoom buttons are added below with their titles in the page's language
+    m = folium.Map(location=[62.5, 16.5], zoom_start=5, tiles=None, zoom_snap=0.25, zoom_delta=0.5, zoom_control=False)
     # No CDN links: Leaflet is inlined below, nothing else is needed.
     m.default_js = []
     m.default_css = []
@@ -215,6 +216,8 @@ def _new_map(fa_regions: gpd.GeoDataFrame, title: str, extensions: tuple) -> tup
     header.add_child(Element(_inline_script(script)), name="netopt_js")
     for pane, z, pointer in PANES:
         m.add_child(CustomPane(pane, z_index=z, pointer_events=pointer), name=f"netopt_pane_{pane}")
+    zoom = layers.js({"zoomInTitle": tx("map.zoom_in"), "zoomOutTitle": tx("map.zoom_out")})
+    m.add_child(_Script(f"L.control.zoom({zoom}).addTo({{map}});"), name="netopt_zoom")
     m.add_child(_Script("L.control.scale({imperial: false}).addTo({map});"), name="netopt_scale")  # metric only
     bounds = fa_regions.to_crs("EPSG:4326").total_bounds if len(fa_regions) else None
     if bounds is not None and np.all(np.isfinite(bounds)):
@@ -242,7 +245,8 @@ def _finish(m: folium.Map, figure: Figure, page_panels: list, tx: Texts, extensi
         if e.data is not None:
             m.add_child(layers.Call("netoptExtensionData", layers.js(e.name), layers.js(e.data)), name=f"netopt_data_{e.name}")
     m.add_child(folium.LayerControl(collapsed=True, position="topright"))  # the last layer element
-    options = {"smallWidth": SMALL_SCREEN[0], "smallHeight": SMALL_SCREEN[1], "paddingTopLeft": PADDING_TOP_LEFT, "paddingBottomRight": PADDING_BOTTOM_RIGHT}
+    options = {"smallWidth": SMALL_SCREEN[0], "smallHeight": SMALL_SCREEN[1], "paddingTopLeft": PADDING_TOP_LEFT, "paddingBottomRight": PADDING_BOTTOM_RIGHT,
+               "closePopup": tx("map.close_popup"), "layers": tx("map.layers"), "leaflet": tx("map.leaflet")}
     m.add_child(layers.Call("netoptInitPage", layers.js(options)), name="netopt_page")
     for e in extensions:
         if e.init:
@@ -311,7 +315,7 @@ def plan_map_html(offices: pd.DataFrame, fa_regions: gpd.GeoDataFrame, municipal
     if candidates is not None:
         _check_columns(candidates, OFFICE_COLUMNS, "candidates")
     drawn = offices if candidates is None else pd.concat([offices, candidates], ignore_index=True)
-    m, figure = _new_map(fa_regions, title, extensions)
+    m, figure = _new_map(fa_regions, title, extensions, tx)
     top = layers.max_visits(offices)
     m.add_child(layers.fa_region_layer(fa_regions, name=tx("layer.fa"), texts=tx))
     m.add_child(layers.municipality_layer(municipalities, name=tx("layer.municipalities")))
@@ -355,7 +359,7 @@ def comparison_map_html(offices_a: pd.DataFrame, offices_b: pd.DataFrame, fa_reg
     _checked(offices_a, fa_regions_a)
     _checked(offices_b, fa_regions_b)
     _check_columns(municipalities, MUNICIPALITY_COLUMNS, "municipalities")
-    m, figure = _new_map(fa_regions_a, title, extensions)
+    m, figure = _new_map(fa_regions_a, title, extensions, tx)
     top = layers.max_visits(offices_a, offices_b)
     a = offices_a.set_index(offices_a["office_id"].astype(str))
     b = offices_b.set_index(offices_b["office_id"].astype(str))

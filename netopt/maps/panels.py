@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..i18n import Texts
-from ..memo import ARROW, key_figures
+from ..memo import ARROW, given_pct, key_figures
 from ..templating import Markup, escape, render
 from . import style
 
@@ -31,6 +31,8 @@ __all__ = [
     "legend",
     "search_box",
     "shape_icon",
+    "floor_verdict",
+    "floor_share",
 ]
 
 _DASH = "\u2013"
@@ -219,6 +221,45 @@ def verdict(summary: dict, tx: Texts) -> tuple[str, str, str]:
     return label, text, "netopt-met-yes" if met else "netopt-met-no"
 
 
+def floor_share(tx: Texts, share: float, floor: float) -> str:
+    """A population share measured against an access floor (both 0–1), as a
+    percentage with two decimals, more (up to six) where two would show a
+    share that misses the floor (:func:`netopt.metrics.floor_met`) as reaching it."""
+    d = 2
+    while d < 6 and share < floor - 1e-9 and round(100.0 * share, d) >= round(100.0 * floor, d):
+        d += 1
+    return tx.pct(share, d)
+
+
+def floor_verdict(summary: dict, tx: Texts) -> tuple[str, str, str] | None:
+    """(label, text, css class) of "is the access floor met" as ``netopt
+    evaluate`` judges it (``access_floor_*`` of the summary); None without a
+    floor. With ``access_floor_scope = "fa_region"`` the text names the
+    FA-regions below the floor, with their shares, from
+    ``summary["access_floor_below"]`` (``[("code name", share), ...]``, the
+    plan's breaks: :func:`netopt.maps.map_inputs`)."""
+    g = summary.get
+    if g("access_floor_share_required") is None or g("access_floor_km") is None:
+        return None
+    floor = float(g("access_floor_share_required"))
+    values = {"floor": given_pct(tx, floor), "km": tx.localize(f"{float(g('access_floor_km')):g}")}
+    met = bool(g("access_floor_met"))
+    achieved = g("access_floor_share_achieved")
+    achieved = _DASH if missing(achieved) else floor_share(tx, float(achieved), floor)
+    if g("access_floor_scope") == "fa_region":
+        below = list(g("access_floor_below") or [])
+        if met:
+            text = tx("panel.floor_fa_yes", achieved=achieved, **values)
+        else:
+            items = ", ".join(f"{name} ({floor_share(tx, float(share), floor)})" for name, share in below) or _DASH
+            text = tx("panel.floor_fa_no", n=str(len(below) or int(g("access_floor_groups_below") or 0)), items=items, **values)
+        label = tx("panel.floor_fa")
+    else:
+        text = tx("panel.floor_yes" if met else "panel.floor_no", achieved=achieved, **values)
+        label = tx("panel.floor")
+    return label, text, "netopt-met-yes" if met else "netopt-met-no"
+
+
 def headline_rows(summary: dict, tx: Texts) -> list[tuple[str, str]]:
     """The cut, the saving and the allowance used, in that order (the verdict follows)."""
     return list(key_figures(summary, tx).headline)
@@ -230,7 +271,8 @@ def detail_rows(summary: dict, tx: Texts) -> list[tuple[str, str]]:
 
 def plan_panel(title: str, summary: dict, search: Markup, tx: Texts, *, notes: list[str] = (), gotos: list[tuple[str, list]] = ()) -> Markup:
     """The summary panel: title, scenario, the cut, the saving, the allowance used
-    and whether the cut is met (always shown), then the details (collapsible)."""
+    and whether the cut is met, whether the access floor holds (with a floor in
+    force: :func:`floor_verdict`), always shown; then the details (collapsible)."""
     return _render(
         "plan_panel.html",
         tx=tx,
@@ -238,6 +280,7 @@ def plan_panel(title: str, summary: dict, search: Markup, tx: Texts, *, notes: l
         scenario=summary.get("scenario"),
         headline=headline_rows(summary, tx),
         verdict=verdict(summary, tx),
+        floor=floor_verdict(summary, tx),
         details=detail_rows(summary, tx),
         notes=list(notes),
         gotos=[(label, json.dumps(bounds)) for label, bounds in gotos],
@@ -246,10 +289,14 @@ def plan_panel(title: str, summary: dict, search: Markup, tx: Texts, *, notes: l
 
 
 def comparison_panel(title: str, label_a: str, label_b: str, summary_a: dict, summary_b: dict, search: Markup, tx: Texts, *, differ: int) -> Markup:
-    """Both plans' figures side by side, each with its own status and whether its cut is met."""
+    """Both plans' figures side by side, each with its own status, whether its cut
+    is met and, with an access floor, whether the floor holds."""
     ha, hb = headline_rows(summary_a, tx), headline_rows(summary_b, tx)
     va, vb = verdict(summary_a, tx), verdict(summary_b, tx)
     headline = [(k, a, b) for (k, a), (_, b) in zip(ha, hb)] + [(va[0], va[1], vb[1])]
+    fa_, fb_ = floor_verdict(summary_a, tx), floor_verdict(summary_b, tx)
+    if fa_ or fb_:  # whether each plan's own floor holds (a plan without one: "–")
+        headline.append(((fa_ or fb_)[0], fa_[1] if fa_ else _DASH, fb_[1] if fb_ else _DASH))
     da, db = detail_rows(summary_a, tx), detail_rows(summary_b, tx)
     return _render(
         "compare_panel.html",

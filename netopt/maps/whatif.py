@@ -25,6 +25,7 @@ together what the page needs:
 from __future__ import annotations
 
 from ..i18n import Texts, texts as texts_of
+from ..memo import given_pct
 from ..templating import render
 from . import layers, page, style
 
@@ -33,7 +34,7 @@ __all__ = ["whatif_extension", "WHATIF_ROWS", "WHATIF_FA_ROWS"]
 #: Rows of the what-if table (keys of ``whatif.row.*``; ``within`` is
 #: ``whatif.within``), in order; ``candidates`` only with candidate sites,
 #: ``growth`` only with a growth limit.
-WHATIF_ROWS = ("cut", "savings", "allowance", "met", "cost", "offices", "candidates", "visits", "moved", "lost", "fa", "mean", "mean_equivalent", "p90", "within", "capacity", "growth")
+WHATIF_ROWS = ("cut", "savings", "allowance", "met", "floor", "cost", "offices", "candidates", "visits", "moved", "lost", "fa", "mean", "mean_equivalent", "p90", "within", "capacity", "growth")
 #: Rows of the table of the FA-region changed last.
 WHATIF_FA_ROWS = ("offices", "mean", "p90", "within")
 
@@ -80,6 +81,12 @@ def whatif_extension(tables, texts: Texts | None = None) -> page.PageExtension:
     for key in WHATIF_ROWS:
         if (key == "candidates" and not candidates) or (key == "growth" and payload["max_growth"] is None):
             continue
+        if key == "floor":  # only with an access floor in force: whether it holds, as netopt evaluate judges it
+            if "access_floor" in payload:
+                fl = payload["access_floor"]
+                name = "whatif.row.floor_fa" if fl["scope"] == "fa_region" else "whatif.row.floor"
+                rows.append((key, tx(name, floor=given_pct(tx, fl["share"]), km=tx.localize(f"{fl['m'] / 1000:g}"))))
+            continue
         if key == "mean_equivalent":  # only when flexible offices count farther (parameters.flexible_extra_distance_km)
             if "flexible_extra_m" in payload:
                 rows.append((key, tx("whatif.row.mean_equivalent", km=tx.localize(f"{payload['flexible_extra_m'] / 1000:g}"))))
@@ -89,7 +96,8 @@ def whatif_extension(tables, texts: Texts | None = None) -> page.PageExtension:
     st = payload["stage"]
     stage = tx("whatif.stage", year=str(st["year"])) if st["stages"] > 1 else ""
     csv = tx("whatif.csv").split("{command}", 1)
-    panel = render("netopt.maps", "templates", "whatif_panel.html", tx=tx, available=True, rows=rows, fa_rows=fa_rows, stage=stage, csv=csv)
+    panel = render("netopt.maps", "templates", "whatif_panel.html", tx=tx, available=True, rows=rows, fa_rows=fa_rows, stage=stage, csv=csv,
+                   floor="access_floor" in payload)
     flagged = tables.offices.loc[tables.offices["receiving_flag"].astype(bool), "office_id"]
     conflicts = offices.loc[offices["public_figure_conflict"].astype(str) != "", "office_id"]
     data = dict(payload, page={
@@ -99,4 +107,7 @@ def whatif_extension(tables, texts: Texts | None = None) -> page.PageExtension:
         "conflicts": sorted(str(o) for o in conflicts),
         "texts": _page_texts(tx),
     })
+    if "access_floor" in payload:  # the floor as the panel's row names it (given_pct: as the planner gave it)
+        fl = payload["access_floor"]
+        data["page"]["floor_text"] = {"floor": given_pct(tx, fl["share"]), "km": tx.localize(f"{fl['m'] / 1000:g}")}
     return page.PageExtension(name="whatif", css=css, js=js, data=data, panels=(panel,), init="netoptWhatifInit")

@@ -264,6 +264,19 @@
     function places() {
       map.eachLayer(function (layer) { if (layer.netoptPlaces) { layer.netoptPlaces(map); } });
     }
+    // Leaflet 1.9 has no option for the texts of its layer button, its attribution's
+    // link and its popups' close button: give them the page's language
+    Array.prototype.forEach.call(document.querySelectorAll(".leaflet-control-layers-toggle"), function (a) {
+      if (options.layers) { a.setAttribute("title", options.layers); a.setAttribute("aria-label", options.layers); }
+    });
+    if (map.attributionControl && options.leaflet) {
+      var title = String(options.leaflet).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+      map.attributionControl.setPrefix(String(map.attributionControl.options.prefix).replace(/title="[^"]*"/, "title=\"" + title + "\""));
+    }
+    map.on("popupopen", function (e) {
+      var close = e.popup.getElement() ? e.popup.getElement().querySelector(".leaflet-popup-close-button") : null;
+      if (close && options.closePopup) { close.setAttribute("aria-label", options.closePopup); close.setAttribute("title", options.closePopup); }
+    });
     map.on("zoomend", places);
     map.on("overlayadd", function () { places(); global.setTimeout(layoutLabels, 0); });
     map.on("overlayremove", function () { global.setTimeout(layoutLabels, 0); });

@@ -123,6 +123,14 @@
 
   function pct(share) { return num(share * 100.0, 1) + NBSP + "%"; }
 
+  /* netopt.maps.panels.floor_share: a share measured against an access floor,
+   * two decimals, more (up to six) where two would show a missed floor as reached. */
+  function floorPct(share, floor) {
+    var d = 2;
+    while (d < 6 && share < floor - 1e-9 && round(100.0 * share, d) >= round(100.0 * floor, d)) { d += 1; }
+    return isFinite(share) ? num(share * 100.0, d) + NBSP + "%" : DASH;
+  }
+
   // -------------------------------------------------------------------- engine
 
   /* The evaluator: Engine(payload).evaluate(modes) mirrors evaluate_stage. */
@@ -171,6 +179,10 @@
       this.catchment[base.near[j]].push(j);
       if (this.pfa[j] >= 0) { this.faPoints[this.pfa[j]].push(j); }
     }
+    // the access floor's groups (Instance.floor_groups): everyone, or each FA-region's inhabitants
+    this.accessFloor = p.access_floor || null;
+    this.floorGroups = !this.accessFloor ? [] : (this.accessFloor.scope === "fa_region" ? this.faPoints : [null]);
+    if (this.accessFloor) { this.floorBefore = this.floorShares(base.dist); }
     this.faBefore = new Int32Array(this.nFa);
     for (i = 0; i < n; i++) { if (this.existing[i] && this.ofa[i] >= 0) { this.faBefore[this.ofa[i]] += 1; } }
     // today's cost, office by office as a plan's cost is summed (evaluate_stage)
@@ -203,6 +215,31 @@
       near[j] = open[best]; eq[j] = bd; dist[j] = bd - add[best];
     }
     return {near: near, dist: dist, eq: eq};
+  };
+
+  /* metrics.access_shares: per group of the access floor, the share of its
+   * inhabitants within the floor's distance of the office they use (``eq``:
+   * the equivalent distance, a flexible office flexible_extra_m farther);
+   * NaN for a group without inhabitants.  Sums of whole inhabitants, exact
+   * in doubles, then one division: bit for bit Python's. */
+  Engine.prototype.floorShares = function (eq) {
+    var fl = this.accessFloor, out = [], g, t, j, idx, total, within;
+    for (g = 0; g < this.floorGroups.length; g++) {
+      idx = this.floorGroups[g]; total = 0; within = 0;
+      var cnt = idx ? idx.length : this.m;
+      for (t = 0; t < cnt; t++) {
+        j = idx ? idx[t] : t;
+        total += this.pop[j];
+        if (eq[j] <= fl.m) { within += this.pop[j]; }
+      }
+      out.push(total > 0 ? within / total : NaN);
+    }
+    return out;
+  };
+
+  /* metrics.floor_met: does a share meet the floor (NaN, no inhabitants, does)? */
+  Engine.prototype.floorMet = function (share) {
+    return !(share < this.accessFloor.share - 1e-9);
   };
 
   /* The office receiving most of ``weights`` over the demand points ``js``
@@ -315,8 +352,18 @@
     } else {
       objective = visitsBefore - visitsTotal;
     }
-    var W = this.Wdiv;
+    var W = this.Wdiv, floor = null;
+    if (this.accessFloor) {  // evaluate_stage's access_floor_* (the lowest group's share, the groups below)
+      var shares = this.floorShares(eq), below = [], lowest = NaN, lowestBefore = NaN;
+      for (k = 0; k < shares.length; k++) {
+        if (!this.floorMet(shares[k])) { below.push(k); }
+        if (!isNaN(shares[k]) && !(shares[k] >= lowest)) { lowest = shares[k]; }
+        if (!isNaN(this.floorBefore[k]) && !(this.floorBefore[k] >= lowestBefore)) { lowestBefore = this.floorBefore[k]; }
+      }
+      floor = {shares: shares, below: below, lowest: lowest, lowestBefore: lowestBefore};
+    }
     return {
+      floor: floor,
       modes: modes, near: near, dist: dist, eq: eq, visitsJ: visitsJ, visitsAfter: visitsAfter, cost: cost, receiver: receiver,
       receiverDist: receiverDist, faAfter: faAfter, faWithout: without,
       metrics: {
@@ -352,7 +399,11 @@
         flexible_over_capacity: overCap,
         growth_violations: p.max_growth === null ? null : growth,
         population_mean_equivalent_distance_km: weq / (W * 1000),
-        objective: objective
+        objective: objective,
+        access_floor_met: floor ? floor.below.length === 0 : null,
+        access_floor_share_achieved: floor ? floor.lowest : null,
+        access_floor_share_before: floor ? floor.lowestBefore : null,
+        access_floor_groups_below: floor ? floor.below.length : null
       }
     };
   };
@@ -630,6 +681,13 @@
         return mt.meets_budget ? T("whatif.met_yes") :
           T("whatif.met_no", {short: num(p.stage.cut_msek - mt.savings_msek - mt.flexible_allowance_used_msek, 1), msek: MSEK});
       },
+      floor: function (mt) {  // as netopt evaluate judges the access floor (consult.plan_breaks)
+        var fl = p.access_floor, share = floorPct(mt.access_floor_share_achieved, fl.share);
+        if (fl.scope === "fa_region") {
+          return mt.access_floor_met ? T("whatif.floor_fa_yes", {share: share}) : T("whatif.floor_fa_no", {n: num(mt.access_floor_groups_below, 0)});
+        }
+        return T(mt.access_floor_met ? "whatif.floor_yes" : "whatif.floor_no", {share: share});
+      },
       cost: function (mt) { return num(mt.cost_msek, 1) + " " + MSEK; },
       offices: function (mt) { return num(mt.offices_kept, 0) + " / " + num(mt.offices_flexible, 0) + " / " + num(mt.offices_closed, 0); },
       candidates: function (mt) { return num(mt.candidate_sites_opened, 0); },
@@ -686,6 +744,15 @@
       setCells("netopt-whatif-table", rowFormat, planResult.metrics, mt, false);
       var met = box.querySelector("#netopt-whatif-table tr[data-key=met] .netopt-now");
       if (met) { met.className += mt.meets_budget ? " netopt-ok" : " netopt-bad"; }
+      var floorCell = box.querySelector("#netopt-whatif-table tr[data-key=floor] .netopt-now");
+      if (floorCell) { floorCell.className += mt.access_floor_met ? " netopt-ok" : " netopt-bad"; }
+      var belowEl = box.querySelector("#netopt-whatif-floor-below");
+      if (belowEl) {  // the FA-regions below a floor per FA-region, with their shares, as netopt evaluate names them
+        var below = p.access_floor.scope === "fa_region" ? current.floor.below : [];
+        belowEl.hidden = below.length === 0;
+        belowEl.textContent = below.length ? T("whatif.floor_below", {floor: page.floor_text.floor, km: page.floor_text.km,
+          regions: below.map(function (g) { return faName(g) + " (" + floorPct(current.floor.shares[g], p.access_floor.share) + ")"; }).join(", ")}) : "";
+      }
       var lost = [];
       for (var k = 0; k < engine.nFa; k++) {
         if (engine.faBefore[k] > 0 && current.faAfter[k] === 0) { lost.push(faName(k)); }
@@ -870,12 +937,19 @@
         }
         var cell = wrapper.querySelector("[data-row=decision] td");
         if (!cell) { return; }
-        var mode = modes[k], b = document.createElement("b");
+        var history = cell.querySelector(".netopt-history"), mode = modes[k], b = document.createElement("b");
+        history = history ? history.textContent : null;  // a staged plan's changes year by year: the plan's, kept
         b.style.color = mode > 0 ? style.decision_colours[decisionName(mode, ex)] : (ex ? style.decision_colours.close : style.candidate.color);
         b.textContent = decisionLabel(mode, ex);
         cell.textContent = "";
         cell.appendChild(b);
         cell.appendChild(document.createTextNode(T("whatif.marker_label", {decision: ""}) + (ex ? "" : ", " + T("popup.candidate"))));
+        if (history) {
+          var span = document.createElement("span");
+          span.className = "netopt-history netopt-plan-history";
+          span.textContent = T("whatif.plan_history", {history: history});
+          cell.appendChild(span);
+        }
       });
       return wrapper;
     }
@@ -1006,6 +1080,13 @@
       var rec = engine.receiving(r, page.growth_threshold), flagged = [];
       for (k = 0; k < n; k++) { if (rec.flag[k]) { flagged.push(o.id[k]); } }
       out.receiving_flagged = flagged;
+      if (p.access_floor) {  // evaluate's access_floor_* figures, and the FA-regions below a floor per FA-region
+        out.access_floor_km = p.access_floor.m / 1000.0;
+        out.access_floor_scope = p.access_floor.scope;
+        out.access_floor_share_required = p.access_floor.share;
+        out.access_floor_below = p.access_floor.scope === "fa_region" ? r.floor.below.map(function (g) { return p.fa_regions.code[g]; }) : [];
+        out.access_floor_shares = r.floor.shares.slice();
+      }
       out.consistent = mismatches.length === 0;
       return out;
     }

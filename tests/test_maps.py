@@ -650,9 +650,9 @@ def test_panel_shows_whether_the_access_floor_holds_under_the_cuts_verdict(plan,
     fa_floor = dict(floor, access_floor_scope="fa_region", access_floor_share_required=0.5, access_floor_share_achieved=0.2388,
                     access_floor_groups_below=2, access_floor_below=[("27 Karlstad", 0.2388), ("07 <b>Värnamo</b>", 0.46655)])
     panel = _panel(maps.plan_map_html(offices, fa, kommun, fa_floor, title="T", texts=tx))
-    want = {"en": "<b>Access floor met in every FA-region:</b> no: 2 FA-region(s) below 50\u00a0% within 30 km: 27 Karlstad (23.88\u00a0%), "
+    want = {"en": "<b>Access floor met in every FA-region:</b> no: 2 FA-regions below 50\u00a0% within 30 km: 27 Karlstad (23.88\u00a0%), "
                   "07 &lt;b&gt;Värnamo&lt;/b&gt; (46.66\u00a0%)",
-            "sv": "<b>Tillgänglighetsgolvet nås i varje FA-region:</b> nej: 2 FA-region(er) under 50\u00a0% inom 30 km: 27 Karlstad (23,88\u00a0%), "
+            "sv": "<b>Tillgänglighetsgolvet nås i varje FA-region:</b> nej: 2 FA-regioner under 50\u00a0% inom 30 km: 27 Karlstad (23,88\u00a0%), "
                   "07 &lt;b&gt;Värnamo&lt;/b&gt; (46,66\u00a0%)"}[lang]
     assert want in panel
     ok = _panel(maps.plan_map_html(offices, fa, kommun, dict(fa_floor, access_floor_met=True, access_floor_share_achieved=0.52, access_floor_below=[]),

@@ -304,6 +304,9 @@ def caveat(tables: PlanTables, tx: Texts, *, on_map: bool = True) -> list[str]:
         names = tables.offices.set_index("office_id")["office_name"]
         shown = [str(names[o]) for o in sorted(marks) if o in names.index]
         lines.append(tx("caveat.conflicts" if on_map else "caveat.conflicts_text", offices=", ".join(shown)))
+    resting = _resting_on_uncertain_locations(tables)
+    if resting:
+        lines.append(tx("caveat.locations", offices=", ".join(str(r.office_name) for r, _, _ in resting)))
     caveats = b.get("public_figure_caveats", [])
     if caveats:
         names = tables.offices.set_index("office_id")["office_name"]
@@ -389,6 +392,25 @@ def scenario_description(ctx: dict, tx: Texts) -> str:
     return ctx.get("description") or ""
 
 
+def _resting_on_uncertain_locations(tables: PlanTables) -> list:
+    """(office row, receiving office_id or None, the office_ids with a
+    ``location_uncertain`` mark among the two) of each office the plan closes
+    or turns flexible that rests on an uncertain register location or name,
+    by name."""
+    t = tables.offices
+    if "location_uncertain" not in t.columns:
+        return []
+    why = dict(zip(t["office_id"], t["location_uncertain"]))
+    out = []
+    changed = t[t["decision"].isin(("close", "flexible")) & t["existing"].astype(bool)].sort_values(["office_name", "office_id"], kind="mergesort")
+    for r in changed.itertuples(index=False):
+        receiver = r.receiver_id if isinstance(r.receiver_id, str) and r.receiver_id else None
+        flagged = [o for o in (r.office_id, receiver) if o and why.get(o)]
+        if flagged:
+            out.append((r, receiver, flagged))
+    return out
+
+
 def location_caveats(tables: PlanTables, tx: Texts, fm: Format) -> str | None:
     """The changes of the plan that rest on an uncertain register location or name (text), or None.
 
@@ -404,12 +426,7 @@ def location_caveats(tables: PlanTables, tx: Texts, fm: Format) -> str | None:
     names = dict(zip(t["office_id"], t["office_name"]))
     words = _decisions(tx)
     entries = []
-    changed = t[t["decision"].isin(("close", "flexible")) & t["existing"].astype(bool)].sort_values(["office_name", "office_id"], kind="mergesort")
-    for r in changed.itertuples(index=False):
-        receiver = r.receiver_id if isinstance(r.receiver_id, str) and r.receiver_id else None
-        flagged = [o for o in (r.office_id, receiver) if o and why.get(o)]
-        if not flagged:
-            continue
+    for r, receiver, flagged in _resting_on_uncertain_locations(tables):
         to = (tx("memo.basis.location_receiver", office=fm.escape(names.get(receiver, receiver)), km=tx.localize(_f(r.receiver_distance_km, ".1f")))
               if receiver else "")
         reasons = "; ".join(tx("memo.basis.location_reason", office=fm.escape(names.get(o, o)), why=fm.escape(why[o])) for o in flagged)

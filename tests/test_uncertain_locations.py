@@ -62,3 +62,24 @@ def test_plan_csv_and_xlsx_mark_uncertain_locations(plan):
     assert (rows["location_uncertain"] != "").sum() == len(uncertain_locations(plan.prepared.network.offices))
     sheet = pd.read_excel(io.BytesIO(plan_xlsx(t, texts("sv"))), sheet_name="Servicekontor", dtype=str, keep_default_na=False).set_index("office_id")
     assert sheet.at["sodertalje-2", "Läge eller namn osäkert (registret)"].startswith("confidence low: ")
+
+
+def test_the_map_marks_uncertain_locations_where_the_offices_appear(plan):
+    """map.html: the popup of an office with an uncertain location or name says so with
+    the register's note, and the panel's notes (also report.html's and plan.xlsx's) name
+    the changes that rest on one; offices on confirmed locations get neither."""
+    import html
+
+    from netopt.maps import plan_offices
+    from netopt.maps.panels import office_popup
+    from netopt.memo import caveat
+
+    t = plan_tables(plan)
+    offs = plan_offices(t, texts("en")).set_index("office_id", drop=False)
+    popup = html.unescape(str(office_popup(offs.loc["norrkoping-2"], texts("en"))))
+    assert "Location or name uncertain in the register (confidence medium: " in popup and "its distances come from that placement" in popup
+    assert "uncertain in the register" not in html.unescape(str(office_popup(offs.loc["stockholm-kista"], texts("en"))))
+    (line,) = [n for n in caveat(t, texts("en")) if n.startswith("Changes that rest on a location")]
+    assert line.endswith(": Norrköping city, Södertälje 2.")
+    (line,) = [n for n in caveat(t, texts("sv")) if n.startswith("Förändringar som bygger på ett läge")]
+    assert "Norrköping city, Södertälje 2" in line

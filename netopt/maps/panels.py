@@ -118,6 +118,7 @@ def office_popup(row, tx: Texts, *, received_from: str | None = None) -> Markup:
         "receiving_flag": tx("popup.receiving_flag", growth=tx.pct(growth, 0, sign=True)) if flag and growth is not None else None,
         "conflict": tx("popup.conflict", text=conflict) if conflict else None,
         "caveat": tx("popup.caveat", text=caveat) if caveat else None,
+        "location": tx("popup.location", why=_get(row, "location_uncertain", "")) if _get(row, "location_uncertain", "") else None,
         "candidate": not bool(_get(row, "existing", True)),
     }
     return _render("office_popup.html", tx=tx, o=o)

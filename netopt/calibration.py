@@ -38,6 +38,8 @@ __all__ = [
     "load_public_figures",
     "public_figure_checks",
     "public_figure_marks",
+    "contradicted",
+    "met_only_then",
     "figure_year",
     "comparison_year",
     "offices_open_in",
@@ -365,12 +367,31 @@ def _compare(f, i: int, mask: np.ndarray, v: np.ndarray, muni: np.ndarray, lo: f
     return (None if model is None else round(model, 1)), dev, within
 
 
+def contradicted(checks: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`public_figure_checks` whose estimate contradicts a
+    figure about the office itself, like for like (offices whose visits the
+    register gives are no estimates; None = not comparable)."""
+    return checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False) & (checks["visits_given"] != True)]  # noqa: E712
+
+
+def met_only_then(checks: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`public_figure_checks` whose estimate meets a figure
+    about the office only on the network of the figure's year: within then,
+    not today, with offices opened since taking its visitors (no estimate when
+    the register gives the office's visits)."""
+    return checks[
+        (checks["scope"] == "office") & (checks["within_tolerance"] == True) & (checks["within_tolerance_2024"] == False)  # noqa: E712
+        & (checks["visits_given"] != True)  # noqa: E712
+        & checks["visitors_moved_to"].map(lambda m: bool(m))
+    ]
+
+
 def public_figure_marks(checks: pd.DataFrame) -> dict[str, str]:
     """office_id → a short mark for offices whose estimate contradicts a public
     figure about the office itself (for ``plan.csv`` and the report), judged
     like for like (:func:`public_figure_checks`)."""
     marks = {}
-    bad = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False) & (checks["visits_given"] != True)]  # noqa: E712 (None = not comparable)
+    bad = contradicted(checks)
     for _, r in bad.iterrows():
         then = _then(r)
         if r["measure"] == "rank":

@@ -224,7 +224,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
     from .consult import plan_breaks
 
     from .areas import areas_summary, areas_table, load_areas, relate_areas
-    from .calibration import calibration_basis, public_figure_checks, public_figure_marks
+    from .calibration import calibration_basis, contradicted, met_only_then, public_figure_checks, public_figure_marks
     from .data import fa_polygons, municipality_polygons, place_names
 
     prep = plan.prepared
@@ -236,12 +236,7 @@ def plan_tables(plan: Plan, stage: int = -1, *, areas: pd.DataFrame | None = Non
 
     checks = public_figure_checks(prep.network, prep.visits)
     marks = public_figure_marks(checks)
-    conflicts = checks[(checks["scope"] == "office") & (checks["within_tolerance"] == False) & (checks["visits_given"] != True)]  # noqa: E712 (None = not comparable)
-    caveats = checks[
-        (checks["scope"] == "office") & (checks["within_tolerance"] == True) & (checks["within_tolerance_2024"] == False)  # noqa: E712
-        & (checks["visits_given"] != True)  # noqa: E712 (the register's own figure is no estimate)
-        & checks["visitors_moved_to"].map(lambda m: bool(m))
-    ]
+    conflicts, caveats = contradicted(checks), met_only_then(checks)
     c = plan.scenario.constraints
     locked = {**{o: "open" for o in c.lock_open}, **{o: "closed" for o in c.lock_closed}}
     uncertain = uncertain_locations(prep.network.offices)
